@@ -1,0 +1,151 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, PreflightError, VipdrillError } from '../errors.js';
+import { defaultTopologyPath } from '../topology/load.js';
+import { packageRoot } from '../util/paths.js';
+import { consoleProgress } from '../util/progress.js';
+import { parseDuration } from '../util/time.js';
+import { runDrill } from './drill.js';
+import { printLabStatus, printPreflight, printUp } from './format.js';
+import { downCommand, openEngineForLab, reapCommand, upCommand } from '../lab/lifecycle.js';
+import { status } from '../lab/lab.js';
+import { preflight } from '../lab/select.js';
+import { requireLab } from '../lab/state.js';
+
+const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+
+function json(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+const engineOption = () => new Option('--engine <engine>', 'where the lab runs: auto picks local when its kernel runs the full stack, else vm').choices(['auto', 'local', 'vm']).default('auto');
+
+const program = new Command();
+program
+  .name('vipdrill')
+  .description('Failover drills for HA L2TP/IPsec VPN endpoints (keepalived + strongSwan + xl2tpd + pppd)')
+  .version(version)
+  .showHelpAfterError();
+
+program
+  .command('preflight')
+  .description('check which engines can run the lab here, and what is missing with the fix for each')
+  .addOption(engineOption())
+  .option('--json', 'print JSON')
+  .action(async (o: { engine: 'auto' | 'local' | 'vm'; json?: boolean }) => {
+    const report = await preflight(o.engine);
+    if (o.json) json(report);
+    else printPreflight(report);
+    if (!report.chosen) process.exitCode = 2;
+  });
+
+program
+  .command('up')
+  .description('start a lab from a topology file and wait until the tunnel works')
+  .option('-t, --topology <file>', 'topology file', defaultTopologyPath())
+  .option('--profile <name>', 'tunables profile (lab/profiles/<name>.yaml or a path); default: the topology\'s')
+  .addOption(engineOption())
+  .option('--name <lab>', 'lab name (default: the topology\'s name)')
+  .addOption(new Option('--wait <until>', 'what "up" means: tunnel (client reaches the LAN through ppp0) or vrrp (one VIP holder)').choices(['tunnel', 'vrrp']).default('tunnel'))
+  .option('--timeout <duration>', 'deadline for each wait stage', '180s')
+  .option('--keep-on-failure', 'leave containers/VM in place when up fails (for debugging)')
+  .option('--json', 'print JSON')
+  .action(async (o: { topology: string; profile?: string; engine: 'auto' | 'local' | 'vm'; name?: string; wait: 'tunnel' | 'vrrp'; timeout: string; keepOnFailure?: boolean; json?: boolean }) => {
+    const { loadLabInputs } = await import('../lab/lab.js');
+    const inputs = loadLabInputs(o.topology, o.profile, o.name);
+    const progress = consoleProgress();
+    const { result, engine } = await upCommand({
+      topologyFile: o.topology,
+      profile: o.profile,
+      name: inputs.topology.name,
+      engine: o.engine,
+      waitUntil: o.wait,
+      timeoutMs: parseDuration(o.timeout),
+      keepOnFailure: o.keepOnFailure,
+      progress,
+    });
+    await engine.close();
+    if (o.json) json({ lab: result.record.name, engine: engine.info, runId: result.record.runId, profile: result.profile.name, stages: result.stages, warnings: result.warnings });
+    else printUp(result, engine.info);
+  });
+
+program
+  .command('status')
+  .description('show VRRP state, VIP holder, daemons and the client tunnel of a running lab')
+  .option('--name <lab>', 'lab name', 'vipdrill')
+  .option('--json', 'print JSON')
+  .action(async (o: { name: string; json?: boolean }) => {
+    const record = requireLab(o.name);
+    const engine = await openEngineForLab(record);
+    try {
+      const s = await status(engine, record);
+      if (o.json) json(s);
+      else printLabStatus(s);
+    } finally {
+      await engine.close();
+    }
+  });
+
+program
+  .command('down')
+  .description('remove a lab: containers, networks, its VM and its state')
+  .option('--name <lab>', 'lab name', 'vipdrill')
+  .option('--json', 'print JSON')
+  .action(async (o: { name: string; json?: boolean }) => {
+    const r = await downCommand(o.name, consoleProgress(!!o.json));
+    if (o.json) json({ lab: o.name, removed: r });
+    else process.stdout.write(`lab ${o.name} removed (${r.containers} containers, ${r.networks} networks${r.vm ? ', VM stopped' : ''})\n`);
+  });
+
+program
+  .command('reap')
+  .description('remove leftovers of killed or crashed runs (found by label, no topology file needed)')
+  .option('--all', 'also remove labs that are up and idle')
+  .option('--name <lab>', 'only this lab')
+  .option('--json', 'print JSON')
+  .action(async (o: { all?: boolean; name?: string; json?: boolean }) => {
+    const r = await reapCommand({ all: !!o.all, name: o.name }, consoleProgress(!!o.json));
+    if (o.json) json(r);
+    else {
+      process.stdout.write(`reaped ${r.labs.length} lab(s)${r.labs.length ? ` (${r.labs.join(', ')})` : ''}: ${r.containers} containers, ${r.networks} networks, ${r.vms} VMs\n`);
+      if (r.kept.length) process.stdout.write(`kept lab(s) that are up: ${r.kept.join(', ')} (use --all or 'vipdrill down --name <lab>')\n`);
+    }
+  });
+
+program
+  .command('drill')
+  .description('the default drill: preflight, up, crash the VIP holder, measure the failover, down')
+  .option('-t, --topology <file>', 'topology file', defaultTopologyPath())
+  .option('--profile <name>', 'tunables profile')
+  .addOption(engineOption())
+  .option('--name <lab>', 'lab name', 'vipdrill-drill')
+  .option('--json', 'print JSON')
+  .action(async (o: { topology: string; profile?: string; engine: 'auto' | 'local' | 'vm'; name: string; json?: boolean }) => {
+    const r = await runDrill({ ...o, progress: consoleProgress() });
+    if (o.json) json(r);
+    if (!r.passed) process.exitCode = 1;
+  });
+
+function report(e: unknown): number {
+  if (e instanceof ConfigError) {
+    process.stderr.write(`vipdrill: invalid configuration (nothing was created):\n${e.issues.map((i) => `  ${i.file}: ${i.path ? `${i.path}: ` : ''}${i.message}`).join('\n')}\n`);
+    return 2;
+  }
+  if (e instanceof PreflightError) {
+    process.stderr.write(`vipdrill: ${e.message}\n`);
+    return 2;
+  }
+  if (e instanceof VipdrillError) {
+    process.stderr.write(`vipdrill: ${e.message}\n`);
+    return e.exitCode;
+  }
+  process.stderr.write(`vipdrill: unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  return 2;
+}
+
+program.parseAsync(process.argv).then(
+  () => process.exit(process.exitCode ?? 0),
+  (e: unknown) => process.exit(report(e)),
+);

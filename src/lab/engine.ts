@@ -1,0 +1,93 @@
+import type { Readable } from 'node:stream';
+
+/**
+ * The one interface scenarios, faults, probes and the lab lifecycle use to reach a container
+ * engine. dockerode (and, for the VM engine, ssh2 and qemu) live only behind it.
+ */
+export type EngineName = 'local' | 'vm';
+
+export const LABEL_LAB = 'vipdrill.lab';
+export const LABEL_RUN = 'vipdrill.run';
+export const LABEL_ROLE = 'vipdrill.role';
+
+export type Role = 'node' | 'client' | 'lanhost';
+
+export interface EngineInfo {
+  name: EngineName;
+  /** how the lab kernel runs: natively, or in a VM under KVM or TCG emulation */
+  accel: 'native' | 'kvm' | 'tcg';
+  kernel: string;
+  /** a sentence for reports when timings are distorted (CPU-bound phases under emulation) */
+  caveat?: string;
+}
+
+export interface NetworkSpec {
+  name: string;
+  subnet: string;
+  labels: Record<string, string>;
+}
+
+export interface ContainerSpec {
+  name: string;
+  hostname: string;
+  image: string;
+  labels: Record<string, string>;
+  /** the first network is attached at create time, the rest before start */
+  networks: { network: string; ipv4: string }[];
+  capAdd: string[];
+  devices: string[];
+  sysctls: Record<string, string>;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Route {
+  dst: string;
+  dev?: string;
+  protocol?: string;
+}
+
+export interface LabelledObjects {
+  containers: { id: string; name: string; labels: Record<string, string>; state: string }[];
+  networks: { id: string; name: string; labels: Record<string, string>; subnets: string[] }[];
+}
+
+export interface Engine {
+  readonly info: EngineInfo;
+  /** routes of the kernel the lab networks will live in (host or VM) */
+  routes(): Promise<Route[]>;
+  /** bridge device names of networks carrying LABEL_LAB, so the guard skips the lab's own routes */
+  labBridges(): Promise<string[]>;
+  hasDevice(path: string): Promise<boolean>;
+
+  hasImage(tag: string): Promise<boolean>;
+  /** import a root filesystem tar as an image, with Dockerfile-style changes (ENTRYPOINT ...) */
+  importImage(tag: string, rootfsTar: Readable, changes: string[], labels: Record<string, string>): Promise<void>;
+
+  createNetwork(spec: NetworkSpec): Promise<string>;
+  removeNetwork(idOrName: string): Promise<void>;
+  createContainer(spec: ContainerSpec): Promise<string>;
+  startContainer(idOrName: string): Promise<void>;
+  removeContainer(idOrName: string): Promise<void>;
+  /** send a signal to PID 1 of the container (docker kill) */
+  killContainer(idOrName: string, signal: string): Promise<void>;
+  stopContainer(idOrName: string, timeoutSeconds: number): Promise<void>;
+  pauseContainer(idOrName: string): Promise<void>;
+  unpauseContainer(idOrName: string): Promise<void>;
+  containerState(idOrName: string): Promise<string | undefined>;
+
+  exec(idOrName: string, argv: string[], opts?: { timeoutMs?: number }): Promise<ExecResult>;
+  putFiles(idOrName: string, files: { path: string; content: string | Buffer; mode: number }[]): Promise<void>;
+
+  list(labels: Record<string, string | undefined>): Promise<LabelledObjects>;
+  /** release connections (the lab keeps running) */
+  close(): Promise<void>;
+  /** stop what the engine itself runs for the lab (the VM); a no-op for the local engine */
+  destroy(): Promise<void>;
+  /** the VM behind the engine, if any */
+  readonly vm?: { pid: number; sshPort: number; dir: string; accel: 'kvm' | 'tcg'; imageDir: string };
+}

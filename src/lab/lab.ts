@@ -1,0 +1,278 @@
+import { readFileSync } from 'node:fs';
+import { VipdrillError } from '../errors.js';
+import { loadProfile, loadTopology, type LoadedTopology } from '../topology/load.js';
+import type { Profile, Topology } from '../topology/schema.js';
+import { compareByoSecurity, byoFiles } from '../stack/byo.js';
+import { renderClient, renderDaemonConf, renderLanhost, renderNode, type ContainerConfig } from '../stack/render.js';
+import type { Ifaces } from '../stack/types.js';
+import { waitFor, type Clock } from '../util/time.js';
+import type { Progress } from '../util/progress.js';
+import { LABEL_LAB, LABEL_ROLE, LABEL_RUN, type Engine, type Role } from './engine.js';
+import { ensureLabImage } from './images.js';
+import { clientStatus, ifaceByAddress, nodeStatus, type ClientStatus, type NodeStatus } from './probes.js';
+import { labSecrets, newRunId, writeLab, type LabRecord } from './state.js';
+import { assertNoSubnetConflicts } from './subnet-guard.js';
+
+export type WaitUntil = 'vrrp' | 'tunnel';
+
+export interface UpOptions {
+  topologyFile: string;
+  profile?: string;
+  name?: string;
+  waitUntil: WaitUntil;
+  timeoutMs?: number;
+  progress: Progress;
+  clock?: Clock;
+  /** called as soon as the lab record exists, before anything is created (so it can be reaped) */
+  onRecord?: (r: LabRecord) => void;
+}
+
+export interface StageTiming {
+  stage: string;
+  ms: number;
+}
+
+export interface LabContext {
+  record: LabRecord;
+  topology: Topology;
+  profile: Profile;
+  loaded: LoadedTopology;
+}
+
+export interface UpResult extends LabContext {
+  stages: StageTiming[];
+  warnings: string[];
+}
+
+const CAPS = ['NET_ADMIN', 'NET_RAW'];
+
+export function containerName(lab: string, logical: string): string {
+  return `${lab}-${logical}`;
+}
+
+export function networkName(lab: string, net: 'wan' | 'lan'): string {
+  return `${lab}-${net}`;
+}
+
+export function loadLabInputs(topologyFile: string, profileName?: string, name?: string): { loaded: LoadedTopology; topology: Topology; profile: Profile } {
+  const loaded = loadTopology(topologyFile);
+  const topology = { ...loaded.topology, name: name ?? loaded.topology.name };
+  const profile = loadProfile(profileName ?? topology.profile);
+  return { loaded, topology, profile };
+}
+
+/**
+ * Bring a lab up on `engine`: image, networks, containers, rendered stack, then wait (with deadlines)
+ * until exactly one node holds the VIPs and, with waitUntil=tunnel, the client's IKE SA, L2TP tunnel
+ * and PPP are up and a ping through ppp0 reaches the LAN host.
+ */
+export async function up(engine: Engine, opts: UpOptions): Promise<UpResult> {
+  const { loaded, topology: t, profile } = loadLabInputs(opts.topologyFile, opts.profile, opts.name);
+  const progress = opts.progress;
+  const stages: StageTiming[] = [];
+  const warnings: string[] = [];
+  let t0 = performance.now();
+  const stage = (name: string) => {
+    const ms = performance.now() - t0;
+    stages.push({ stage: name, ms });
+    progress.step(`✓ ${name} (${(ms / 1000).toFixed(1)} s)`);
+    t0 = performance.now();
+  };
+
+  const existing = await engine.list({ [LABEL_LAB]: t.name });
+  if (existing.containers.length > 0 || existing.networks.length > 0) {
+    throw new VipdrillError('LAB_EXISTS', `lab "${t.name}" already has ${existing.containers.length} container(s) and ${existing.networks.length} network(s) in engine ${engine.info.name}; run 'vipdrill down --name ${t.name}' first, or pick another --name`);
+  }
+
+  assertNoSubnetConflicts(
+    [
+      { field: 'networks.wan.subnet', subnet: t.networks.wan.subnet },
+      { field: 'networks.lan.subnet', subnet: t.networks.lan.subnet },
+    ],
+    await engine.routes(),
+    await engine.labBridges(),
+    engine.info.name === 'vm' ? 'lab VM' : 'host',
+  );
+
+  const byo = byoFiles(loaded);
+  const image = await ensureLabImage(engine, progress);
+  stage('image');
+
+  const record: LabRecord = {
+    name: t.name,
+    runId: newRunId(),
+    engine: engine.info.name,
+    topologyFile: loaded.file,
+    profile: profile.name,
+    image,
+    createdAt: new Date().toISOString(),
+    phase: 'starting',
+    controllerPid: process.pid,
+    containers: {},
+    ...(engine.vm ? { vm: engine.vm } : {}),
+  };
+  const secrets = labSecrets(t.name);
+  const labels = (role?: Role): Record<string, string> => ({ [LABEL_LAB]: t.name, [LABEL_RUN]: record.runId, ...(role ? { [LABEL_ROLE]: role } : {}) });
+  const nodes = Object.keys(t.nodes);
+  for (const n of nodes) record.containers[n] = containerName(t.name, n);
+  record.containers.client = containerName(t.name, 'client');
+  record.containers.lanhost = containerName(t.name, 'lanhost');
+  opts.onRecord?.(record);
+  writeLab(record);
+
+  progress.step('creating networks and containers');
+  const wan = networkName(t.name, 'wan');
+  const lan = networkName(t.name, 'lan');
+  await engine.createNetwork({ name: wan, subnet: t.networks.wan.subnet, labels: labels() });
+  await engine.createNetwork({ name: lan, subnet: t.networks.lan.subnet, labels: labels() });
+  const devices = (await engine.hasDevice('/dev/ppp')) ? ['/dev/ppp'] : [];
+  const sysctls = {
+    'net.ipv4.ip_forward': '1',
+    'net.ipv4.ip_nonlocal_bind': '1',
+    'net.ipv4.conf.all.rp_filter': '0',
+    'net.ipv4.conf.default.rp_filter': '0',
+  };
+  const spec = (logical: string, role: Role, networks: { network: string; ipv4: string }[]) => ({
+    name: record.containers[logical]!,
+    hostname: logical,
+    image,
+    labels: labels(role),
+    networks,
+    capAdd: CAPS,
+    devices: role === 'lanhost' ? [] : devices,
+    sysctls: role === 'lanhost' ? {} : sysctls,
+  });
+  for (const n of nodes) {
+    const node = t.nodes[n]!;
+    await engine.createContainer(spec(n, 'node', [{ network: wan, ipv4: node.wan }, { network: lan, ipv4: node.lan }]));
+  }
+  await engine.createContainer(spec('client', 'client', [{ network: wan, ipv4: t.client.wan }]));
+  await engine.createContainer(spec('lanhost', 'lanhost', [{ network: lan, ipv4: t.lanhost.lan }]));
+  for (const c of Object.values(record.containers)) await engine.startContainer(c);
+  stage('networks and containers');
+
+  // interface names inside each container, resolved by address
+  const ifaces: Record<string, Ifaces> = {};
+  for (const [logical, c] of Object.entries(record.containers)) {
+    const byAddr = await ifaceByAddress(engine, c);
+    const want = logical === 'client' ? { wan: t.client.wan } : logical === 'lanhost' ? { lan: t.lanhost.lan } : t.nodes[logical]!;
+    ifaces[logical] = {};
+    for (const net of ['wan', 'lan'] as const) {
+      const addr = (want as Partial<Record<'wan' | 'lan', string>>)[net];
+      if (!addr) continue;
+      const dev = byAddr.get(addr);
+      if (!dev) throw new VipdrillError('ENGINE_FAILED', `container ${c} has no interface with ${addr} (saw ${[...byAddr.entries()].map(([a, d]) => `${d}=${a}`).join(', ')})`);
+      ifaces[logical][net] = dev;
+    }
+  }
+  const input = { topology: t, profile, secrets, ifaces };
+  const configs: Record<string, ContainerConfig> = {};
+  for (const n of nodes) configs[n] = byo.apply(renderNode(input, n), n, ifaces[n]!, t);
+  configs.client = renderClient(input);
+  configs.lanhost = renderLanhost(input);
+  warnings.push(...compareByoSecurity(configs, nodes));
+  for (const w of warnings) progress.step(`warning: ${w}`);
+  for (const [logical, cfg] of Object.entries(configs)) {
+    const c = record.containers[logical]!;
+    const order = { path: '/etc/vipdrill/daemons/order', content: cfg.daemons.map((d) => d.name).join('\n') + '\n', mode: 0o644 };
+    await engine.putFiles(c, [...cfg.files, ...cfg.daemons.map(renderDaemonConf), order]);
+    for (const cmd of cfg.setup) {
+      const r = await engine.exec(c, ['sh', '-c', cmd]);
+      if (r.exitCode !== 0) throw new VipdrillError('ENGINE_FAILED', `setup in ${c} failed: ${cmd}: ${r.stderr.trim() || r.stdout.trim()}`);
+    }
+    await engine.putFiles(c, [{ path: '/etc/vipdrill/ready', content: `${record.runId}\n`, mode: 0o644 }]);
+  }
+  stage('stack configured');
+
+  const ctx: LabContext = { record, topology: t, profile, loaded };
+  const timeoutMs = opts.timeoutMs ?? 180_000;
+  const waitOpts = { timeoutMs, intervalMs: 250, maxIntervalMs: 1000, clock: opts.clock };
+  await waitFor(
+    'exactly one node to hold the VIPs (one MASTER, the other BACKUP)',
+    () => nodesStatus(engine, ctx),
+    (ns) => ns.filter((n) => n.holdsVip).length === 1 && ns.filter((n) => n.vrrpState === 'MASTER').length === 1 && ns.filter((n) => n.vrrpState === 'BACKUP').length === ns.length - 1,
+    describeNodes,
+    waitOpts,
+  );
+  stage('vrrp: one VIP holder');
+  if (opts.waitUntil === 'tunnel') {
+    const cs = () => clientStatus(engine, record.containers.client!, t.lanhost.lan);
+    const describe = (s: ClientStatus) => describeClient(s);
+    await waitFor('the client IKE SA and its transport-mode CHILD_SA', cs, (s) => s.ikeSa && s.childSa, describe, waitOpts);
+    stage('ike: SA established');
+    await waitFor('the client L2TP tunnel', cs, (s) => s.l2tpTunnel, describe, waitOpts);
+    stage('l2tp: tunnel up');
+    await waitFor('PPP on the client (ppp0 with an address)', cs, (s) => s.pppUp, describe, waitOpts);
+    stage('ppp: up');
+    await waitFor('a ping from the client through ppp0 to the LAN host', cs, (s) => s.lanReachable, describe, waitOpts);
+    stage('lan: reachable through the tunnel');
+  }
+  record.phase = 'ready';
+  delete record.controllerPid;
+  writeLab(record);
+  return { ...ctx, stages, warnings };
+}
+
+export function describeNodes(ns: NodeStatus[]): string {
+  return ns.map((n) => `${n.name}=${n.vrrpState}${n.holdsVip ? '(VIP)' : ''}`).join(' ');
+}
+
+export function describeClient(s: ClientStatus): string {
+  return `ike=${s.ikeSa ? 'up' : 'down'} child=${s.childSa ? 'up' : 'down'} l2tp=${s.l2tpTunnel ? 'up' : 'down'} ppp=${s.pppUp ? 'up' : 'down'} lan=${s.lanReachable ? 'reachable' : 'unreachable'}`;
+}
+
+export async function nodesStatus(engine: Engine, ctx: { record: LabRecord; topology: Topology }): Promise<NodeStatus[]> {
+  const t = ctx.topology;
+  return Promise.all(Object.keys(t.nodes).map((n) => nodeStatus(engine, n, ctx.record.containers[n]!, t.vips)));
+}
+
+export interface LabStatus {
+  lab: string;
+  engine: string;
+  engineInfo: Engine['info'];
+  runId: string;
+  phase: LabRecord['phase'];
+  profile: string;
+  vipHolder: string | null;
+  vipHolders: string[];
+  nodes: { name: string; vrrpState: string; holdsVip: boolean; containerState: string; daemons: Record<string, boolean> }[];
+  client: ClientStatus & { containerState: string };
+}
+
+export async function status(engine: Engine, record: LabRecord): Promise<LabStatus> {
+  const loaded = loadTopology(record.topologyFile);
+  const t = { ...loaded.topology, name: record.name };
+  const ns = await nodesStatus(engine, { record, topology: t });
+  const holders = ns.filter((n) => n.holdsVip).map((n) => n.name);
+  const clientState = (await engine.containerState(record.containers.client!)) ?? 'missing';
+  const client: ClientStatus =
+    clientState === 'running'
+      ? await clientStatus(engine, record.containers.client!, t.lanhost.lan)
+      : { ikeSa: false, childSa: false, l2tpTunnel: false, pppUp: false, tunnelIp: null, lanReachable: false };
+  return {
+    lab: record.name,
+    engine: engine.info.name,
+    engineInfo: engine.info,
+    runId: record.runId,
+    phase: record.phase,
+    profile: record.profile,
+    vipHolder: holders.length === 1 ? holders[0]! : null,
+    vipHolders: holders,
+    nodes: ns.map((n) => ({ name: n.name, vrrpState: n.vrrpState, holdsVip: n.holdsVip, containerState: n.containerState, daemons: n.daemons })),
+    client: { ...client, containerState: clientState },
+  };
+}
+
+/** Remove every container and network of a lab (by label), reporting all failures together. */
+export async function removeLabObjects(engine: Engine, labName: string | undefined): Promise<{ containers: number; networks: number }> {
+  const objs = await engine.list({ [LABEL_LAB]: labName });
+  const errors: string[] = [];
+  for (const c of objs.containers) await engine.removeContainer(c.id).catch((e: Error) => errors.push(`container ${c.name}: ${e.message}`));
+  for (const n of objs.networks) await engine.removeNetwork(n.id).catch((e: Error) => errors.push(`network ${n.name}: ${e.message}`));
+  if (errors.length > 0) throw new VipdrillError('ENGINE_FAILED', `cleanup incomplete:\n  ${errors.join('\n  ')}`);
+  return { containers: objs.containers.length, networks: objs.networks.length };
+}
+
+export function readTopologyText(file: string): string {
+  return readFileSync(file, 'utf8');
+}

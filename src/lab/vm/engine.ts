@@ -1,0 +1,136 @@
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:net';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import type ssh2 from 'ssh2';
+import { VipdrillError } from '../../errors.js';
+import { parseIpRoutes } from '../../util/host.js';
+import type { Progress } from '../../util/progress.js';
+import { waitFor } from '../../util/time.js';
+import type { EngineInfo, Route } from '../engine.js';
+import { DockerEngine } from '../engines/docker.js';
+import { labDirOf, newRunId, type VmRecord } from '../state.js';
+import { ensureVmImage, vmImageCached, type VmImage } from './image.js';
+import { readImageForAttach } from './attach.js';
+import { consoleTail, kvmUsable, rememberAccel, rememberedAccel, startQemu, stopQemu, type Accel } from './qemu.js';
+import { connectSsh, forwardDockerSocket, sshExec } from './ssh.js';
+
+export { vmImageCached };
+
+const TCG_CAVEAT = 'the lab runs in a qemu VM under TCG emulation: CPU-bound phases (IKE Diffie-Hellman, key derivation) take longer than on hardware';
+
+/**
+ * A Debian VM with the stock kernel and Docker inside, for hosts whose kernel lacks PPP, L2TP or ESP.
+ * dockerode talks to the VM's Docker through an SSH-forwarded unix socket, so everything above the
+ * engine interface is unchanged.
+ */
+export class VmEngine extends DockerEngine {
+  readonly info: EngineInfo;
+
+  private constructor(
+    docker: Docker,
+    private readonly ssh: ssh2.Client,
+    private readonly server: Server,
+    readonly vm: VmRecord,
+    kernel: string,
+  ) {
+    super(docker);
+    this.info = { name: 'vm', accel: vm.accel, kernel, ...(vm.accel === 'tcg' ? { caveat: TCG_CAVEAT } : {}) };
+  }
+
+  static vmDir(lab: string): string {
+    return join(labDirOf(lab), 'vm');
+  }
+
+  /** Build (if needed) and boot the lab VM, then connect to its Docker. */
+  static async boot(lab: string, progress: Progress, runId = newRunId()): Promise<VmEngine> {
+    const image = await ensureVmImage(progress);
+    const dir = VmEngine.vmDir(lab);
+    let accel: Accel = rememberedAccel() ?? (kvmUsable() ? 'kvm' : 'tcg');
+    for (;;) {
+      progress.step(`booting the lab VM (${accel.toUpperCase()})`);
+      const t0 = performance.now();
+      const run = await startQemu({ lab, runId, image, dir, accel }).catch((e: Error) => {
+        if (accel === 'kvm') return e;
+        throw e;
+      });
+      if (run instanceof Error) {
+        progress.step(`KVM did not start (${run.message.split('\n')[0]}); falling back to TCG`);
+        rememberAccel('tcg', run.message);
+        accel = 'tcg';
+        continue;
+      }
+      const record: VmRecord = { pid: run.pid, sshPort: run.sshPort, dir, accel, imageDir: image.dir };
+      writeFileSync(join(dir, 'vm.json'), JSON.stringify(record) + '\n', { mode: 0o600 });
+      try {
+        const engine = await VmEngine.connect(lab, image, record, accel === 'kvm' ? 45_000 : Number(process.env.VIPDRILL_VM_BOOT_TIMEOUT_MS ?? 180_000));
+        progress.step(`VM up: SSH and Docker answered after ${((performance.now() - t0) / 1000).toFixed(1)} s (pid ${run.pid}, ${accel})`);
+        if (rememberedAccel() === undefined) rememberAccel(accel, 'booted');
+        return engine;
+      } catch (e) {
+        const tail = consoleTail(dir);
+        await stopQemu(run.pid, lab);
+        if (accel === 'kvm' && !process.env.VIPDRILL_ACCEL) {
+          progress.step('the VM did not come up under KVM; falling back to TCG');
+          rememberAccel('tcg', `KVM boot failed: ${(e as Error).message}`);
+          accel = 'tcg';
+          continue;
+        }
+        throw new VipdrillError('VM_FAILED', `the lab VM did not answer: ${(e as Error).message}\n--- console (last lines) ---\n${tail}`);
+      }
+    }
+  }
+
+  /** Reconnect to a running lab VM. */
+  static async attach(lab: string, vm: VmRecord): Promise<VmEngine> {
+    return VmEngine.connect(lab, readImageForAttach(vm.imageDir), vm, 20_000);
+  }
+
+  private static async connect(_lab: string, image: VmImage, vm: VmRecord, timeoutMs: number): Promise<VmEngine> {
+    const target = { port: vm.sshPort, privateKey: image.clientKey, hostKey: image.hostKey };
+    const ssh = await waitFor(
+      `SSH on 127.0.0.1:${vm.sshPort} (lab VM pid ${vm.pid})`,
+      () => connectSsh(target, 10_000),
+      () => true,
+      () => 'no answer',
+      { timeoutMs, intervalMs: 500, maxIntervalMs: 2000 },
+    );
+    ssh.on('error', () => {
+      /* reported by the next call */
+    });
+    mkdirSync(vm.dir, { recursive: true, mode: 0o700 });
+    chmodSync(vm.dir, 0o700);
+    const sock = join(vm.dir, 'docker.sock');
+    const server = await forwardDockerSocket(ssh, sock);
+    const docker = new Docker({ socketPath: sock });
+    await waitFor('Docker in the lab VM', () => docker.ping(), () => true, () => 'no answer', { timeoutMs, intervalMs: 500, maxIntervalMs: 2000 });
+    const kernel = (await sshExec(ssh, 'uname -r')).stdout.trim();
+    return new VmEngine(docker, ssh, server, vm, kernel);
+  }
+
+  async routes(): Promise<Route[]> {
+    const r = await sshExec(this.ssh, 'ip -j -4 route show table all');
+    if (r.code !== 0) throw new VipdrillError('ENGINE_FAILED', `ip route in the VM failed: ${r.stderr.trim()}`);
+    return parseIpRoutes(r.stdout).filter((x) => !['local', 'broadcast', 'multicast', 'anycast'].includes(x.type ?? ''));
+  }
+
+  async hasDevice(path: string): Promise<boolean> {
+    return (await sshExec(this.ssh, `test -e '${path.replace(/'/g, '')}'`)).code === 0;
+  }
+
+  /** Run a command in the VM itself (not in a container). */
+  vmExec(command: string, timeoutMs?: number) {
+    return sshExec(this.ssh, command, timeoutMs);
+  }
+
+  override async close(): Promise<void> {
+    await new Promise<void>((r) => this.server.close(() => r()));
+    this.ssh.end();
+  }
+
+  /** Stop the VM (the lab inside goes with it). */
+  override async destroy(): Promise<void> {
+    await this.close().catch(() => {});
+    await stopQemu(this.vm.pid);
+  }
+}

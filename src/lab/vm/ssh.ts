@@ -1,0 +1,82 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import ssh2 from 'ssh2';
+import { VipdrillError } from '../../errors.js';
+
+export interface SshTarget {
+  port: number;
+  privateKey: string;
+  /** OpenSSH public key line of the VM's host key: the only one accepted */
+  hostKey: string;
+}
+
+function hostKeyBlob(line: string): Buffer {
+  return Buffer.from(line.trim().split(/\s+/)[1] ?? '', 'base64');
+}
+
+export function connectSsh(t: SshTarget, timeoutMs: number): Promise<ssh2.Client> {
+  const pinned = hostKeyBlob(t.hostKey);
+  return new Promise((resolve, reject) => {
+    const c = new ssh2.Client();
+    c.once('ready', () => resolve(c));
+    c.once('error', (e) => reject(e));
+    c.connect({
+      host: '127.0.0.1',
+      port: t.port,
+      username: 'root',
+      privateKey: t.privateKey,
+      readyTimeout: timeoutMs,
+      keepaliveInterval: 5000,
+      keepaliveCountMax: 6,
+      hostVerifier: (key: Buffer) => key.length === pinned.length && timingSafeEqual(key, pinned),
+    });
+  });
+}
+
+export function sshExec(c: ssh2.Client, command: string, timeoutMs = 60_000): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    c.exec(command, (err, stream) => {
+      if (err) return reject(err);
+      let stdout = '';
+      let stderr = '';
+      const t = setTimeout(() => {
+        stream.close();
+        reject(new VipdrillError('EXEC_FAILED', `ssh exec timed out after ${timeoutMs} ms: ${command}`));
+      }, timeoutMs);
+      stream.on('data', (d: Buffer) => (stdout += d.toString()));
+      stream.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      stream.on('close', (code: number | null) => {
+        clearTimeout(t);
+        resolve({ code: code ?? -1, stdout, stderr });
+      });
+    });
+  });
+}
+
+/**
+ * A local unix socket whose connections are carried over the one SSH connection to the VM's
+ * /var/run/docker.sock (OpenSSH stream-local forwarding). dockerode talks to it like a local engine.
+ */
+export function forwardDockerSocket(c: ssh2.Client, localPath: string): Promise<Server> {
+  rmSync(localPath, { force: true });
+  const srv = createServer((sock) => {
+    c.openssh_forwardOutStreamLocal('/var/run/docker.sock', (err, ch) => {
+      if (err) {
+        sock.destroy(err);
+        return;
+      }
+      sock.pipe(ch).pipe(sock);
+      sock.on('error', () => ch.close());
+      ch.on('error', () => sock.destroy());
+    });
+  });
+  return new Promise((resolve, reject) => {
+    srv.once('error', reject);
+    srv.listen(localPath, () => resolve(srv));
+  });
+}
+
+export function fingerprint(hostKeyLine: string): string {
+  return 'SHA256:' + createHash('sha256').update(hostKeyBlob(hostKeyLine)).digest('base64').replace(/=+$/, '');
+}

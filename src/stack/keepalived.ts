@@ -1,0 +1,66 @@
+import { iface, prefixLen, type RenderInput } from './types.js';
+
+/** Trim trailing zeros of a decimal so keepalived gets 0.1, not 0.10000000000000001. */
+function num(n: number): string {
+  return String(Number(n.toFixed(2)));
+}
+
+export function renderKeepalived(input: RenderInput, node: string): string {
+  const { topology: t, profile: p } = input;
+  const me = t.nodes[node]!;
+  const peerName = Object.keys(t.nodes).find((n) => n !== node)!;
+  const peer = t.nodes[peerName]!;
+  const wan = iface(input, node, 'wan');
+  const lan = iface(input, node, 'lan');
+  const h = p.health;
+  const check = (name: string, cmd: string) =>
+    [`vrrp_script chk_${name} {`, `    script "${cmd}"`, `    interval ${h.interval}`, `    fall ${h.fall}`, `    rise ${h.rise}`, `    weight ${h.weight}`, '}'].join('\n');
+  const lines = [
+    '# Rendered by vipdrill. VRRP pair member ' + node + ' (peer ' + peerName + ').',
+    'global_defs {',
+    `    router_id vipdrill_${node}`,
+    `    vrrp_version ${p.vrrp.version}`,
+    '    script_user root',
+    '    enable_script_security',
+    '    notify_fifo /run/vipdrill/vrrp.fifo',
+    '    notify_fifo_script /usr/local/sbin/vipdrill-fifo',
+    '}',
+    '',
+    check('charon', '/usr/local/sbin/vipdrill-check charon'),
+    check('xl2tpd', '/usr/local/sbin/vipdrill-check xl2tpd'),
+    check('listener', `/usr/local/sbin/vipdrill-check l2tp-listener ${t.vips.wan}`),
+    '',
+    'vrrp_instance VI_1 {',
+    '    state BACKUP',
+    `    interface ${wan}`,
+    '    virtual_router_id 51',
+    `    priority ${me.priority}`,
+    `    advert_int ${num(p.vrrp.advertInt)}`,
+    ...(p.vrrp.preempt ? (p.vrrp.preemptDelay > 0 ? [`    preempt_delay ${num(p.vrrp.preemptDelay)}`] : []) : ['    nopreempt']),
+    `    unicast_src_ip ${me.wan}`,
+    '    unicast_peer {',
+    `        ${peer.wan}`,
+    '    }',
+    ...(p.vrrp.auth !== null ? ['    authentication {', '        auth_type PASS', `        auth_pass ${p.vrrp.auth}`, '    }'] : []),
+    '    virtual_ipaddress {',
+    `        ${t.vips.wan}/${prefixLen(t.networks.wan.subnet)} dev ${wan}`,
+    `        ${t.vips.lan}/${prefixLen(t.networks.lan.subnet)} dev ${lan}`,
+    '    }',
+    '    track_interface {',
+    `        ${wan}`,
+    `        ${lan}`,
+    '    }',
+    '    track_script {',
+    '        chk_charon',
+    '        chk_xl2tpd',
+    '        chk_listener',
+    '    }',
+    '    notify_master "/usr/local/sbin/vipdrill-notify MASTER"',
+    '    notify_backup "/usr/local/sbin/vipdrill-notify BACKUP"',
+    '    notify_fault "/usr/local/sbin/vipdrill-notify FAULT"',
+    '    notify_stop "/usr/local/sbin/vipdrill-notify STOP"',
+    '}',
+    '',
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,101 @@
+import { renderBackupRules, renderMasterRules, renderNodeFirewall } from './firewall.js';
+import { renderKeepalived } from './keepalived.js';
+import { renderChapSecrets, renderClientIpUp, renderClientPppOptions, renderClientXl2tpd, renderNodePppOptions, renderNodeXl2tpd } from './l2tp-ppp.js';
+import { renderCharonSettings, renderClientSwanctl, renderNodeSwanctl } from './strongswan.js';
+import type { DaemonSpec, LabFile, RenderInput } from './types.js';
+
+export type { DaemonSpec, LabFile, RenderInput, Secrets, Ifaces } from './types.js';
+
+/** Paths of the configs a topology may bring itself (`config:` in the topology file). */
+export const BYO_PATHS = {
+  keepalived: '/etc/keepalived/keepalived.conf',
+  swanctl: '/etc/swanctl/conf.d/vipdrill.conf',
+  xl2tpd: '/etc/xl2tpd/xl2tpd.conf',
+  pppOptions: '/etc/ppp/options.xl2tpd',
+  chapSecrets: '/etc/ppp/chap-secrets',
+} as const;
+
+export interface ContainerConfig {
+  files: LabFile[];
+  daemons: DaemonSpec[];
+  /** commands run once, in order, after files are placed and before daemons start */
+  setup: string[];
+}
+
+const charon: DaemonSpec = {
+  name: 'charon',
+  cmd: '/usr/lib/ipsec/charon',
+  pre: 'rm -f /run/charon.pid /run/charon.vici /run/charon.ctl',
+  // load connections and secrets once the vici socket answers
+  post: 'for i in $(seq 1 100); do [ -S /run/charon.vici ] && swanctl --load-all --noprompt && exit 0; sleep 0.1; done; echo "swanctl: vici socket never appeared" >&2; exit 1',
+};
+
+const xl2tpd: DaemonSpec = {
+  name: 'xl2tpd',
+  cmd: '/usr/sbin/xl2tpd -D -c /etc/xl2tpd/xl2tpd.conf -p /run/xl2tpd.pid -C /run/xl2tpd/l2tp-control',
+  pre: 'mkdir -p /run/xl2tpd; rm -f /run/xl2tpd.pid',
+};
+
+const keepalived: DaemonSpec = {
+  name: 'keepalived',
+  cmd: '/usr/sbin/keepalived --dont-fork --log-console --log-detail --vrrp -f /etc/keepalived/keepalived.conf -p /run/keepalived.pid -r /run/keepalived-vrrp.pid',
+  pre: 'rm -f /run/keepalived.pid /run/keepalived-vrrp.pid',
+};
+
+function common(): LabFile[] {
+  return [{ path: '/etc/strongswan.d/zz-vipdrill.conf', content: renderCharonSettings(), mode: 0o644 }];
+}
+
+export function renderNode(input: RenderInput, node: string): ContainerConfig {
+  const t = input.topology;
+  const files: LabFile[] = [
+    ...common(),
+    { path: BYO_PATHS.keepalived, content: renderKeepalived(input, node), mode: 0o644 },
+    { path: BYO_PATHS.swanctl, content: renderNodeSwanctl(input), mode: 0o600, secret: true },
+    { path: BYO_PATHS.xl2tpd, content: renderNodeXl2tpd(input), mode: 0o644 },
+    { path: BYO_PATHS.pppOptions, content: renderNodePppOptions(input), mode: 0o644 },
+    { path: BYO_PATHS.chapSecrets, content: renderChapSecrets(input), mode: 0o600, secret: true },
+    { path: '/etc/vipdrill/firewall.nft', content: renderNodeFirewall(input, node), mode: 0o644 },
+    { path: '/etc/vipdrill/master.nft', content: renderMasterRules(input, node), mode: 0o644 },
+    { path: '/etc/vipdrill/backup.nft', content: renderBackupRules(), mode: 0o644 },
+  ];
+  return {
+    files,
+    daemons: [charon, xl2tpd, keepalived],
+    setup: ['nft -f /etc/vipdrill/firewall.nft', `echo "lan_vip=${t.vips.lan} wan_vip=${t.vips.wan}" > /etc/vipdrill/role`],
+  };
+}
+
+export function renderClient(input: RenderInput): ContainerConfig {
+  return {
+    files: [
+      ...common(),
+      { path: '/etc/swanctl/conf.d/vipdrill.conf', content: renderClientSwanctl(input), mode: 0o600, secret: true },
+      { path: '/etc/xl2tpd/xl2tpd.conf', content: renderClientXl2tpd(input), mode: 0o644 },
+      { path: '/etc/ppp/options.l2tpd.client', content: renderClientPppOptions(input), mode: 0o644 },
+      { path: '/etc/ppp/chap-secrets', content: renderChapSecrets(input), mode: 0o600, secret: true },
+      { path: '/etc/ppp/ip-up.d/vipdrill-route', content: renderClientIpUp(input), mode: 0o755 },
+    ],
+    daemons: [charon, xl2tpd],
+    setup: [],
+  };
+}
+
+export function renderLanhost(input: RenderInput): ContainerConfig {
+  const t = input.topology;
+  return {
+    files: [],
+    daemons: [],
+    setup: [`ip route replace ${t.pool.subnet} via ${t.vips.lan}`],
+  };
+}
+
+/** The supervisor's descriptor for one daemon (/etc/vipdrill/daemons/<name>.conf). */
+export function renderDaemonConf(d: DaemonSpec): LabFile {
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const lines = [`CMD=${q(d.cmd)}`];
+  if (d.pre) lines.push(`PRE=${q(d.pre)}`);
+  if (d.post) lines.push(`POST=${q(d.post)}`);
+  lines.push(`RESTART=${d.restart ?? 'always'}`, `DELAY=${d.delaySeconds ?? 1}`);
+  return { path: `/etc/vipdrill/daemons/${d.name}.conf`, content: lines.join('\n') + '\n', mode: 0o644 };
+}

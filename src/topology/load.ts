@@ -1,0 +1,165 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError, type ConfigIssue } from '../errors.js';
+import { broadcast, cidrContains, cidrsOverlap, firstHost, FORBIDDEN_DEFAULTS, formatIpv4, parseCidr, parseIpv4 } from '../util/ip.js';
+import { labDir } from '../util/paths.js';
+import { profileSchema, topologySchema, type Profile, type Topology } from './schema.js';
+
+/** A path shown in messages: relative to the working directory when that is shorter. */
+export function displayPath(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') && rel.length < file.length ? rel : file;
+}
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${String(p)}` : String(p);
+  return out;
+}
+
+/** Read a YAML file into plain data; syntax errors and non-mapping documents are ConfigErrors. */
+export function readYamlMapping(file: string): Record<string, unknown> {
+  const shown = displayPath(file);
+  if (!existsSync(file)) throw new ConfigError([{ file: shown, path: '', message: 'file not found' }]);
+  const doc = parseDocument(readFileSync(file, 'utf8'), { prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      doc.errors.map((e) => ({ file: shown, path: '', message: `invalid YAML${e.linePos ? ` at line ${e.linePos[0].line}` : ''}: ${e.message.split('\n')[0]}` })),
+    );
+  }
+  const data: unknown = doc.toJS();
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    throw new ConfigError([{ file: shown, path: '', message: `expected a mapping (key: value lines) at the top level, got ${Array.isArray(data) ? 'a list' : data === null ? 'an empty document' : typeof data}` }]);
+  }
+  return data as Record<string, unknown>;
+}
+
+function describeReceived(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
+  return issue.message;
+}
+
+function hasPath(data: unknown, path: readonly PropertyKey[]): boolean {
+  let cur: unknown = data;
+  for (const k of path) {
+    if (cur === null || typeof cur !== 'object' || !(k in cur)) return false;
+    cur = (cur as Record<PropertyKey, unknown>)[k];
+  }
+  return cur !== undefined;
+}
+
+export function parseWith<S extends z.ZodType>(schema: S, data: unknown, file: string): z.output<S> {
+  const r = schema.safeParse(data);
+  if (r.success) return r.data;
+  const shown = displayPath(file);
+  throw new ConfigError(
+    r.error.issues.map((i) => {
+      const path = formatPath(i.path);
+      const message = i.code === 'invalid_type' && !hasPath(data, i.path) ? `required: ${i.message}` : describeReceived(i);
+      return { file: shown, path, message };
+    }),
+  );
+}
+
+/** Checks that need more than one field: address plans, overlaps, forbidden ranges. */
+export function semanticIssues(t: Topology, file: string): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const add = (path: string, message: string) => issues.push({ file: displayPath(file), path, message });
+  const subnets = {
+    'networks.wan.subnet': parseCidr(t.networks.wan.subnet)!,
+    'networks.lan.subnet': parseCidr(t.networks.lan.subnet)!,
+    'pool.subnet': parseCidr(t.pool.subnet)!,
+  };
+  const entries = Object.entries(subnets);
+  for (const [path, c] of entries) {
+    for (const f of FORBIDDEN_DEFAULTS) {
+      if (cidrsOverlap(c, parseCidr(f)!)) add(path, `${c.text} overlaps the documentation range ${f}, which these hosts route; choose another subnet`);
+    }
+  }
+  for (let i = 0; i < entries.length; i++) {
+    for (let j = i + 1; j < entries.length; j++) {
+      const [pa, a] = entries[i]!;
+      const [pb, b] = entries[j]!;
+      if (cidrsOverlap(a, b)) add(pb, `${b.text} overlaps ${pa} (${a.text}); expected separate subnets`);
+    }
+  }
+  const seen = new Map<string, string>();
+  const inSubnet = (path: string, addr: string, net: keyof typeof subnets) => {
+    const c = subnets[net];
+    const ip = parseIpv4(addr)!;
+    if (!cidrContains(c, ip)) add(path, `${addr} is outside ${net} (${c.text}); expected an address inside it`);
+    else if (ip === c.network || ip === broadcast(c)) add(path, `${addr} is the network or broadcast address of ${c.text}; expected a host address`);
+    else if (net !== 'pool.subnet' && ip === firstHost(c)) add(path, `${addr} is ${formatIpv4(firstHost(c))}, the gateway address the engine gives the network bridge; expected another host address`);
+    const key = `${net}:${addr}`;
+    if (seen.has(key)) add(path, `${addr} is already used by ${seen.get(key)}; expected a unique address`);
+    seen.set(key, path);
+  };
+  inSubnet('vips.wan', t.vips.wan, 'networks.wan.subnet');
+  inSubnet('vips.lan', t.vips.lan, 'networks.lan.subnet');
+  for (const [name, n] of Object.entries(t.nodes)) {
+    inSubnet(`nodes.${name}.wan`, n.wan, 'networks.wan.subnet');
+    inSubnet(`nodes.${name}.lan`, n.lan, 'networks.lan.subnet');
+  }
+  inSubnet('client.wan', t.client.wan, 'networks.wan.subnet');
+  inSubnet('lanhost.lan', t.lanhost.lan, 'networks.lan.subnet');
+  inSubnet('pool.local', t.pool.local, 'pool.subnet');
+  inSubnet('pool.first', t.pool.first, 'pool.subnet');
+  inSubnet('pool.last', t.pool.last, 'pool.subnet');
+  const first = parseIpv4(t.pool.first)!;
+  const last = parseIpv4(t.pool.last)!;
+  const local = parseIpv4(t.pool.local)!;
+  if (first > last) add('pool.last', `${t.pool.last} comes before pool.first (${t.pool.first}); expected first <= last`);
+  if (local >= first && local <= last) add('pool.local', `${t.pool.local} lies inside the client range ${t.pool.first}-${t.pool.last}; expected an address outside it`);
+  if (t.nodes && Object.keys(t.nodes).length === 2) {
+    const [a, b] = Object.values(t.nodes);
+    if (a!.priority === b!.priority) add('nodes', `both nodes have priority ${a!.priority}; expected different priorities so the master is predictable`);
+  }
+  return issues;
+}
+
+export interface LoadedTopology {
+  file: string;
+  topology: Topology;
+  /** BYO config paths resolved against the topology file's folder */
+  configFiles: Partial<Record<keyof NonNullable<Topology['config']>, string>>;
+}
+
+export function loadTopology(file: string): LoadedTopology {
+  const abs = resolve(file);
+  const topology = parseWith(topologySchema, readYamlMapping(abs), abs);
+  const issues = semanticIssues(topology, abs);
+  const configFiles: LoadedTopology['configFiles'] = {};
+  for (const [k, p] of Object.entries(topology.config ?? {})) {
+    if (p === undefined) continue;
+    const full = isAbsolute(p) ? p : join(dirname(abs), p);
+    const perNode = full.includes('{node}') ? Object.keys(topology.nodes).map((n) => full.replaceAll('{node}', n)) : [full];
+    for (const f of perNode) {
+      if (!existsSync(f)) issues.push({ file: displayPath(abs), path: `config.${k}`, message: `${displayPath(f)}: file not found (paths are relative to the topology file; {node} expands to each node name)` });
+    }
+    configFiles[k as keyof LoadedTopology['configFiles']] = full;
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+  return { file: abs, topology, configFiles };
+}
+
+export function defaultTopologyPath(): string {
+  return join(labDir, 'topologies', 'default.yaml');
+}
+
+/** A profile by name (lab/profiles/<name>.yaml) or by path. */
+export function loadProfile(nameOrPath: string): Profile {
+  const file = nameOrPath.includes('/') || nameOrPath.endsWith('.yaml') ? resolve(nameOrPath) : join(labDir, 'profiles', `${nameOrPath}.yaml`);
+  if (!existsSync(file) && !nameOrPath.includes('/')) {
+    throw new ConfigError([{ file: displayPath(file), path: '', message: `no profile named "${nameOrPath}"; expected one of lab/profiles/*.yaml or a path to a profile file` }]);
+  }
+  const profile = parseWith(profileSchema, readYamlMapping(file), file);
+  const issues: ConfigIssue[] = [];
+  const add = (path: string, message: string) => issues.push({ file: displayPath(file), path, message });
+  if (profile.vrrp.version === 2 && !Number.isInteger(profile.vrrp.advertInt)) add('vrrp.advertInt', `VRRPv2 adverts are whole seconds (keepalived rounds ${profile.vrrp.advertInt}); expected an integer or vrrp.version: 3`);
+  if (profile.vrrp.version === 3 && profile.vrrp.auth !== null) add('vrrp.auth', 'VRRPv3 has no authentication (RFC 5798); expected null or vrrp.version: 2');
+  if (profile.ike.dpdDelay > 0 && profile.ike.dpdTimeout > 0 && profile.ike.dpdTimeout < profile.ike.dpdDelay) add('ike.dpdTimeout', `${profile.ike.dpdTimeout} s is shorter than ike.dpdDelay (${profile.ike.dpdDelay} s); expected dpdTimeout >= dpdDelay`);
+  if (issues.length > 0) throw new ConfigError(issues);
+  return profile;
+}

@@ -1,0 +1,107 @@
+import { z } from 'zod';
+import { parseCidr, parseIpv4 } from '../util/ip.js';
+
+/**
+ * The one schema for topology and profile files: it gives the TypeScript types, the validation and
+ * the error messages (`file: field.path: expected ...`).
+ */
+export const ipv4 = z
+  .string({ error: 'expected an IPv4 address like 10.213.1.11' })
+  .refine((s) => parseIpv4(s) !== undefined, { error: 'expected an IPv4 address like 10.213.1.11' });
+
+export const subnet = z
+  .string({ error: 'expected an IPv4 subnet like 10.213.1.0/24' })
+  .refine((s) => s.includes('/') && parseCidr(s) !== undefined && parseCidr(s)!.network === parseIpv4(s.split('/')[0]!), {
+    error: 'expected an IPv4 subnet like 10.213.1.0/24 (network address, prefix length 8-30)',
+  })
+  .refine((s) => { const p = parseCidr(s)?.prefix ?? 0; return p >= 8 && p <= 30; }, { error: 'expected a prefix length between /8 and /30' });
+
+const relPath = z.string({ error: 'expected a file path (relative to the topology file)' }).min(1);
+
+export const labName = z
+  .string({ error: 'expected a lab name' })
+  .regex(/^[a-z0-9][a-z0-9-]{0,23}$/, { error: 'expected 1-24 lowercase letters, digits or dashes, starting with a letter or digit' });
+
+const node = z.strictObject({
+  wan: ipv4,
+  lan: ipv4,
+  priority: z.int({ error: 'expected a whole number from 1 to 254' }).min(1).max(254),
+});
+
+export const topologySchema = z.strictObject({
+  name: labName.default('vipdrill'),
+  description: z.string().optional(),
+  profile: z.string({ error: 'expected a profile name (lab/profiles/<name>.yaml) or a path' }).default('fast'),
+  networks: z.strictObject({
+    wan: z.strictObject({ subnet }),
+    lan: z.strictObject({ subnet }),
+  }),
+  vips: z.strictObject({ wan: ipv4, lan: ipv4 }),
+  pool: z.strictObject({
+    subnet,
+    local: ipv4,
+    first: ipv4,
+    last: ipv4,
+  }),
+  nodes: z
+    .record(labName, node)
+    .refine((r) => Object.keys(r).length === 2, { error: 'expected exactly two nodes (the VRRP pair), e.g. a and b' }),
+  client: z.strictObject({
+    wan: ipv4,
+    user: z.string().regex(/^[A-Za-z0-9._-]{1,32}$/, { error: 'expected a PPP user name of letters, digits, . _ -' }).default('vipdrill-client'),
+  }),
+  lanhost: z.strictObject({ lan: ipv4 }),
+  /** Bring your own node configs instead of rendered ones (paths relative to the topology file). */
+  config: z
+    .strictObject({
+      keepalived: relPath.optional(),
+      swanctl: relPath.optional(),
+      xl2tpd: relPath.optional(),
+      pppOptions: relPath.optional(),
+      chapSecrets: relPath.optional(),
+    })
+    .optional(),
+});
+
+export type Topology = z.infer<typeof topologySchema>;
+
+const seconds = (what: string, min: number, max: number) =>
+  z.number({ error: `expected ${what} in seconds (${min} to ${max})` }).min(min).max(max);
+const count = (min: number, max: number) => z.int({ error: `expected a whole number from ${min} to ${max}` }).min(min).max(max);
+
+export const profileSchema = z.strictObject({
+  name: z.string(),
+  description: z.string().optional(),
+  vrrp: z.strictObject({
+    version: z.union([z.literal(2), z.literal(3)], { error: 'expected 2 or 3' }),
+    advertInt: seconds('the advert interval', 0.01, 40.95),
+    preempt: z.boolean(),
+    preemptDelay: seconds('the preempt delay', 0, 1000),
+    auth: z.string().regex(/^[\x21-\x7e]{1,8}$/, { error: 'expected a password of 1-8 printable characters' }).nullable(),
+  }),
+  health: z.strictObject({
+    interval: count(1, 600),
+    fall: count(1, 100),
+    rise: count(1, 100),
+    weight: z.int({ error: 'expected a whole number from -253 to 253' }).min(-253).max(253),
+  }),
+  ike: z.strictObject({
+    proposal: z.string().regex(/^[a-z0-9_-]+$/, { error: 'expected a strongSwan proposal like aes128-sha256-modp2048' }),
+    espProposal: z.string().regex(/^[a-z0-9_-]+$/, { error: 'expected a strongSwan proposal like aes128-sha256' }),
+    dpdDelay: seconds('the DPD delay', 0, 3600),
+    dpdTimeout: seconds('the DPD timeout', 0, 3600),
+    dpdAction: z.enum(['restart', 'clear', 'trap'], { error: 'expected restart, clear or trap' }),
+  }),
+  ppp: z.strictObject({
+    lcpEchoInterval: count(0, 3600),
+    lcpEchoFailure: count(0, 100),
+    mtu: count(576, 1500),
+  }),
+  l2tp: z.strictObject({
+    redialTimeout: count(1, 3600),
+    maxRedials: count(1, 100000),
+    maxRetries: count(1, 100),
+  }),
+});
+
+export type Profile = z.infer<typeof profileSchema>;
