@@ -172,16 +172,22 @@ export async function up(engine: Engine, opts: UpOptions): Promise<UpResult> {
   configs.lanhost = renderLanhost(input);
   warnings.push(...compareByoSecurity(configs, nodes));
   for (const w of warnings) progress.step(`warning: ${w}`);
-  for (const [logical, cfg] of Object.entries(configs)) {
+  const configure = async (logical: string) => {
+    const cfg = configs[logical]!;
     const c = record.containers[logical]!;
+    // lab traffic never leaves the lab: no default route anywhere
+    await engine.exec(c, ['ip', 'route', 'del', 'default']);
     const order = { path: '/etc/vipdrill/daemons/order', content: cfg.daemons.map((d) => d.name).join('\n') + '\n', mode: 0o644 };
     await engine.putFiles(c, [...cfg.files, ...cfg.daemons.map(renderDaemonConf), order]);
     for (const cmd of cfg.setup) {
       const r = await engine.exec(c, ['sh', '-c', cmd]);
       if (r.exitCode !== 0) throw new VipdrillError('ENGINE_FAILED', `setup in ${c} failed: ${cmd}: ${r.stderr.trim() || r.stdout.trim()}`);
     }
-    await engine.putFiles(c, [{ path: '/etc/vipdrill/ready', content: `${record.runId}\n`, mode: 0o644 }]);
-  }
+  };
+  const start = (logical: string) => engine.putFiles(record.containers[logical]!, [{ path: '/etc/vipdrill/ready', content: `${record.runId}\n`, mode: 0o644 }]);
+  for (const logical of Object.keys(configs)) await configure(logical);
+  // the pair and the LAN first; the client dials once the VIP is up, as a real client would
+  for (const logical of [...nodes, 'lanhost']) await start(logical);
   stage('stack configured');
 
   const ctx: LabContext = { record, topology: t, profile, loaded };
@@ -195,6 +201,7 @@ export async function up(engine: Engine, opts: UpOptions): Promise<UpResult> {
     waitOpts,
   );
   stage('vrrp: one VIP holder');
+  await start('client');
   if (opts.waitUntil === 'tunnel') {
     const cs = () => clientStatus(engine, record.containers.client!, t.lanhost.lan);
     const describe = (s: ClientStatus) => describeClient(s);

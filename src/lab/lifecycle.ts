@@ -1,11 +1,12 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { VipdrillError } from '../errors.js';
 import type { Progress } from '../util/progress.js';
 import type { Engine, EngineName } from './engine.js';
 import { LocalEngine } from './engines/local.js';
 import { removeLabObjects, up, type UpOptions, type UpResult } from './lab.js';
 import { openEngineForLab, openEngineForNewLab } from './select.js';
-import { listLabs, pidAlive, readLab, removeLabState, type LabRecord } from './state.js';
+import { labsDir, listLabs, pidAlive, readLab, removeLabState, type LabRecord } from './state.js';
 import { findVipdrillQemus, stopQemu } from './vm/qemu.js';
 import { DOCKER_SOCKET } from './engines/local.js';
 
@@ -102,6 +103,8 @@ export interface ReapReport {
 export async function reapCommand(opts: { all: boolean; name?: string }, progress: Progress): Promise<ReapReport> {
   const report: ReapReport = { labs: [], containers: 0, networks: 0, vms: 0, kept: [] };
   const known = new Set<string>();
+  // state dirs without lab.json: a VM booted for a lab whose `up` died before recording it
+  for (const n of orphanStateDirs()) if (!opts.name || opts.name === n) removeLabStateIfNoVm(n, await findVipdrillQemus());
   for (const r of listLabs()) {
     if (opts.name && r.name !== opts.name) continue;
     known.add(r.name);
@@ -125,6 +128,8 @@ export async function reapCommand(opts: { all: boolean; name?: string }, progres
     progress.step(`stopping orphaned lab VM pid ${q.pid} (lab ${q.lab})`);
     await stopQemu(q.pid, q.lab);
     report.vms++;
+    if (!known.has(q.lab)) removeLabState(q.lab);
+    if (!report.labs.includes(q.lab)) report.labs.push(q.lab);
   }
   if (existsSync(DOCKER_SOCKET)) {
     try {
@@ -142,6 +147,15 @@ export async function reapCommand(opts: { all: boolean; name?: string }, progres
     }
   }
   return report;
+}
+
+function orphanStateDirs(): string[] {
+  if (!existsSync(labsDir())) return [];
+  return readdirSync(labsDir()).filter((n) => !existsSync(join(labsDir(), n, 'lab.json')));
+}
+
+function removeLabStateIfNoVm(name: string, qemus: { lab: string }[]): void {
+  if (!qemus.some((q) => q.lab === name)) removeLabState(name);
 }
 
 export { openEngineForLab };

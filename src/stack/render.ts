@@ -36,6 +36,16 @@ const xl2tpd: DaemonSpec = {
   pre: 'mkdir -p /run/xl2tpd; rm -f /run/xl2tpd.pid',
 };
 
+/**
+ * The client dials L2TP once IPsec protects it, as real L2TP/IPsec clients do (IPsec up, then L2TP).
+ * Dialling earlier sends cleartext L2TP that the node firewall drops; with a low `max retries` the LAC
+ * gives up and redials while the LNS still holds the first tunnel on the same UDP 4-tuple.
+ */
+const clientXl2tpd: DaemonSpec = {
+  ...xl2tpd,
+  cmd: `sh -c 'until swanctl --list-sas 2>/dev/null | grep -q INSTALLED; do sleep 0.2; done; exec ${xl2tpd.cmd}'`,
+};
+
 const keepalived: DaemonSpec = {
   name: 'keepalived',
   cmd: '/usr/sbin/keepalived --dont-fork --log-console --log-detail --vrrp -f /etc/keepalived/keepalived.conf -p /run/keepalived.pid -r /run/keepalived-vrrp.pid',
@@ -76,7 +86,7 @@ export function renderClient(input: RenderInput): ContainerConfig {
       { path: '/etc/ppp/chap-secrets', content: renderChapSecrets(input), mode: 0o600, secret: true },
       { path: '/etc/ppp/ip-up.d/vipdrill-route', content: renderClientIpUp(input), mode: 0o755 },
     ],
-    daemons: [charon, xl2tpd],
+    daemons: [charon, clientXl2tpd],
     setup: [],
   };
 }

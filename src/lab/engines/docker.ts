@@ -58,8 +58,11 @@ export abstract class DockerEngine implements Engine {
     const net = await this.docker.createNetwork({
       Name: spec.name,
       Driver: 'bridge',
-      // internal: the lab never routes to anything outside itself
-      Internal: true,
+      // Not `Internal`: Docker drops bridged traffic whose source lies outside an internal network's
+      // subnet (the client pool behind the nodes). The lab is isolated instead by having no NAT to the
+      // outside and no default route in any container (removed at setup).
+      Internal: false,
+      Options: { 'com.docker.network.bridge.enable_ip_masquerade': 'false' },
       CheckDuplicate: true,
       IPAM: { Driver: 'default', Config: [{ Subnet: spec.subnet }] },
       Labels: spec.labels,

@@ -19,8 +19,18 @@ export function connectSsh(t: SshTarget, timeoutMs: number): Promise<ssh2.Client
   const pinned = hostKeyBlob(t.hostKey);
   return new Promise((resolve, reject) => {
     const c = new ssh2.Client();
-    c.once('ready', () => resolve(c));
-    c.once('error', (e) => reject(e));
+    let settled = false;
+    c.once('ready', () => {
+      settled = true;
+      resolve(c);
+    });
+    // ssh2 may emit several errors for one failed attempt; only the first one counts
+    c.on('error', (e) => {
+      if (settled) return;
+      settled = true;
+      c.end();
+      reject(e);
+    });
     c.connect({
       host: '127.0.0.1',
       port: t.port,
@@ -60,7 +70,8 @@ export function sshExec(c: ssh2.Client, command: string, timeoutMs = 60_000): Pr
  */
 export function forwardDockerSocket(c: ssh2.Client, localPath: string): Promise<Server> {
   rmSync(localPath, { force: true });
-  const srv = createServer((sock) => {
+  // allowHalfOpen: the docker CLI half-closes hijacked exec streams and still reads the output
+  const srv = createServer({ allowHalfOpen: true }, (sock) => {
     c.openssh_forwardOutStreamLocal('/var/run/docker.sock', (err, ch) => {
       if (err) {
         sock.destroy(err);
