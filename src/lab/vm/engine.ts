@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:net';
 import { join } from 'node:path';
 import Docker from 'dockerode';
@@ -100,7 +100,8 @@ export class VmEngine extends DockerEngine {
     });
     mkdirSync(vm.dir, { recursive: true, mode: 0o700 });
     chmodSync(vm.dir, 0o700);
-    const sock = join(vm.dir, 'docker.sock');
+    // one socket per controller process: `status` may run while `up` or a drill holds its own
+    const sock = join(vm.dir, `docker-${process.pid}.sock`);
     const server = await forwardDockerSocket(ssh, sock);
     const docker = new Docker({ socketPath: sock });
     await waitFor('Docker in the lab VM', () => docker.ping(), () => true, () => 'no answer', { timeoutMs, intervalMs: 500, maxIntervalMs: 2000 });
@@ -125,6 +126,7 @@ export class VmEngine extends DockerEngine {
 
   override async close(): Promise<void> {
     await new Promise<void>((r) => this.server.close(() => r()));
+    rmSync(join(this.vm.dir, `docker-${process.pid}.sock`), { force: true });
     this.ssh.end();
   }
 
