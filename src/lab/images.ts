@@ -34,7 +34,7 @@ export function readPackageList(file: string): string[] {
     .filter(Boolean);
 }
 
-function walk(dir: string): string[] {
+export function walk(dir: string): string[] {
   const out: string[] = [];
   for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
     const p = join(dir, e.name);

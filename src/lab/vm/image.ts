@@ -5,7 +5,7 @@ import { VipdrillError } from '../../errors.js';
 import { runHost, which } from '../../util/host.js';
 import { cacheDir, labDir } from '../../util/paths.js';
 import type { Progress } from '../../util/progress.js';
-import { applyOverlay, ensureRootfs, hashInputs, readPackageList, rootfsKey } from '../images.js';
+import { applyOverlay, ensureRootfs, hashInputs, readPackageList, rootfsKey, walk } from '../images.js';
 
 const VM_BUILDER_VERSION = '1';
 const DISK_SIZE = '4G';
@@ -26,19 +26,9 @@ const recipe = {
   overlayDir: join(labDir, 'vm', 'rootfs'),
 };
 
-function overlayFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...overlayFiles(p));
-    else out.push(p);
-  }
-  return out;
-}
-
 export function vmImageKey(): string {
   const packages = readPackageList(recipe.packagesFile);
-  return hashInputs([VM_BUILDER_VERSION, rootfsKey(packages), DISK_SIZE, ...overlayFiles(recipe.overlayDir).flatMap((f) => [f.slice(recipe.overlayDir.length), readFileSync(f)])]);
+  return hashInputs([VM_BUILDER_VERSION, rootfsKey(packages), DISK_SIZE, ...walk(recipe.overlayDir).flatMap((f) => [f.slice(recipe.overlayDir.length), readFileSync(f)])]);
 }
 
 export function vmImageDir(): string {
@@ -49,7 +39,7 @@ export function vmImageCached(): boolean {
   return existsSync(join(vmImageDir(), 'complete'));
 }
 
-function readImage(dir: string): VmImage {
+export function readImage(dir: string): VmImage {
   return {
     dir,
     disk: join(dir, 'disk.img'),
