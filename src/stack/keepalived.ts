@@ -14,7 +14,7 @@ export function renderKeepalived(input: RenderInput, node: string): string {
   const lan = iface(input, node, 'lan');
   const h = p.health;
   const check = (name: string, cmd: string) =>
-    [`vrrp_script chk_${name} {`, `    script "${cmd}"`, `    interval ${h.interval}`, `    fall ${h.fall}`, `    rise ${h.rise}`, `    weight ${h.weight}`, '}'].join('\n');
+    [`vrrp_script chk_${name} {`, `    script "${cmd}"`, `    interval ${h.interval}`, `    timeout ${h.timeout}`, `    fall ${h.fall}`, `    rise ${h.rise}`, `    weight ${h.weight}`, '}'].join('\n');
   const lines = [
     '# Rendered by vipdrill. VRRP pair member ' + node + ' (peer ' + peerName + ').',
     'global_defs {',

@@ -84,6 +84,8 @@ export const profileSchema = z.strictObject({
     fall: count(1, 100),
     rise: count(1, 100),
     weight: z.int({ error: 'expected a whole number from -253 to 253' }).min(-253).max(253),
+    /** seconds a check may run before keepalived counts it as failed (slow under TCG: keep it generous) */
+    timeout: count(1, 600).default(5),
   }),
   ike: z.strictObject({
     proposal: z.string().regex(/^[a-z0-9_-]+$/, { error: 'expected a strongSwan proposal like aes128-sha256-modp2048' }),
