@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'LAB_NOT_FOUND'
   | 'LAB_EXISTS'
   | 'EXEC_FAILED'
+  | 'FAULT_FAILED'
   | 'VERDICT_FAILED';
 
 export class VipdrillError extends Error {

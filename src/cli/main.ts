@@ -7,7 +7,10 @@ import { defaultTopologyPath } from '../topology/load.js';
 import { packageRoot } from '../util/paths.js';
 import { consoleProgress } from '../util/progress.js';
 import { parseDuration } from '../util/time.js';
-import { runDrill } from './drill.js';
+import { printSuite, printValidation } from './run.js';
+import { expandScenarioArgs, loadSuite, validateScenarios } from '../scenario/load.js';
+import { runSuite } from '../runner/suite.js';
+import { scenarioJsonSchema } from '../scenario/json-schema.js';
 import { printLabStatus, printPreflight, printUp } from './format.js';
 import { downCommand, openEngineForLab, reapCommand, upCommand } from '../lab/lifecycle.js';
 import { status } from '../lab/lab.js';
@@ -115,18 +118,63 @@ program
   });
 
 program
-  .command('drill')
-  .description('the default drill: preflight, up, crash the VIP holder, measure the failover, down')
-  .option('-t, --topology <file>', 'topology file', defaultTopologyPath())
-  .option('--profile <name>', 'tunables profile')
-  .addOption(engineOption())
-  .option('--name <lab>', 'lab name', 'vipdrill-drill')
+  .command('validate')
+  .description('check scenario files (or directories of them); each error names file, field and what was expected')
+  .argument('<files...>', 'scenario files or directories')
   .option('--json', 'print JSON')
-  .action(async (o: { topology: string; profile?: string; engine: 'auto' | 'local' | 'vm'; name: string; json?: boolean }) => {
-    const r = await runDrill({ ...o, progress: consoleProgress() });
-    if (o.json) json(r);
-    if (!r.passed) process.exitCode = 1;
+  .action((files: string[], o: { json?: boolean }) => {
+    const vs = validateScenarios(expandScenarioArgs(files));
+    if (o.json) json(vs.map((v) => ({ file: v.file, ok: v.ok, issues: v.issues })));
+    else printValidation(vs);
+    if (vs.some((v) => !v.ok)) process.exitCode = 2;
   });
+
+const runOptions = (c: Command) =>
+  c
+    .addOption(engineOption())
+    .option('--report-dir <dir>', 'where results go: <dir>/<run id>/, and <dir>/latest', 'reports')
+    .option('--name <lab>', 'name of the lab the run brings up', 'vipdrill-run')
+    .option('--json', 'print the run summary as JSON');
+
+type RunOpts = { engine: 'auto' | 'local' | 'vm'; reportDir: string; name: string; json?: boolean; lab?: string; repeat?: string };
+
+async function runAndReport(files: string[], o: RunOpts): Promise<void> {
+  const repeat = o.repeat === undefined ? undefined : Number(o.repeat);
+  if (repeat !== undefined && (!Number.isInteger(repeat) || repeat < 1 || repeat > 100)) throw new VipdrillError('CONFIG_INVALID', `--repeat: expected a whole number from 1 to 100, got ${o.repeat}`);
+  const s = await runSuite({ files, lab: o.lab, engine: o.engine, repeat, reportDir: o.reportDir, labName: o.name, progress: consoleProgress() });
+  if (o.json) json({ runId: s.runId, dir: s.dir, exitCode: s.exitCode, counts: s.counts, labErrors: s.labErrors, results: s.results.map((r) => ({ scenario: r.scenario, repeat: r.repeat, verdict: r.verdict, reason: r.reason, metrics: r.metrics, expectations: r.expectations })) });
+  else printSuite(s);
+  process.exitCode = s.exitCode;
+}
+
+runOptions(
+  program
+    .command('run')
+    .description('run scenario files against a lab: exit 0 all passed, 1 an expectation failed, 2 could not run or decide')
+    .argument('<files...>', 'scenario files or directories')
+    .option('--lab <name>', 'use this running lab (vipdrill up) instead of bringing one up')
+    .option('--repeat <n>', 'run each scenario n times (overrides the files)'),
+).action((files: string[], o: RunOpts) => runAndReport(expandScenarioArgs(files), o));
+
+runOptions(
+  program
+    .command('drill')
+    .description('the default drill end to end: preflight, up, run the default suite (scenarios/suites/default.yaml), report, down')
+    .option('--suite <name>', 'suite: scenarios/suites/<name>.yaml or a path', 'default'),
+).action(async (o: RunOpts & { suite: string }) => {
+  const files = loadSuite(o.suite);
+  const pf = await preflight(o.engine);
+  if (!pf.chosen) {
+    printPreflight(pf);
+    throw new PreflightError(`no engine can run the lab here: ${pf.reason}`, []);
+  }
+  await runAndReport(files, o);
+});
+
+program
+  .command('schema')
+  .description('print the JSON Schema of scenario files (scenarios/scenario.schema.json is this output)')
+  .action(() => json(scenarioJsonSchema()));
 
 function report(e: unknown): number {
   if (e instanceof ConfigError) {

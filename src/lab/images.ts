@@ -144,11 +144,11 @@ export function tarDirectory(dir: string): Readable {
 export const LAB_ENTRYPOINT = 'ENTRYPOINT ["/usr/bin/tini", "-g", "--", "/usr/local/sbin/vipdrill-supervisor"]';
 
 /** Make sure `engine` has the lab image; build it on the host and import it only if it lacks that hash. */
-export async function ensureLabImage(engine: Engine, progress: Progress, recipe: ImageRecipe = labRecipe): Promise<string> {
+export async function ensureLabImage(engine: Engine, progress: Progress, recipe: ImageRecipe = labRecipe): Promise<{ tag: string; imported: boolean }> {
   const tag = labImageTag(recipe);
   if (await engine.hasImage(tag)) {
     progress.step(`lab image ${tag} present in engine ${engine.info.name}`);
-    return tag;
+    return { tag, imported: false };
   }
   const rootfs = await ensureRootfs(readPackageList(recipe.packagesFile), progress, 'lab');
   applyOverlay(rootfs, recipe.overlayDir);
@@ -156,5 +156,5 @@ export async function ensureLabImage(engine: Engine, progress: Progress, recipe:
   const t0 = performance.now();
   await engine.importImage(tag, tarDirectory(rootfs), [LAB_ENTRYPOINT], { 'vipdrill.image': 'lab' });
   progress.step(`lab image imported in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  return tag;
+  return { tag, imported: true };
 }

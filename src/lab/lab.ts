@@ -95,7 +95,7 @@ export async function up(engine: Engine, opts: UpOptions): Promise<UpResult> {
   );
 
   const byo = byoFiles(loaded);
-  const image = await ensureLabImage(engine, progress);
+  const { tag: image, imported } = await ensureLabImage(engine, progress);
   stage('image');
 
   const record: LabRecord = {
@@ -105,6 +105,7 @@ export async function up(engine: Engine, opts: UpOptions): Promise<UpResult> {
     topologyFile: loaded.file,
     profile: profile.name,
     image,
+    ...(imported && engine.vm ? { imageImported: true } : {}),
     createdAt: new Date().toISOString(),
     phase: 'starting',
     controllerPid: process.pid,
@@ -175,16 +176,14 @@ export async function up(engine: Engine, opts: UpOptions): Promise<UpResult> {
   const configure = async (logical: string) => {
     const cfg = configs[logical]!;
     const c = record.containers[logical]!;
-    // lab traffic never leaves the lab: no default route anywhere
-    await engine.exec(c, ['ip', 'route', 'del', 'default']);
     const order = { path: '/etc/vipdrill/daemons/order', content: cfg.daemons.map((d) => d.name).join('\n') + '\n', mode: 0o644 };
-    await engine.putFiles(c, [...cfg.files, ...cfg.daemons.map(renderDaemonConf), order]);
-    for (const cmd of cfg.setup) {
-      const r = await engine.exec(c, ['sh', '-c', cmd]);
-      if (r.exitCode !== 0) throw new VipdrillError('ENGINE_FAILED', `setup in ${c} failed: ${cmd}: ${r.stderr.trim() || r.stdout.trim()}`);
-    }
+    await engine.putFiles(c, [...cfg.files, ...cfg.daemons.map(renderDaemonConf), order, renderBootScript(cfg.setup)]);
   };
-  const start = (logical: string) => engine.putFiles(record.containers[logical]!, [{ path: '/etc/vipdrill/ready', content: `${record.runId}\n`, mode: 0o644 }]);
+  const start = async (logical: string) => {
+    const c = record.containers[logical]!;
+    await engine.putFiles(c, [{ path: '/etc/vipdrill/ready', content: `${record.runId}\n`, mode: 0o644 }]);
+    await waitBooted(engine, c);
+  };
   for (const logical of Object.keys(configs)) await configure(logical);
   // the pair and the LAN first; the client dials once the VIP is up, as a real client would
   for (const logical of [...nodes, 'lanhost']) await start(logical);
@@ -218,6 +217,27 @@ export async function up(engine: Engine, opts: UpOptions): Promise<UpResult> {
   delete record.controllerPid;
   writeLab(record);
   return { ...ctx, stages, warnings };
+}
+
+/**
+ * The per-boot setup the supervisor runs before any daemon, at the first start and again after every
+ * container restart (a crashed node that comes back): lab traffic never leaves the lab, so no
+ * default route anywhere; then the rendered setup (firewall, routes).
+ */
+export function renderBootScript(setup: string[]): { path: string; content: string; mode: number } {
+  return { path: '/etc/vipdrill/boot.sh', content: ['# Rendered by vipdrill; run by vipdrill-supervisor at each container start.', 'ip route del default 2>/dev/null || true', ...setup, ''].join('\n'), mode: 0o755 };
+}
+
+/** Wait until the supervisor in `container` has run boot.sh; its output is the error if it failed. */
+export async function waitBooted(engine: Engine, container: string, timeoutMs = 60_000): Promise<void> {
+  const r = await waitFor(
+    `the supervisor in ${container} to run its boot setup`,
+    () => engine.exec(container, ['sh', '-c', 'if [ -e /run/vipdrill/boot.failed ]; then echo failed; cat /run/vipdrill/boot.failed; elif [ -e /run/vipdrill/booted ]; then echo ok; else echo waiting; fi']),
+    (x) => x.exitCode === 0 && !x.stdout.startsWith('waiting'),
+    (x) => x.stdout.trim() || x.stderr.trim(),
+    { timeoutMs, intervalMs: 100, maxIntervalMs: 500 },
+  );
+  if (r.stdout.startsWith('failed')) throw new VipdrillError('ENGINE_FAILED', `boot setup in ${container} failed: ${r.stdout.slice(7).trim()}`);
 }
 
 export function describeNodes(ns: NodeStatus[]): string {

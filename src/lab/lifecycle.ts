@@ -1,13 +1,14 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { VipdrillError } from '../errors.js';
+import { errorMessage, VipdrillError } from '../errors.js';
 import type { Progress } from '../util/progress.js';
 import type { Engine, EngineName } from './engine.js';
 import { LocalEngine } from './engines/local.js';
 import { removeLabObjects, up, type UpOptions, type UpResult } from './lab.js';
 import { openEngineForLab, openEngineForNewLab } from './select.js';
 import { labsDir, listLabs, pidAlive, readLab, removeLabState, type LabRecord } from './state.js';
-import { findVipdrillQemus, stopQemu } from './vm/qemu.js';
+import { findVipdrillQemus, isVipdrillQemu, stopQemu } from './vm/qemu.js';
+import { VmEngine } from './vm/engine.js';
 import { DOCKER_SOCKET } from './engines/local.js';
 
 export interface UpCommandOptions extends Omit<UpOptions, 'onRecord'> {
@@ -51,6 +52,15 @@ export async function downCommand(name: string, progress: Progress): Promise<{ c
     const leftovers = await localLeftovers(name);
     if (leftovers.containers + leftovers.networks === 0) throw new VipdrillError('LAB_NOT_FOUND', `no lab named "${name}" is up`);
     return { ...leftovers, vm: false };
+  }
+  if (record.engine === 'vm' && record.imageImported && record.image && record.vm && isVipdrillQemu(record.vm.pid, record.name)) {
+    // this VM paid for the image import: keep its disk so the next `up` does not
+    try {
+      const engine = await VmEngine.attach(record.name, record.vm);
+      await engine.saveWarmDisk(record.image, progress);
+    } catch (e) {
+      progress.step(`warning: could not save the warm VM disk (the next up imports the image again): ${errorMessage(e)}`);
+    }
   }
   return reapLab(record, progress);
 }

@@ -44,6 +44,8 @@ export function parseNodeStatus(name: string, container: string, containerState:
   const { map, addrs } = parseKv(text);
   const daemons: Record<string, boolean> = {};
   for (const [k, v] of map) if (k.startsWith('daemon.')) daemons[k.slice(7)] = v.startsWith('running');
+  // processes not run by the supervisor (pppd, one per PPP session, spawned by xl2tpd)
+  for (const [k, v] of map) if (k.startsWith('process.')) daemons[k.slice(8)] = v.startsWith('running');
   const has = (ip: string) => addrs.some((a) => a.cidr.split('/')[0] === ip);
   const keepalivedUp = daemons.keepalived ?? false;
   return {

@@ -23,6 +23,8 @@ export interface LabRecord {
   topologyFile: string;
   profile: string;
   image?: string;
+  /** the VM imported the lab image at this boot: `down` saves the VM disk as the warm disk */
+  imageImported?: boolean;
   createdAt: string;
   /** starting: `up` in progress; ready: up and idle; running: a drill is using it */
   phase: 'starting' | 'ready' | 'running';
@@ -107,8 +109,14 @@ export function pidAlive(pid: number | undefined): boolean {
   if (!pid) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // a killed process whose parent has not reaped it yet still answers signal 0: it is dead all the same
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true;
   }
 }

@@ -23,10 +23,10 @@ export function formatPath(path: readonly PropertyKey[]): string {
 export function readYamlMapping(file: string): Record<string, unknown> {
   const shown = displayPath(file);
   if (!existsSync(file)) throw new ConfigError([{ file: shown, path: '', message: 'file not found' }]);
-  const doc = parseDocument(readFileSync(file, 'utf8'), { prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(readFileSync(file, 'utf8'), { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
-      doc.errors.map((e) => ({ file: shown, path: '', message: `invalid YAML${e.linePos ? ` at line ${e.linePos[0].line}` : ''}: ${e.message.split('\n')[0]}` })),
+      doc.errors.map((e) => ({ file: shown, path: '', message: `invalid YAML${e.linePos ? ` at line ${e.linePos[0].line}` : ''}: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}` })),
     );
   }
   const data: unknown = doc.toJS();

@@ -1,9 +1,12 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { RunMetrics, ScenarioResult } from '../../src/runner/runner.js';
 import { expect } from 'chai';
-import { crashVipHolder } from '../../src/drill/crash.js';
 import type { Engine } from '../../src/lab/engine.js';
 import { status, type UpResult } from '../../src/lab/lab.js';
-import { downCommand, reapCommand, upCommand } from '../../src/lab/lifecycle.js';
+import { reapCommand, upCommand } from '../../src/lab/lifecycle.js';
 import { readLab } from '../../src/lab/state.js';
 import { findVipdrillQemus } from '../../src/lab/vm/qemu.js';
 import { consoleProgress, silentProgress } from '../../src/util/progress.js';
@@ -19,6 +22,7 @@ describe('VM engine, full stack (end to end)', function () {
   const LAB = 'vd-e2e';
   let engine: Engine;
   let lab: UpResult;
+  const reportDir = mkdtempSync(join(tmpdir(), 'vipdrill-e2e-'));
 
   before(async () => {
     await reapCommand({ all: false, name: LAB }, silentProgress).catch(() => {});
@@ -61,26 +65,60 @@ describe('VM engine, full stack (end to end)', function () {
     expect(s.client).to.include({ pppUp: true, lanReachable: true, ikeSa: true, l2tpTunnel: true });
   });
 
-  it('crashing the VIP holder moves the VIP and the client tunnel comes back to the LAN', async () => {
-    const r = await crashVipHolder(engine, lab, consoleProgress());
-    process.stderr.write(`      measured (lab clock): VIP takeover ${r.vipTakeoverMs.toFixed(0)} ms, tunnel restored ${r.tunnelRestoredMs.toFixed(0)} ms (±${r.resolutionMs} ms)\n`);
-    expect(r.newHolder).not.to.equal(r.killed);
-    expect(r.vipTakeoverMs).to.be.greaterThan(0);
-    expect(r.tunnelRestoredMs).to.be.greaterThan(r.vipTakeoverMs);
-    const s = await status(engine, lab.record);
-    expect(s.vipHolder).to.equal(r.newHolder);
-    expect(s.client.lanReachable).to.equal(true);
+  const runScenarios = (files: string[]) => {
+    const r = spawnSync(process.execPath, [cli, 'run', ...files.map((f) => `scenarios/${f}.yaml`), '--lab', LAB, '--json', '--report-dir', reportDir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    const out = JSON.parse(r.stdout) as { exitCode: number; dir: string; results: { scenario: string; verdict: string; reason?: string; metrics: RunMetrics; expectations: { name: string; passed: boolean; actual: string }[] }[] };
+    for (const x of out.results) {
+      const m = x.metrics;
+      process.stderr.write(`      ${x.scenario}: ${x.verdict}${x.reason ? ` (${x.reason})` : ''}; VIP takeover ${m.vipTakeoverMs?.toFixed(0) ?? '-'} ms, tunnel restored ${m.tunnelRestoredMs?.toFixed(0) ?? '-'} ms, split brain ${m.splitBrainMs.toFixed(0)} ms\n`);
+    }
+    return { status: r.status, out };
+  };
+
+  it('run node-crash --json exits 0 and writes the result: events, verdict and lab-clock figures', () => {
+    const { status: code, out } = runScenarios(['node-crash']);
+    expect(code, JSON.stringify(out.results.map((x) => x.reason))).to.equal(0);
+    const files = readdirSync(out.dir);
+    expect(files).to.include('run.json');
+    const result = JSON.parse(readFileSync(join(out.dir, files.find((f) => f.endsWith('-node-crash-r1.json'))!), 'utf8')) as ScenarioResult;
+    expect(result.verdict).to.equal('passed');
+    const kinds = result.events.map((e) => e.kind);
+    for (const k of ['baseline.ok', 'fault.inject', 'wait.ok', 'fault.revert', 'heal.final', 'run.end']) expect(kinds).to.include(k);
+    // events are ordered on the lab clock
+    const ts = result.events.map((e) => e.t);
+    expect(ts).to.deep.equal([...ts].sort((a, b) => a - b));
+    expect(result.metrics.vipTakeoverMs).to.be.greaterThan(0);
+    expect(result.metrics.tunnelRestoredMs).to.be.greaterThan(result.metrics.vipTakeoverMs!);
+    expect(result.vrrp.some((v) => v.source === 'keepalived' && v.state === 'MASTER' && v.node === result.metrics.newHolder)).to.equal(true);
   });
 
-  it('down leaves no qemu process, container, network or state of the run', async () => {
+  it('split brain is detected and healed to one holder; a charon kill on the master fails over', () => {
+    const { status: code, out } = runScenarios(['split-brain', 'kill-charon']);
+    expect(code, JSON.stringify(out.results.map((x) => x.reason))).to.equal(0);
+    const sb = out.results.find((x) => x.scenario === 'split-brain')!;
+    expect(sb.metrics.splitBrainMs).to.be.greaterThan(1000);
+    expect(sb.expectations.find((e) => e.name === 'splitBrain')!.passed).to.equal(true);
+    expect(out.results.find((x) => x.scenario === 'kill-charon')!.metrics.newHolder).to.be.a('string');
+  });
+
+  it('a run killed mid-fault leaves its fault in the lab, and vipdrill reap removes lab, rules and VM', async () => {
+    const child = spawn(process.execPath, [cli, 'run', 'scenarios/partition-master.yaml', '--lab', LAB, '--report-dir', reportDir], { stdio: 'ignore' });
+    const hasTable = async () => {
+      for (const n of ['a', 'b']) {
+        const r = await engine.exec(lab.record.containers[n]!, ['sh', '-c', 'nft list table inet vipdrill >/dev/null 2>&1 && echo yes || echo no']);
+        if (r.stdout.trim() === 'yes') return true;
+      }
+      return false;
+    };
+    await waitFor('the partition rules in a node', hasTable, (x) => x, (x) => String(x), { timeoutMs: 300_000, intervalMs: 500 });
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
     await engine.close();
     const pid = lab.record.vm!.pid;
-    await downCommand(LAB, silentProgress);
+    const r = spawnSync(process.execPath, [cli, 'reap', '--json'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).to.equal(0);
+    expect((JSON.parse(r.stdout) as { labs: string[] }).labs).to.include(LAB);
     expect((await findVipdrillQemus()).filter((q) => q.lab === LAB || q.pid === pid)).to.deep.equal([]);
     expect(readLab(LAB)).to.equal(undefined);
-  });
-
-  after(async () => {
-    await reapCommand({ all: true, name: LAB }, silentProgress).catch(() => {});
   });
 });

@@ -53,7 +53,7 @@ describe('topology files', () => {
 
 describe('profiles', () => {
   it('ships fast and distro-defaults', () => {
-    expect(loadProfile('fast').vrrp.advertInt).to.equal(0.1);
+    expect(loadProfile('fast').vrrp.advertInt).to.equal(0.3);
     expect(loadProfile('distro-defaults').ike.dpdTimeout).to.equal(150);
   });
 

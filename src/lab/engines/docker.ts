@@ -91,6 +91,8 @@ export abstract class DockerEngine implements Engine {
         Sysctls: spec.sysctls,
         NetworkMode: first?.network ?? 'none',
         Init: false,
+        // /run starts empty at every container start: no stale PIDs or state after a restart
+        Tmpfs: { '/run': 'rw,mode=755' },
       },
       NetworkingConfig: first
         ? { EndpointsConfig: { [first.network]: { IPAMConfig: { IPv4Address: first.ipv4 } } } }

@@ -1,10 +1,10 @@
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:net';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import type ssh2 from 'ssh2';
 import { VipdrillError } from '../../errors.js';
-import { parseIpRoutes } from '../../util/host.js';
+import { parseIpRoutes, runHost } from '../../util/host.js';
 import type { Progress } from '../../util/progress.js';
 import { waitFor } from '../../util/time.js';
 import type { EngineInfo, Route } from '../engine.js';
@@ -12,7 +12,7 @@ import { DockerEngine } from '../engines/docker.js';
 import { labDirOf, newRunId, type VmRecord } from '../state.js';
 import { ensureVmImage, vmImageCached, type VmImage } from './image.js';
 import { readImageForAttach } from './attach.js';
-import { consoleTail, kvmUsable, rememberAccel, rememberedAccel, startQemu, stopQemu, type Accel } from './qemu.js';
+import { consoleTail, kvmUsable, rememberAccel, rememberedAccel, startQemu, stopQemu, warmDiskPath, type Accel } from './qemu.js';
 import { connectSsh, forwardDockerSocket, sshExec } from './ssh.js';
 
 export { vmImageCached };
@@ -128,6 +128,38 @@ export class VmEngine extends DockerEngine {
     await new Promise<void>((r) => this.server.close(() => r()));
     rmSync(join(this.vm.dir, `docker-${process.pid}.sock`), { force: true });
     this.ssh.end();
+  }
+
+  /**
+   * Save this VM's disk as the warm disk the next VMs boot from (the VM image plus Docker holding the
+   * lab image `keepTag`, with no container or network), so their `up` skips the image import. Stops
+   * the VM. The warm disk is written beside the VM image (keyed by its hash) and replaced atomically:
+   * VMs running on the previous one keep their open copy.
+   */
+  async saveWarmDisk(keepTag: string, progress: Progress): Promise<void> {
+    const t0 = performance.now();
+    progress.step('saving the VM disk with the lab image, so the next boot skips the import');
+    const clean = [
+      'set -e',
+      'docker ps -aq | xargs -r docker rm -f >/dev/null',
+      'docker network prune -f >/dev/null',
+      `for i in $(docker images --format '{{.Repository}}:{{.Tag}}' | grep '^vipdrill/' | grep -vxF '${keepTag.replace(/'/g, '')}'); do docker rmi -f "$i" >/dev/null; done`,
+      'systemctl stop docker.socket docker.service',
+      'sync',
+    ].join('\n');
+    const r = await this.vmExec(clean, 120_000);
+    if (r.code !== 0) throw new VipdrillError('VM_FAILED', `could not prepare the VM disk for saving: ${r.stderr.trim()}`);
+    await this.close();
+    await stopQemu(this.vm.pid);
+    const warm = warmDiskPath(this.vm.imageDir);
+    const tmp = `${warm}.${process.pid}.tmp`;
+    const c = await runHost('qemu-img', ['convert', '-O', 'qcow2', join(this.vm.dir, 'overlay.qcow2'), tmp], { timeoutMs: 600_000 });
+    if (c.code !== 0) {
+      rmSync(tmp, { force: true });
+      throw new VipdrillError('VM_FAILED', `qemu-img convert failed: ${c.stderr.trim()}`);
+    }
+    renameSync(tmp, warm);
+    progress.step(`warm VM disk saved in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${warm}`);
   }
 
   /** Stop the VM (the lab inside goes with it). */

@@ -82,12 +82,20 @@ export function qemuArgs(o: { lab: string; runId: string; image: VmImage; overla
   ];
 }
 
+/** The VM disk plus Docker with the lab image, saved after a VM imported it (see VmEngine.saveWarmDisk). */
+export function warmDiskPath(imageDir: string): string {
+  return join(imageDir, 'warm.qcow2');
+}
+
 /** Start qemu in the background (it outlives the controller: `down` or `reap` stops it). */
 export async function startQemu(o: { lab: string; runId: string; image: VmImage; dir: string; accel: Accel }): Promise<QemuRun> {
   mkdirSync(o.dir, { recursive: true, mode: 0o700 });
   const overlay = join(o.dir, 'overlay.qcow2');
   rmSync(overlay, { force: true });
-  const img = await runHost('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'raw', '-b', o.image.disk, overlay]);
+  // the warm disk (the VM disk with Docker holding the lab image, saved by `down`) when there is one
+  const warm = warmDiskPath(o.image.dir);
+  const backing = existsSync(warm) ? ['-F', 'qcow2', '-b', warm] : ['-F', 'raw', '-b', o.image.disk];
+  const img = await runHost('qemu-img', ['create', '-q', '-f', 'qcow2', ...backing, overlay]);
   if (img.code !== 0) throw new VipdrillError('VM_FAILED', `qemu-img create failed: ${img.stderr.trim()}`);
   const sshPort = await freePort();
   rmSync(join(o.dir, 'console.log'), { force: true });

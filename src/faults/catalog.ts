@@ -1,0 +1,332 @@
+import { VipdrillError } from '../errors.js';
+import type { FaultStep } from '../scenario/schema.js';
+import { addressesOf, addressOn, container, devOf, ensureRunning, labNow, labSh, nftAdd, nftRemove } from './lab-shell.js';
+import type { FaultEnv, Host, PlannedFault, Planner } from './types.js';
+
+/**
+ * Every fault kind vipdrill injects. Each planner returns an {inject, revert} pair; network rules live
+ * only in vipdrill's own nft table (lab-shell.ts), tagged with the fault id, and nothing else is flushed.
+ */
+
+function resolve(env: FaultEnv, target: string): Host {
+  if (target === 'master') return env.master;
+  if (target === 'backup') return env.backup;
+  return target as Host;
+}
+
+const OPERATOR_FILE = '/run/vipdrill/operator-priority';
+
+/** The lab clock from a host that the fault does not freeze or kill (the client, else the other node). */
+async function clockBeside(env: FaultEnv, victim: Host): Promise<number> {
+  const other: Host = victim === 'client' ? env.master : 'client';
+  return labNow(env.engine, container(env.lab, other));
+}
+
+const killDaemon: Planner<'kill-daemon'> = (env, s) => {
+  const h = resolve(env, s.target);
+  const c = container(env.lab, h);
+  const leave = !s.restart;
+  return {
+    id: env.id,
+    kind: s.fault,
+    targets: [h],
+    describe: `SIG${s.signal} ${s.daemon} on ${h}${leave ? ', left dead' : ', the supervisor restarts it'}`,
+    inject: async () => {
+      const r = await env.engine.exec(c, ['vipdrill-ctl', 'kill', s.daemon, s.signal, ...(leave ? ['--leave-dead'] : [])]);
+      if (r.exitCode !== 0) throw new VipdrillError('FAULT_FAILED', `kill ${s.daemon} on ${h}: ${r.stderr.trim()}`);
+      return Number(r.stdout.trim().split('\n')[0]);
+    },
+    // a daemon left dead is started again; one the supervisor restarts is left to the supervisor
+    revert: () =>
+      labSh(env.engine, c, s.daemon === 'pppd' ? 'true' : `w=/run/vipdrill/daemons/${s.daemon}.want; if [ -e $w ] && [ "$(cat $w)" = down ]; then vipdrill-ctl start ${s.daemon}; fi`, `restart ${s.daemon}`),
+  };
+};
+
+function containerFault<K extends 'node-crash' | 'node-stop' | 'node-freeze' | 'node-restart'>(kind: K): Planner<K> {
+  return (env, s) => {
+    const h = resolve(env, (s as { target: string }).target);
+    const c = container(env.lab, h);
+    const grace = 'grace' in s ? Math.round((s.grace) / 1000) : 10;
+    const what = { 'node-crash': 'crash (docker kill -s KILL)', 'node-stop': `graceful stop (SIGTERM, ${grace} s grace)`, 'node-freeze': 'freeze (docker pause: every process SIGSTOPped by the cgroup freezer)', 'node-restart': 'restart (stop, then start)' }[kind];
+    return {
+      id: env.id,
+      kind,
+      targets: [h],
+      describe: `${what} of node ${h}`,
+      inject: async () => {
+        const at = await clockBeside(env, h);
+        if (kind === 'node-crash') await env.engine.killContainer(c, 'SIGKILL');
+        else if (kind === 'node-stop') await env.engine.stopContainer(c, grace);
+        else if (kind === 'node-freeze') await env.engine.pauseContainer(c);
+        else {
+          await env.engine.stopContainer(c, 10);
+          await ensureRunning(env.engine, c);
+        }
+        return at;
+      },
+      revert: async () => {
+        await ensureRunning(env.engine, c);
+        return labNow(env.engine, c);
+      },
+    };
+  };
+}
+
+const linkDown: Planner<'link-down'> = (env, s) => {
+  const h = resolve(env, s.target);
+  const c = container(env.lab, h);
+  const addr = addressOn(env.lab, h, s.iface);
+  // the LAN host's route to the client pool goes with its link; boot.sh puts it back
+  const after = h === 'lanhost' ? '\nbash /etc/vipdrill/boot.sh' : '';
+  return {
+    id: env.id,
+    kind: s.fault,
+    targets: [h],
+    describe: `${s.iface} interface of ${h} down (ip link set down)`,
+    inject: () => labSh(env.engine, c, `${devOf(addr)}\nip link set dev "$dev" down`, `link down on ${h}`),
+    revert: () => labSh(env.engine, c, `${devOf(addr)}\nip link set dev "$dev" up${after}`, `link up on ${h}`),
+  };
+};
+
+const PROTO: Record<string, string> = { all: '', vrrp: 'ip protocol 112', ike: 'udp dport { 500, 4500 }', esp: 'ip protocol 50', l2tp: 'udp dport 1701', icmp: 'ip protocol 1' };
+
+/** Drop from one host to another: in the sender's output (any source address, VIPs included) and the receiver's input. */
+function dropRules(env: FaultEnv, from: Host, to: Host, proto: string): { host: Host; rules: string[] }[] {
+  const m = PROTO[proto] ?? '';
+  const set = (hs: string[]) => `{ ${hs.join(', ')} }`;
+  return [
+    { host: from, rules: [`output ip daddr ${set(addressesOf(env.lab, to))} ${m}`.trim()] },
+    { host: to, rules: [`input ip saddr ${set(addressesOf(env.lab, from))} ${m}`.trim()] },
+  ];
+}
+
+function nftFault(env: FaultEnv, kind: FaultStep['fault'], describe: string, parts: { host: Host; rules: string[] }[]): PlannedFault {
+  const hosts = [...new Set(parts.map((p) => p.host))];
+  return {
+    id: env.id,
+    kind,
+    targets: hosts,
+    describe,
+    inject: async () => {
+      let first: number | undefined;
+      for (const p of parts) {
+        const at = await labSh(env.engine, container(env.lab, p.host), nftAdd(env.id, p.rules), `${kind} rules`);
+        first ??= at;
+      }
+      return first!;
+    },
+    revert: async () => {
+      let last = 0;
+      for (const h of hosts) last = await revertNft(env, h);
+      return last;
+    },
+  };
+}
+
+async function revertNft(env: FaultEnv, h: Host): Promise<number> {
+  const c = container(env.lab, h);
+  // a stopped container has no rules to remove (its netns is gone with them)
+  if ((await env.engine.containerState(c)) !== 'running') return labNow(env.engine, container(env.lab, 'client'));
+  return labSh(env.engine, c, nftRemove(env.id), `remove rules of ${env.id}`);
+}
+
+const drop: Planner<'drop'> = (env, s) => {
+  const from = resolve(env, s.from);
+  const to = resolve(env, s.to);
+  const parts = dropRules(env, from, to, s.proto);
+  if (s.direction === 'both') parts.push(...dropRules(env, to, from, s.proto));
+  return nftFault(env, s.fault, `drop ${s.proto === 'all' ? 'all traffic' : s.proto} ${from} ${s.direction === 'both' ? '<->' : '->'} ${to}`, parts);
+};
+
+const partition: Planner<'partition'> = (env, s) => {
+  const h = resolve(env, s.target);
+  return nftFault(env, s.fault, `isolate node ${h}: drop everything in and out except loopback`, [{ host: h, rules: ['input iifname != "lo"', 'output oifname != "lo"', 'forward'] }]);
+};
+
+const splitBrain: Planner<'split-brain'> = (env, s) =>
+  nftFault(env, s.fault, 'block VRRP between the nodes only (both still reach the client and the LAN)', [
+    { host: 'a', rules: ['input ip protocol 112', 'output ip protocol 112'] },
+    { host: 'b', rules: ['input ip protocol 112', 'output ip protocol 112'] },
+  ]);
+
+const cutClient: Planner<'cut-client'> = (env, s) => {
+  const h = resolve(env, s.target);
+  const client = env.lab.topology.client.wan;
+  return nftFault(env, s.fault, `cut the client from node ${h} only (both directions, on ${h})`, [{ host: h, rules: [`input ip saddr ${client}`, `output ip daddr ${client}`] }]);
+};
+
+const degrade: Planner<'degrade'> = (env, s) => {
+  const h = resolve(env, s.target);
+  const c = container(env.lab, h);
+  const addr = addressOn(env.lab, h, s.iface);
+  const netem = [s.loss > 0 ? `loss ${s.loss}%` : '', s.delay > 0 ? `delay ${s.delay}ms` : '', s.duplicate > 0 ? `duplicate ${s.duplicate}%` : ''].filter(Boolean).join(' ');
+  const lossOnly = s.delay === 0 && s.duplicate === 0;
+  // netem where the lab kernel has it; otherwise random drops in vipdrill's nft table (loss only)
+  const inject = [
+    devOf(addr),
+    `if tc qdisc replace dev "$dev" root netem ${netem} 2>/tmp/netem.err; then echo netem; exit 0; fi`,
+    lossOnly
+      ? `${nftAdd(env.id, [`output oifname "$dev" numgen random mod 100 < ${Math.round(s.loss)}`, `input iifname "$dev" numgen random mod 100 < ${Math.round(s.loss)}`])}\necho nft`
+      : `echo "this lab kernel has no netem (sch_netem): delay and duplication need it; loss alone works through nft. tc said: $(cat /tmp/netem.err)" >&2; exit 4`,
+  ].join('\n');
+  return {
+    id: env.id,
+    kind: s.fault,
+    targets: [h],
+    describe: `degrade ${s.iface} of ${h}: ${netem}`,
+    inject: () => labSh(env.engine, c, inject, `degrade ${s.iface} of ${h}`),
+    revert: () => labSh(env.engine, c, `${devOf(addr)}\ntc qdisc show dev "$dev" | grep -q netem && tc qdisc del dev "$dev" root\n${nftRemove(env.id)}\ntrue`, `restore ${s.iface} of ${h}`),
+  };
+};
+
+/** Priority offset that puts node `h` below (or above) its peer. */
+function offsetPast(env: FaultEnv, h: Host, direction: 'below' | 'above'): number {
+  const nodes = env.lab.topology.nodes;
+  const me = nodes[h]!.priority;
+  const peer = Object.entries(nodes).find(([n]) => n !== h)![1].priority;
+  return direction === 'below' ? Math.min(0, peer - 10 - me) : Math.max(0, Math.min(254, peer + 10) - me);
+}
+
+function operatorWrite(env: FaultEnv, h: Host, value: number): Promise<number> {
+  return labSh(env.engine, container(env.lab, h), `echo ${value} > ${OPERATOR_FILE}`, `set operator priority on ${h}`);
+}
+
+/** Drain: refuse new sessions (new IKE exchanges) at once, let the existing session run for `grace`, then demote. */
+const drain: Planner<'drain'> = (env, s) => {
+  const h = resolve(env, s.target);
+  const c = container(env.lab, h);
+  const below = offsetPast(env, h, 'below');
+  return {
+    id: env.id,
+    kind: s.fault,
+    targets: [h],
+    describe: `drain node ${h}: refuse new IKE sessions, keep existing ones ${s.grace / 1000} s, then lower its priority by ${-below}`,
+    inject: async () => {
+      const at = await labSh(env.engine, c, nftAdd(env.id, ['input udp dport { 500, 4500 } ct state new']), `refuse new sessions on ${h}`);
+      await new Promise((r) => setTimeout(r, s.grace));
+      await operatorWrite(env, h, below === 0 ? -1 : below);
+      return at;
+    },
+    revert: async () => {
+      await revertNft(env, h);
+      return (await env.engine.containerState(c)) === 'running' ? operatorWrite(env, h, 0) : labNow(env.engine, container(env.lab, 'client'));
+    },
+  };
+};
+
+function operatorFault<K extends 'demote' | 'takeover'>(kind: K): Planner<K> {
+  return (env, s) => {
+    const h = resolve(env, (s as { target: string }).target);
+    const value = kind === 'demote' ? -254 : offsetPast(env, h, 'above');
+    return {
+      id: env.id,
+      kind,
+      targets: [h],
+      describe: kind === 'demote' ? `forced demotion of ${h} (operator track file -254: FAULT, VIP released)` : `manual VIP takeover by ${h} (priority raised by ${value} above its peer)`,
+      inject: () => operatorWrite(env, h, value),
+      revert: async () => ((await env.engine.containerState(container(env.lab, h))) === 'running' ? operatorWrite(env, h, 0) : labNow(env.engine, container(env.lab, 'client'))),
+    };
+  };
+}
+
+const rekey: Planner<'rekey'> = (env, s) => {
+  const c = container(env.lab, 'client');
+  return {
+    id: env.id,
+    kind: s.fault,
+    targets: ['client'],
+    describe: 'client rekeys its IKE SA (swanctl --rekey --ike l2tp)',
+    inject: () => labSh(env.engine, c, 'swanctl --rekey --ike l2tp >/dev/null', 'rekey'),
+    revert: () => labNow(env.engine, c),
+  };
+};
+
+function notifyFault<K extends 'notify-fail' | 'notify-twice'>(kind: K): Planner<K> {
+  return (env, s) => {
+    const h = resolve(env, (s as { target: string }).target);
+    const c = container(env.lab, h);
+    const flag = `/run/vipdrill/${kind}`;
+    return {
+      id: env.id,
+      kind,
+      targets: [h],
+      describe: kind === 'notify-fail' ? `keepalived's notify hook on ${h} fails without applying its state` : `keepalived's notify hook on ${h} applies its state twice`,
+      inject: () => labSh(env.engine, c, `touch ${flag}`, kind),
+      // after the flag goes, apply the state keepalived is in now, as a fixed hook would have
+      revert: async () =>
+        (await env.engine.containerState(c)) === 'running'
+          ? labSh(env.engine, c, `rm -f ${flag}\n[ -r /run/vipdrill/vrrp.state ] && /usr/local/sbin/vipdrill-notify "$(cat /run/vipdrill/vrrp.state)"\ntrue`, `${kind} revert`)
+          : labNow(env.engine, container(env.lab, 'client')),
+    };
+  };
+}
+
+/** A node whose CHAP secret or IKE PSK differs from its peer's: the failover must fail authentication. */
+const secretMismatch: Planner<'secret-mismatch'> = (env, s) => {
+  const h = resolve(env, s.target);
+  const c = container(env.lab, h);
+  const file = s.secret === 'chap' ? '/etc/ppp/chap-secrets' : '/etc/swanctl/conf.d/vipdrill.conf';
+  const saved = `/etc/vipdrill/${env.id}.orig`;
+  // the wrong secret is random and never leaves the container
+  const wrong = 'w$(od -An -N12 -tx1 /dev/urandom | tr -d " \\n")';
+  const edit =
+    s.secret === 'chap'
+      ? `awk -v w="${wrong}" '/^[^#]/ && NF >= 3 { $3 = "\\"" w "\\"" } { print }' ${saved} > ${file}`
+      : `sed -E "s/^( *secret = ).*/\\1\\"${wrong}\\"/" ${saved} > ${file}\nswanctl --load-creds >/dev/null`;
+  const reload = s.secret === 'psk' ? '\nswanctl --load-creds >/dev/null' : '';
+  return {
+    id: env.id,
+    kind: s.fault,
+    targets: [h],
+    describe: `${h} gets a ${s.secret === 'chap' ? 'CHAP secret' : 'IKE pre-shared key'} different from its peer's`,
+    inject: () => labSh(env.engine, c, `[ -e ${saved} ] || cp -p ${file} ${saved}\n${edit}`, `change the ${s.secret} secret`),
+    revert: async () => {
+      await ensureRunning(env.engine, c);
+      return labSh(env.engine, c, `if [ -e ${saved} ]; then cp -p ${saved} ${file} && rm -f ${saved}${reload}; fi`, `restore the ${s.secret} secret`);
+    },
+  };
+};
+
+/** The LAN host routes the client pool to the backup's address instead of the LAN VIP: return traffic takes the wrong node. */
+const misroute: Planner<'misroute'> = (env, s) => {
+  const t = env.lab.topology;
+  const c = container(env.lab, 'lanhost');
+  const backupLan = t.nodes[env.backup]!.lan;
+  return {
+    id: env.id,
+    kind: s.fault,
+    targets: ['lanhost'],
+    describe: `LAN host routes the client pool ${t.pool.subnet} via the backup ${env.backup} (${backupLan}) instead of the LAN VIP`,
+    inject: () => labSh(env.engine, c, `ip route replace ${t.pool.subnet} via ${backupLan}`, 'misroute'),
+    revert: () => labSh(env.engine, c, `ip route replace ${t.pool.subnet} via ${t.vips.lan}`, 'restore route'),
+  };
+};
+
+const PLANNERS: { [K in FaultStep['fault']]: Planner<K> } = {
+  'kill-daemon': killDaemon,
+  'node-crash': containerFault('node-crash'),
+  'node-stop': containerFault('node-stop'),
+  'node-freeze': containerFault('node-freeze'),
+  'node-restart': containerFault('node-restart'),
+  'link-down': linkDown,
+  drop,
+  partition,
+  'split-brain': splitBrain,
+  'cut-client': cutClient,
+  degrade,
+  drain,
+  demote: operatorFault('demote'),
+  takeover: operatorFault('takeover'),
+  rekey,
+  'notify-fail': notifyFault('notify-fail'),
+  'notify-twice': notifyFault('notify-twice'),
+  'secret-mismatch': secretMismatch,
+  misroute,
+};
+
+export function planFault(env: FaultEnv, step: FaultStep): PlannedFault {
+  const planner = PLANNERS[step.fault] as Planner<typeof step.fault>;
+  return planner(env, step);
+}
+
+export const FAULT_KINDS = Object.keys(PLANNERS) as FaultStep['fault'][];

@@ -1,0 +1,85 @@
+import { VipdrillError } from '../errors.js';
+import type { Engine } from '../lab/engine.js';
+import { waitBooted, type LabContext } from '../lab/lab.js';
+import type { Host } from './types.js';
+
+/** The table vipdrill owns in each lab container for network faults; rules carry `comment "<fault id>"`. */
+export const FAULT_TABLE = 'inet vipdrill';
+
+export function container(lab: LabContext, h: Host): string {
+  const c = lab.record.containers[h];
+  if (!c) throw new VipdrillError('CONFIG_INVALID', `lab ${lab.record.name} has no host "${h}"`);
+  return c;
+}
+
+/** The static addresses of a host (never the VIPs: they move). */
+export function addressesOf(lab: LabContext, h: Host): string[] {
+  const t = lab.topology;
+  if (h === 'client') return [t.client.wan];
+  if (h === 'lanhost') return [t.lanhost.lan];
+  const n = t.nodes[h]!;
+  return [n.wan, n.lan];
+}
+
+/** Address of a host on one network (for interface lookup inside its container). */
+export function addressOn(lab: LabContext, h: Host, net: 'wan' | 'lan'): string {
+  const t = lab.topology;
+  const a = h === 'client' ? (net === 'wan' ? t.client.wan : undefined) : h === 'lanhost' ? (net === 'lan' ? t.lanhost.lan : undefined) : t.nodes[h]![net];
+  if (!a) throw new VipdrillError('CONFIG_INVALID', `${h} has no ${net} interface`);
+  return a;
+}
+
+/** bash that sets $dev to the interface holding `addr` (interface names do not follow attach order). */
+export function devOf(addr: string): string {
+  return `dev=$(ip -o -4 addr show | awk -v a=${addr} '{ split($4, x, "/"); if (x[1] == a) { print $2; exit } }'); [ -n "$dev" ] || { echo "no interface with ${addr}" >&2; exit 3; }`;
+}
+
+/**
+ * Run a bash script in a lab container; its first output line is $EPOCHREALTIME taken inside the lab
+ * just before the action, and that time is returned. A non-zero exit is an error naming the script.
+ */
+export async function labSh(engine: Engine, c: string, script: string, what: string): Promise<number> {
+  const r = await engine.exec(c, ['bash', '-c', `echo $EPOCHREALTIME\n${script}`]);
+  if (r.exitCode !== 0) throw new VipdrillError('FAULT_FAILED', `${what} in ${c} failed (exit ${r.exitCode}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`);
+  return Number(r.stdout.split('\n')[0]);
+}
+
+/** The lab clock (seconds) read inside a running container. */
+export async function labNow(engine: Engine, c: string): Promise<number> {
+  const r = await engine.exec(c, ['bash', '-c', 'echo $EPOCHREALTIME']);
+  return Number(r.stdout.trim());
+}
+
+/** nft commands adding `rules` (each "<chain> <match>") that drop, tagged with the fault id. */
+export function nftAdd(id: string, rules: string[]): string {
+  return [
+    `nft add table ${FAULT_TABLE}`,
+    ...['input', 'output', 'forward'].map((ch) => `nft add chain ${FAULT_TABLE} ${ch} '{ type filter hook ${ch} priority -50; policy accept; }'`),
+    ...rules.map((r) => {
+      const [chain, ...match] = r.split(' ');
+      return `nft add rule ${FAULT_TABLE} ${chain} ${match.join(' ')} counter drop comment '"${id}"'`;
+    }),
+  ].join('\n');
+}
+
+/** nft commands removing every rule of fault `id`, and the table once no fault rule is left. */
+export function nftRemove(id: string): string {
+  return [
+    `if nft list table ${FAULT_TABLE} >/dev/null 2>&1; then`,
+    `  for ch in input output forward; do`,
+    `    for h in $(nft -a list chain ${FAULT_TABLE} $ch 2>/dev/null | awk '/comment "${id}"/ { print $NF }'); do nft delete rule ${FAULT_TABLE} $ch handle $h; done`,
+    `  done`,
+    `  nft -a list table ${FAULT_TABLE} | grep -q 'comment "' || nft delete table ${FAULT_TABLE}`,
+    `fi`,
+  ].join('\n');
+}
+
+/** Start a stopped/crashed container again, unpause a frozen one, and wait for its boot setup. */
+export async function ensureRunning(engine: Engine, c: string): Promise<void> {
+  const st = await engine.containerState(c);
+  if (st === 'paused') await engine.unpauseContainer(c);
+  else if (st !== 'running') {
+    await engine.startContainer(c);
+    await waitBooted(engine, c);
+  }
+}

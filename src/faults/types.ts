@@ -1,0 +1,34 @@
+import type { Engine } from '../lab/engine.js';
+import type { LabContext } from '../lab/lab.js';
+import type { FaultStep } from '../scenario/schema.js';
+
+/** Logical lab hosts after role resolution (master/backup resolved when the fault is injected). */
+export type Host = 'a' | 'b' | 'client' | 'lanhost';
+
+export interface FaultEnv {
+  engine: Engine;
+  lab: LabContext;
+  /** the VIP holder and the other node when this fault is planned */
+  master: Host;
+  backup: Host;
+  /** a unique id for this fault (nft rule comments, state files) */
+  id: string;
+}
+
+/**
+ * One fault: `inject` and `revert`, both returning the lab-clock time (seconds) at which they acted.
+ * The runner registers `revert` before it calls `inject`, so revert must be safe to run whether or
+ * not inject ran, ran half-way, or ran twice (every revert here is idempotent).
+ */
+export interface PlannedFault {
+  id: string;
+  kind: FaultStep['fault'];
+  /** the resolved hosts it touches */
+  targets: Host[];
+  /** a sentence for the event stream: what exactly is done */
+  describe: string;
+  inject(): Promise<number>;
+  revert(): Promise<number>;
+}
+
+export type Planner<K extends FaultStep['fault']> = (env: FaultEnv, step: Extract<FaultStep, { fault: K }>) => PlannedFault;

@@ -1,0 +1,83 @@
+/**
+ * Figures computed from timestamps taken inside the lab: keepalived's own state lines (vrrp.log,
+ * written by its notify_fifo with the lab clock) and the runner's lab-clock samples.
+ */
+
+export interface VrrpTransition {
+  t: number;
+  node: string;
+  state: string;
+  /** where the line came from: keepalived's notify fifo, or the runner (container crashed/stopped/frozen/started) */
+  source: 'keepalived' | 'runner';
+}
+
+/** `<epoch> INSTANCE "VI_1" MASTER 150` lines of /var/log/vipdrill/vrrp.log. */
+export function parseVrrpLog(text: string, node: string): VrrpTransition[] {
+  const out: VrrpTransition[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^(\d+\.\d+) INSTANCE "[^"]+" (\w+)/.exec(line.trim());
+    if (m) out.push({ t: Number(m[1]), node, state: m[2]!, source: 'keepalived' });
+  }
+  return out;
+}
+
+/** Intervals [from, to) during which `node` was MASTER, clipped to the window. */
+export function masterIntervals(ts: VrrpTransition[], node: string, from: number, to: number): [number, number][] {
+  const mine = ts.filter((x) => x.node === node).sort((x, y) => x.t - y.t);
+  const out: [number, number][] = [];
+  let state = [...mine].reverse().find((x) => x.t <= from)?.state ?? 'UNKNOWN';
+  let since = from;
+  for (const x of mine) {
+    if (x.t <= from) continue;
+    if (x.t >= to) break;
+    if (state === 'MASTER' && x.state !== 'MASTER') out.push([since, x.t]);
+    if (state !== 'MASTER' && x.state === 'MASTER') since = x.t;
+    state = x.state;
+  }
+  if (state === 'MASTER') out.push([since, to]);
+  return out;
+}
+
+/**
+ * Total time (ms) with both nodes MASTER, and the longest single overlap. Overlaps up to `toleranceMs`
+ * are a normal handover (the preempting node logs MASTER a moment before the other logs BACKUP) and are
+ * reported apart as `handoverMs`, not as split brain.
+ */
+export function splitBrain(ts: VrrpTransition[], nodes: [string, string], from: number, to: number, toleranceMs = 0): { totalMs: number; longestMs: number; periods: [number, number][]; handoverMs: number } {
+  const a = masterIntervals(ts, nodes[0], from, to);
+  const b = masterIntervals(ts, nodes[1], from, to);
+  const periods: [number, number][] = [];
+  for (const [a0, a1] of a) for (const [b0, b1] of b) {
+    const s = Math.max(a0, b0);
+    const e = Math.min(a1, b1);
+    if (e > s) periods.push([s, e]);
+  }
+  const long = periods.filter(([s, e]) => (e - s) * 1000 > toleranceMs);
+  const ms = long.map(([s, e]) => (e - s) * 1000);
+  const handoverMs = periods.filter((p) => !long.includes(p)).reduce((x, [s, e]) => x + (e - s) * 1000, 0);
+  return { totalMs: ms.reduce((x, y) => x + y, 0), longestMs: Math.max(0, ...ms), periods: long, handoverMs };
+}
+
+/** Fault -> the first MASTER transition of a node other than the holder at the fault (ms). */
+export function vipTakeoverMs(ts: VrrpTransition[], holderAtFault: string, faultAt: number): { ms: number; node: string } | undefined {
+  const x = ts.filter((v) => v.source === 'keepalived' && v.node !== holderAtFault && v.state === 'MASTER' && v.t >= faultAt).sort((p, q) => p.t - q.t)[0];
+  return x ? { ms: (x.t - faultAt) * 1000, node: x.node } : undefined;
+}
+
+/** From samples of the client's tunnel (lab clock): first time it was seen working again after being seen down, after `from`. */
+export function tunnelRestored(samples: { t: number; up: boolean }[], from: number): { downAt?: number; upAt?: number } {
+  const after = samples.filter((s) => s.t >= from).sort((x, y) => x.t - y.t);
+  const down = after.find((s) => !s.up);
+  if (!down) return {};
+  const up = after.find((s) => s.t > down.t && s.up);
+  return { downAt: down.t, ...(up ? { upAt: up.t } : {}) };
+}
+
+export function quantile(xs: number[], q: number): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const pos = (s.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
+}

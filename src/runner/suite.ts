@@ -1,0 +1,156 @@
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ConfigError, errorMessage, VipdrillError } from '../errors.js';
+import type { Engine, EngineInfo } from '../lab/engine.js';
+import { loadLabInputs, type LabContext } from '../lab/lab.js';
+import { downCommand, openEngineForLab, upCommand } from '../lab/lifecycle.js';
+import { newRunId, requireLab, writeLab, type LabRecord } from '../lab/state.js';
+import { topologyPathOf, validateScenarios } from '../scenario/load.js';
+import type { Scenario } from '../scenario/schema.js';
+import type { Progress } from '../util/progress.js';
+import { runScenario, type ScenarioResult, type Verdict } from './runner.js';
+
+export interface SuiteOptions {
+  files: string[];
+  /** run on this lab (already up) instead of bringing one up per topology/profile */
+  lab?: string;
+  engine: 'auto' | 'local' | 'vm';
+  /** overrides each scenario's own repeat */
+  repeat?: number;
+  reportDir: string;
+  /** name for labs the suite brings up */
+  labName: string;
+  progress: Progress;
+}
+
+export interface SuiteResult {
+  schema: 'vipdrill.run/1';
+  runId: string;
+  dir: string;
+  startedAt: string;
+  durationMs: number;
+  engine?: EngineInfo;
+  results: ScenarioResult[];
+  /** labs that could not be brought up, with why (their scenarios count as errors) */
+  labErrors: { scenarios: string[]; error: string }[];
+  counts: Record<Verdict, number>;
+  /** 0 all passed, 1 an expectation failed, 2 could not run or decide */
+  exitCode: 0 | 1 | 2;
+}
+
+/** Scenarios grouped by the lab they need (topology + profile), in file order. */
+function groups(scenarios: Scenario[]): { topology: string; profile?: string; scenarios: Scenario[] }[] {
+  const out: { topology: string; profile?: string; scenarios: Scenario[] }[] = [];
+  for (const s of scenarios) {
+    const topology = topologyPathOf(s.topology);
+    const g = out.find((x) => x.topology === topology && x.profile === s.profile);
+    if (g) g.scenarios.push(s);
+    else out.push({ topology, ...(s.profile ? { profile: s.profile } : {}), scenarios: [s] });
+  }
+  return out;
+}
+
+export function exitCodeOf(results: ScenarioResult[], labErrors: number): 0 | 1 | 2 {
+  if (labErrors > 0 || results.some((r) => r.verdict === 'error')) return 2;
+  return results.some((r) => r.verdict === 'failed') ? 1 : 0;
+}
+
+/**
+ * `vipdrill run`: validate every file first (nothing is created when one is invalid), then run each
+ * scenario (× repeat) on a lab — the one named by --lab, or one brought up per topology/profile and
+ * removed afterwards — writing one result JSON per run into reports/<run id>/.
+ */
+export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
+  const checked = validateScenarios(o.files);
+  const bad = checked.filter((v) => !v.ok);
+  if (bad.length > 0) throw new ConfigError(bad.flatMap((v) => v.issues));
+  const scenarios = checked.map((v) => v.scenario!);
+
+  const runId = newRunId();
+  const dir = resolve(o.reportDir, runId);
+  mkdirSync(dir, { recursive: true });
+  const latest = resolve(o.reportDir, 'latest');
+  rmSync(latest, { force: true });
+  symlinkSync(runId, latest);
+  const started = performance.now();
+  const out: SuiteResult = { schema: 'vipdrill.run/1', runId, dir, startedAt: new Date().toISOString(), durationMs: 0, results: [], labErrors: [], counts: { passed: 0, failed: 0, error: 0 }, exitCode: 2 };
+  let n = 0;
+  const save = (r: ScenarioResult) => {
+    n++;
+    out.results.push(r);
+    out.counts[r.verdict]++;
+    writeFileSync(join(dir, `${String(n).padStart(2, '0')}-${r.scenario}-r${r.repeat}.json`), JSON.stringify(r, null, 2) + '\n');
+    writeSummary(out, dir, started);
+  };
+  const runOn = async (engine: Engine, lab: LabContext, list: Scenario[]) => {
+    out.engine = engine.info;
+    // while faults may be in the lab it belongs to this process: a killed run leaves it to `vipdrill reap`
+    markRunning(lab.record);
+    for (const sc of list) {
+      const repeats = o.repeat ?? sc.repeat;
+      for (let k = 1; k <= repeats; k++) {
+        o.progress.step(`── ${sc.name} ${repeats > 1 ? `(${k}/${repeats}) ` : ''}── ${sc.description}`);
+        save(await runScenario(engine, lab, sc, { repeat: k, repeats, progress: o.progress }));
+      }
+    }
+  };
+
+  if (o.lab) {
+    const record = requireLab(o.lab);
+    const inputs = loadLabInputs(record.topologyFile, record.profile, record.name);
+    const engine = await openEngineForLab(record);
+    try {
+      const mismatched = scenarios.filter((s) => topologyPathOf(s.topology) !== resolve(record.topologyFile) || (s.profile !== undefined && s.profile !== record.profile));
+      if (mismatched.length > 0) {
+        out.labErrors.push({ scenarios: mismatched.map((s) => s.name), error: `lab ${record.name} runs ${record.topologyFile} with profile ${record.profile}; these scenarios ask for another topology or profile: run them without --lab, or bring up a matching lab` });
+      }
+      await runOn(engine, { ...inputs, record }, scenarios.filter((s) => !mismatched.includes(s)));
+    } finally {
+      markIdle(record);
+      await engine.close();
+    }
+  } else {
+    for (const g of groups(scenarios)) {
+      let up: Awaited<ReturnType<typeof upCommand>> | undefined;
+      try {
+        up = await upCommand({ topologyFile: g.topology, profile: g.profile, name: o.labName, engine: o.engine, waitUntil: 'tunnel', progress: o.progress });
+        await runOn(up.engine, up.result, g.scenarios);
+      } catch (e) {
+        if (e instanceof ConfigError) throw e;
+        out.labErrors.push({ scenarios: g.scenarios.map((s) => s.name), error: errorMessage(e) });
+        o.progress.step(`lab for ${g.scenarios.map((s) => s.name).join(', ')} failed: ${errorMessage(e)}`);
+      } finally {
+        if (up) {
+          await up.engine.close().catch(() => {});
+          await downCommand(o.labName, o.progress).catch((e: unknown) => out.labErrors.push({ scenarios: [], error: `down failed: ${errorMessage(e)}` }));
+        }
+      }
+    }
+  }
+  out.exitCode = exitCodeOf(out.results, out.labErrors.length);
+  writeSummary(out, dir, started);
+  return out;
+}
+
+function markRunning(r: LabRecord): void {
+  r.phase = 'running';
+  r.controllerPid = process.pid;
+  writeLab(r);
+}
+
+function markIdle(r: LabRecord): void {
+  r.phase = 'ready';
+  delete r.controllerPid;
+  writeLab(r);
+}
+
+function writeSummary(out: SuiteResult, dir: string, started: number): void {
+  out.durationMs = performance.now() - started;
+  const { results, ...rest } = out;
+  const summary = { ...rest, results: results.map((r) => ({ scenario: r.scenario, repeat: r.repeat, verdict: r.verdict, reason: r.reason, metrics: r.metrics })) };
+  writeFileSync(join(dir, 'run.json'), JSON.stringify(summary, null, 2) + '\n');
+}
+
+export function assertRunnable(files: string[]): void {
+  if (files.length === 0) throw new VipdrillError('CONFIG_INVALID', 'no scenario files given');
+}

@@ -1,0 +1,65 @@
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FAULT_KINDS } from '../../src/faults/catalog.js';
+import { scenarioJsonSchema } from '../../src/scenario/json-schema.js';
+import { loadScenario, loadSuite, validateScenarios } from '../../src/scenario/load.js';
+import { cli, fixture, repoRoot } from '../helpers.js';
+
+const scenariosDir = join(repoRoot, 'scenarios');
+const shipped = readdirSync(scenariosDir).filter((f) => f.endsWith('.yaml')).map((f) => join(scenariosDir, f));
+const brokenDir = fixture('scenarios-broken');
+const broken = readdirSync(brokenDir).filter((f) => f.endsWith('.yaml'));
+
+describe('scenario files', () => {
+  it('every shipped scenario validates, and together they use every fault kind', () => {
+    const vs = validateScenarios(shipped);
+    expect(vs.filter((v) => !v.ok).map((v) => `${v.file}: ${v.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`)).to.deep.equal([]);
+    expect(vs.length).to.be.at.least(15);
+    const used = new Set(vs.flatMap((v) => v.scenario!.steps.flatMap((s) => ('fault' in s ? [s.fault] : []))));
+    expect(FAULT_KINDS.filter((k) => !used.has(k))).to.deep.equal([]);
+  });
+
+  it('the default suite lists shipped files only', () => {
+    for (const f of loadSuite('default')) expect(shipped).to.include(f);
+  });
+
+  it('parses durations to milliseconds and fills defaults', () => {
+    const s = loadScenario(join(scenariosDir, 'kill-xl2tpd-restarted.yaml'));
+    const f = s.steps[0]!;
+    expect(f).to.include({ fault: 'kill-daemon', daemon: 'xl2tpd', signal: 'KILL', restart: true, for: 5000 });
+    expect(s.repeat).to.equal(1);
+  });
+
+  for (const file of broken) {
+    it(`rejects broken/${file} naming the file and the field`, () => {
+      const want = /^# expect: (.*)$/m.exec(readFileSync(join(brokenDir, file), 'utf8'))![1]!;
+      const [path, ...rest] = want.split(': ');
+      const [v] = validateScenarios([join(brokenDir, file)]);
+      expect(v!.ok).to.equal(false);
+      expect(v!.file).to.match(new RegExp(`${file.replace('.', '\\.')}$`));
+      const lines = v!.issues.map((i) => `${i.path}: ${i.message}`);
+      expect(lines.some((l) => l.startsWith(`${path}: `) && l.includes(rest.join(': '))), `got ${lines.join(' | ')}`).to.equal(true);
+    });
+  }
+
+  it('vipdrill validate exits 2 on the broken folder, one FAIL line per file, and 0 on scenarios/', () => {
+    const bad = spawnSync(process.execPath, [cli, 'validate', brokenDir], { encoding: 'utf8' });
+    expect(bad.status).to.equal(2);
+    expect(bad.stdout.match(/^FAIL /gm)).to.have.length(broken.length);
+    const good = spawnSync(process.execPath, [cli, 'validate', scenariosDir], { encoding: 'utf8' });
+    expect(good.status, good.stdout).to.equal(0);
+  });
+
+  it('vipdrill run rejects a broken file before creating anything (exit 2)', () => {
+    const r = spawnSync(process.execPath, [cli, 'run', join(brokenDir, 'unknown-target.yaml'), '--report-dir', '/nonexistent/never-created'], { encoding: 'utf8' });
+    expect(r.status).to.equal(2);
+    expect(r.stderr).to.match(/unknown-target\.yaml: steps\[0\]\.target: expected a node/);
+  });
+
+  it('the committed JSON Schema matches the zod schema', () => {
+    const committed = JSON.parse(readFileSync(join(scenariosDir, 'scenario.schema.json'), 'utf8')) as unknown;
+    expect(committed, 'run: node dist/src/cli/main.js schema > scenarios/scenario.schema.json').to.deep.equal(scenarioJsonSchema());
+  });
+});
