@@ -141,7 +141,16 @@ type RunOpts = { engine: 'auto' | 'local' | 'vm'; reportDir: string; name: strin
 async function runAndReport(files: string[], o: RunOpts): Promise<void> {
   const repeat = o.repeat === undefined ? undefined : Number(o.repeat);
   if (repeat !== undefined && (!Number.isInteger(repeat) || repeat < 1 || repeat > 100)) throw new VipdrillError('CONFIG_INVALID', `--repeat: expected a whole number from 1 to 100, got ${o.repeat}`);
-  const s = await runSuite({ files, lab: o.lab, engine: o.engine, repeat, reportDir: o.reportDir, labName: o.name, progress: consoleProgress() });
+  // Ctrl-C (or SIGTERM): heal the running scenario and remove labs this run brought up; a second one exits at once
+  const abort = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (abort.signal.aborted) process.exit(130);
+    process.stderr.write(`\nvipdrill: ${sig}: healing the running scenario and cleaning up (again to exit now; 'vipdrill reap' cleans up after that)\n`);
+    abort.abort(new Error(`interrupted by ${sig}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const s = await runSuite({ files, lab: o.lab, engine: o.engine, repeat, reportDir: o.reportDir, labName: o.name, progress: consoleProgress(), signal: abort.signal });
   if (o.json) json({ runId: s.runId, dir: s.dir, exitCode: s.exitCode, counts: s.counts, labErrors: s.labErrors, results: s.results.map((r) => ({ scenario: r.scenario, repeat: r.repeat, verdict: r.verdict, reason: r.reason, metrics: r.metrics, expectations: r.expectations })) });
   else printSuite(s);
   process.exitCode = s.exitCode;

@@ -151,7 +151,7 @@ const splitBrain: Planner<'split-brain'> = (env, s) =>
 
 const cutClient: Planner<'cut-client'> = (env, s) => {
   const h = resolve(env, s.target);
-  const client = env.lab.topology.client.wan;
+  const client = `{ ${addressesOf(env.lab, 'client').join(', ')} }`;
   return nftFault(env, s.fault, `cut the client from node ${h} only (both directions, on ${h})`, [{ host: h, rules: [`input ip saddr ${client}`, `output ip daddr ${client}`] }]);
 };
 

@@ -15,7 +15,8 @@ export function container(lab: LabContext, h: Host): string {
 /** The static addresses of a host (never the VIPs: they move). */
 export function addressesOf(lab: LabContext, h: Host): string[] {
   const t = lab.topology;
-  if (h === 'client') return [t.client.wan];
+  // behind a NAT router the nodes see the client at the router's wan address
+  if (h === 'client') return t.client.nat ? [t.client.wan, t.client.nat.outside] : [t.client.wan];
   if (h === 'lanhost') return [t.lanhost.lan];
   const n = t.nodes[h]!;
   return [n.wan, n.lan];

@@ -10,7 +10,7 @@ export const LABEL_LAB = 'vipdrill.lab';
 export const LABEL_RUN = 'vipdrill.run';
 export const LABEL_ROLE = 'vipdrill.role';
 
-export type Role = 'node' | 'client' | 'lanhost';
+export type Role = 'node' | 'client' | 'lanhost' | 'router';
 
 export interface EngineInfo {
   name: EngineName;

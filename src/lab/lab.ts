@@ -3,7 +3,7 @@ import { VipdrillError } from '../errors.js';
 import { loadProfile, loadTopology, type LoadedTopology } from '../topology/load.js';
 import type { Profile, Topology } from '../topology/schema.js';
 import { compareByoSecurity, byoFiles } from '../stack/byo.js';
-import { renderClient, renderDaemonConf, renderLanhost, renderNode, type ContainerConfig } from '../stack/render.js';
+import { renderClient, renderDaemonConf, renderLanhost, renderNatRouter, renderNode, type ContainerConfig } from '../stack/render.js';
 import type { Ifaces } from '../stack/types.js';
 import { waitFor, type Clock } from '../util/time.js';
 import type { Progress } from '../util/progress.js';
@@ -50,7 +50,7 @@ export function containerName(lab: string, logical: string): string {
   return `${lab}-${logical}`;
 }
 
-export function networkName(lab: string, net: 'wan' | 'lan'): string {
+export function networkName(lab: string, net: 'wan' | 'lan' | 'home'): string {
   return `${lab}-${net}`;
 }
 
@@ -88,6 +88,7 @@ export async function up(engine: Engine, opts: UpOptions): Promise<UpResult> {
     [
       { field: 'networks.wan.subnet', subnet: t.networks.wan.subnet },
       { field: 'networks.lan.subnet', subnet: t.networks.lan.subnet },
+      ...(t.client.nat ? [{ field: 'client.nat.subnet', subnet: t.client.nat.subnet }] : []),
     ],
     await engine.routes(),
     await engine.labBridges(),
@@ -118,6 +119,8 @@ export async function up(engine: Engine, opts: UpOptions): Promise<UpResult> {
   for (const n of nodes) record.containers[n] = containerName(t.name, n);
   record.containers.client = containerName(t.name, 'client');
   record.containers.lanhost = containerName(t.name, 'lanhost');
+  const nat = t.client.nat;
+  if (nat) record.containers.nat = containerName(t.name, 'nat');
   opts.onRecord?.(record);
   writeLab(record);
 
@@ -126,6 +129,8 @@ export async function up(engine: Engine, opts: UpOptions): Promise<UpResult> {
   const lan = networkName(t.name, 'lan');
   await engine.createNetwork({ name: wan, subnet: t.networks.wan.subnet, labels: labels() });
   await engine.createNetwork({ name: lan, subnet: t.networks.lan.subnet, labels: labels() });
+  const home = networkName(t.name, 'home');
+  if (nat) await engine.createNetwork({ name: home, subnet: nat.subnet, labels: labels() });
   const devices = (await engine.hasDevice('/dev/ppp')) ? ['/dev/ppp'] : [];
   const sysctls = {
     'net.ipv4.ip_forward': '1',
@@ -140,14 +145,18 @@ export async function up(engine: Engine, opts: UpOptions): Promise<UpResult> {
     labels: labels(role),
     networks,
     capAdd: CAPS,
-    devices: role === 'lanhost' ? [] : devices,
-    sysctls: role === 'lanhost' ? {} : sysctls,
+    devices: role === 'lanhost' || role === 'router' ? [] : devices,
+    sysctls: (role === 'lanhost' ? {} : role === 'router' ? { 'net.ipv4.ip_forward': '1' } : sysctls) as Record<string, string>,
   });
   for (const n of nodes) {
     const node = t.nodes[n]!;
     await engine.createContainer(spec(n, 'node', [{ network: wan, ipv4: node.wan }, { network: lan, ipv4: node.lan }]));
   }
-  await engine.createContainer(spec('client', 'client', [{ network: wan, ipv4: t.client.wan }]));
+  if (nat) {
+    // the client behind a NAT router: its own address on the home network, the router on both
+    await engine.createContainer(spec('nat', 'router', [{ network: home, ipv4: nat.inside }, { network: wan, ipv4: nat.outside }]));
+    await engine.createContainer(spec('client', 'client', [{ network: home, ipv4: t.client.wan }]));
+  } else await engine.createContainer(spec('client', 'client', [{ network: wan, ipv4: t.client.wan }]));
   await engine.createContainer(spec('lanhost', 'lanhost', [{ network: lan, ipv4: t.lanhost.lan }]));
   for (const c of Object.values(record.containers)) await engine.startContainer(c);
   stage('networks and containers');
@@ -156,7 +165,7 @@ export async function up(engine: Engine, opts: UpOptions): Promise<UpResult> {
   const ifaces: Record<string, Ifaces> = {};
   for (const [logical, c] of Object.entries(record.containers)) {
     const byAddr = await ifaceByAddress(engine, c);
-    const want = logical === 'client' ? { wan: t.client.wan } : logical === 'lanhost' ? { lan: t.lanhost.lan } : t.nodes[logical]!;
+    const want = logical === 'client' ? { wan: t.client.wan } : logical === 'lanhost' ? { lan: t.lanhost.lan } : logical === 'nat' ? { wan: nat!.outside, lan: nat!.inside } : t.nodes[logical]!;
     ifaces[logical] = {};
     for (const net of ['wan', 'lan'] as const) {
       const addr = (want as Partial<Record<'wan' | 'lan', string>>)[net];
@@ -171,6 +180,7 @@ export async function up(engine: Engine, opts: UpOptions): Promise<UpResult> {
   for (const n of nodes) configs[n] = byo.apply(renderNode(input, n), n, ifaces[n]!, t);
   configs.client = renderClient(input);
   configs.lanhost = renderLanhost(input);
+  if (nat) configs.nat = renderNatRouter(input);
   warnings.push(...compareByoSecurity(configs, nodes));
   for (const w of warnings) progress.step(`warning: ${w}`);
   const configure = async (logical: string) => {
@@ -186,12 +196,12 @@ export async function up(engine: Engine, opts: UpOptions): Promise<UpResult> {
   };
   for (const logical of Object.keys(configs)) await configure(logical);
   // the pair and the LAN first; the client dials once the VIP is up, as a real client would
-  for (const logical of [...nodes, 'lanhost']) await start(logical);
+  for (const logical of [...nodes, 'lanhost', ...(nat ? ['nat'] : [])]) await start(logical);
   stage('stack configured');
 
   const ctx: LabContext = { record, topology: t, profile, loaded };
   const timeoutMs = opts.timeoutMs ?? 180_000;
-  const waitOpts = { timeoutMs, intervalMs: 250, maxIntervalMs: 1000, clock: opts.clock };
+  const waitOpts = { timeoutMs, intervalMs: 250, maxIntervalMs: 1000, clock: opts.clock, onStillWaiting: (last: string, ms: number) => progress.step(`  still waiting (${(ms / 1000).toFixed(0)} s): ${last}`) };
   await waitFor(
     'exactly one node to hold the VIPs (one MASTER, the other BACKUP)',
     () => nodesStatus(engine, ctx),

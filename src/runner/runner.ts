@@ -6,7 +6,7 @@ import type { Engine, EngineInfo } from '../lab/engine.js';
 import type { LabContext } from '../lab/lab.js';
 import type { Condition, Scenario, Step } from '../scenario/schema.js';
 import type { Progress } from '../util/progress.js';
-import { formatMs, waitFor } from '../util/time.js';
+import { formatMs, systemClock, waitFor } from '../util/time.js';
 import { parseVrrpLog, splitBrain, tunnelRestored, vipTakeoverMs, type VrrpTransition } from './metrics.js';
 import { authFailureCounts, describeSample, evaluate, leftoverFaultTables, sample, sessionNode, type ConditionContext, type Sample } from './observe.js';
 
@@ -84,9 +84,10 @@ export interface RunOptions {
   progress: Progress;
   /** deadline for the lab to be at its baseline before and after the run */
   baselineTimeoutMs?: number;
+  /** interrupt (Ctrl-C): stop the timeline, then heal as always */
+  signal?: AbortSignal;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 interface Registered {
   fault: PlannedFault;
@@ -101,6 +102,8 @@ interface Registered {
  */
 export async function runScenario(engine: Engine, lab: LabContext, sc: Scenario, o: RunOptions): Promise<ScenarioResult> {
   const progress = o.progress;
+  const signal = o.signal;
+  const sleep = (ms: number) => systemClock.sleep(ms, signal);
   const events: RunEvent[] = [];
   const started = performance.now();
   const clientC = container(lab, 'client');
@@ -124,7 +127,14 @@ export async function runScenario(engine: Engine, lab: LabContext, sc: Scenario,
     return r;
   };
   const waitCondition = (c: Condition, within: number) =>
-    waitFor(`condition ${c}`, () => check(c), (r) => r.ok, (r) => r.seen, { timeoutMs: within, intervalMs: 100, maxIntervalMs: 300 });
+    waitFor(`condition ${c}`, () => check(c), (r) => r.ok, (r) => r.seen, {
+      timeoutMs: within,
+      // every sample is three execs into the lab: under TCG faster polling slows the lab it measures
+      intervalMs: 250,
+      maxIntervalMs: 500,
+      signal,
+      onStillWaiting: (last, ms) => progress.step(`  still waiting for ${c} (${formatMs(ms)} of ${formatMs(within)}): ${last}`),
+    });
 
   const result: ScenarioResult = {
     schema: 'vipdrill.result/1',
@@ -248,6 +258,7 @@ export async function runScenario(engine: Engine, lab: LabContext, sc: Scenario,
 
   try {
     for (const [i, st] of sc.steps.entries()) {
+      if (signal?.aborted) throw new Error('interrupted');
       await runStep(st, i);
       if (failure) break;
     }
@@ -265,8 +276,15 @@ export async function runScenario(engine: Engine, lab: LabContext, sc: Scenario,
     emit('error', pendingErrors.join('; '));
   }
 
-  // 3. back at baseline, nothing of vipdrill's left
+  // 3. back at baseline, nothing of vipdrill's left (interrupted runs skip the wait: healed is enough)
   let end: Sample | undefined;
+  if (signal?.aborted) {
+    result.verdict = 'error';
+    result.reason = error ?? 'interrupted';
+    result.durationMs = performance.now() - started;
+    emit('run.end', `interrupted: faults healed, lab left as it is`, lastT);
+    return result;
+  }
   try {
     const b = await waitCondition('baseline', baselineTimeoutMs);
     end = b.sample;

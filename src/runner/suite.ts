@@ -21,6 +21,8 @@ export interface SuiteOptions {
   /** name for labs the suite brings up */
   labName: string;
   progress: Progress;
+  /** interrupt: the running scenario heals, no further scenario starts, labs the suite brought up are removed */
+  signal?: AbortSignal;
 }
 
 export interface SuiteResult {
@@ -89,8 +91,9 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
     for (const sc of list) {
       const repeats = o.repeat ?? sc.repeat;
       for (let k = 1; k <= repeats; k++) {
+        if (o.signal?.aborted) return;
         o.progress.step(`── ${sc.name} ${repeats > 1 ? `(${k}/${repeats}) ` : ''}── ${sc.description}`);
-        save(await runScenario(engine, lab, sc, { repeat: k, repeats, progress: o.progress }));
+        save(await runScenario(engine, lab, sc, { repeat: k, repeats, progress: o.progress, signal: o.signal }));
       }
     }
   };
@@ -111,6 +114,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
     }
   } else {
     for (const g of groups(scenarios)) {
+      if (o.signal?.aborted) break;
       let up: Awaited<ReturnType<typeof upCommand>> | undefined;
       try {
         up = await upCommand({ topologyFile: g.topology, profile: g.profile, name: o.labName, engine: o.engine, waitUntil: 'tunnel', progress: o.progress });
@@ -127,7 +131,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
       }
     }
   }
-  out.exitCode = exitCodeOf(out.results, out.labErrors.length);
+  out.exitCode = o.signal?.aborted ? 2 : exitCodeOf(out.results, out.labErrors.length);
   writeSummary(out, dir, started);
   return out;
 }

@@ -87,7 +87,34 @@ export function renderClient(input: RenderInput): ContainerConfig {
       { path: '/etc/ppp/ip-up.d/vipdrill-route', content: renderClientIpUp(input), mode: 0o755 },
     ],
     daemons: [charon, clientXl2tpd],
-    setup: [],
+    // behind a NAT router the wan is reached through it (there is no default route in the lab)
+    setup: input.topology.client.nat ? [`ip route replace ${input.topology.networks.wan.subnet} via ${input.topology.client.nat.inside}`] : [],
+  };
+}
+
+/**
+ * The client's NAT router (topology client.nat): masquerades the home network towards the wan, as a
+ * home or office router does; the nodes see the client at the router's wan address and charon switches
+ * to NAT-T (UDP 4500).
+ */
+export function renderNatRouter(input: RenderInput): ContainerConfig {
+  const nat = input.topology.client.nat!;
+  const rules = [
+    '# Rendered by vipdrill. The client\'s NAT router.',
+    'table ip vipdrill_nat',
+    'delete table ip vipdrill_nat',
+    'table ip vipdrill_nat {',
+    '    chain postrouting {',
+    '        type nat hook postrouting priority srcnat; policy accept;',
+    `        ip saddr ${nat.subnet} ip daddr != ${nat.subnet} masquerade`,
+    '    }',
+    '}',
+    '',
+  ].join('\n');
+  return {
+    files: [{ path: '/etc/vipdrill/nat.nft', content: rules, mode: 0o644 }],
+    daemons: [],
+    setup: ['nft -f /etc/vipdrill/nat.nft'],
   };
 }
 

@@ -71,7 +71,8 @@ export function semanticIssues(t: Topology, file: string): ConfigIssue[] {
     'networks.wan.subnet': parseCidr(t.networks.wan.subnet)!,
     'networks.lan.subnet': parseCidr(t.networks.lan.subnet)!,
     'pool.subnet': parseCidr(t.pool.subnet)!,
-  };
+    ...(t.client.nat ? { 'client.nat.subnet': parseCidr(t.client.nat.subnet)! } : {}),
+  } as Record<string, ReturnType<typeof parseCidr> & object>;
   const entries = Object.entries(subnets);
   for (const [path, c] of entries) {
     for (const f of FORBIDDEN_DEFAULTS) {
@@ -86,8 +87,8 @@ export function semanticIssues(t: Topology, file: string): ConfigIssue[] {
     }
   }
   const seen = new Map<string, string>();
-  const inSubnet = (path: string, addr: string, net: keyof typeof subnets) => {
-    const c = subnets[net];
+  const inSubnet = (path: string, addr: string, net: string) => {
+    const c = subnets[net]!;
     const ip = parseIpv4(addr)!;
     if (!cidrContains(c, ip)) add(path, `${addr} is outside ${net} (${c.text}); expected an address inside it`);
     else if (ip === c.network || ip === broadcast(c)) add(path, `${addr} is the network or broadcast address of ${c.text}; expected a host address`);
@@ -102,7 +103,11 @@ export function semanticIssues(t: Topology, file: string): ConfigIssue[] {
     inSubnet(`nodes.${name}.wan`, n.wan, 'networks.wan.subnet');
     inSubnet(`nodes.${name}.lan`, n.lan, 'networks.lan.subnet');
   }
-  inSubnet('client.wan', t.client.wan, 'networks.wan.subnet');
+  if (t.client.nat) {
+    inSubnet('client.wan', t.client.wan, 'client.nat.subnet');
+    inSubnet('client.nat.inside', t.client.nat.inside, 'client.nat.subnet');
+    inSubnet('client.nat.outside', t.client.nat.outside, 'networks.wan.subnet');
+  } else inSubnet('client.wan', t.client.wan, 'networks.wan.subnet');
   inSubnet('lanhost.lan', t.lanhost.lan, 'networks.lan.subnet');
   inSubnet('pool.local', t.pool.local, 'pool.subnet');
   inSubnet('pool.first', t.pool.first, 'pool.subnet');

@@ -47,7 +47,19 @@ export const topologySchema = z.strictObject({
     .record(labName, node)
     .refine((r) => Object.keys(r).length === 2, { error: 'expected exactly two nodes (the VRRP pair), e.g. a and b' }),
   client: z.strictObject({
+    /** the client's own address: on the wan, or with `nat` on the home network behind the router */
     wan: ipv4,
+    /** put the client behind a NAT router (masquerade), as most real L2TP/IPsec clients are: IKE and ESP go over NAT-T (UDP 4500) */
+    nat: z
+      .strictObject({
+        /** the home network between the client and the router */
+        subnet,
+        /** the router's address on the home network (the client's route to the wan) */
+        inside: ipv4,
+        /** the router's address on the wan: what the nodes see as the client */
+        outside: ipv4,
+      })
+      .optional(),
     user: z.string().regex(/^[A-Za-z0-9._-]{1,32}$/, { error: 'expected a PPP user name of letters, digits, . _ -' }).default('vipdrill-client'),
   }),
   lanhost: z.strictObject({ lan: ipv4 }),

@@ -48,6 +48,9 @@ export interface WaitOptions {
   maxIntervalMs?: number;
   clock?: Clock;
   signal?: AbortSignal;
+  /** called about every `everyMs` (default 10 s) while still waiting, with what was last observed */
+  onStillWaiting?: (last: string, elapsedMs: number) => void;
+  everyMs?: number;
 }
 
 /**
@@ -66,6 +69,7 @@ export async function waitFor<T>(
   let interval = opts.intervalMs ?? 200;
   const max = opts.maxIntervalMs ?? 2000;
   let last = 'nothing observed yet';
+  let told = start;
   for (;;) {
     try {
       const state = await probe();
@@ -76,6 +80,10 @@ export async function waitFor<T>(
     }
     const elapsed = clock.now() - start;
     if (elapsed >= opts.timeoutMs) throw new TimeoutError(awaited, last, opts.timeoutMs);
+    if (opts.onStillWaiting && clock.now() - told >= (opts.everyMs ?? 10_000)) {
+      told = clock.now();
+      opts.onStillWaiting(last, elapsed);
+    }
     await clock.sleep(Math.min(interval, opts.timeoutMs - elapsed), opts.signal);
     interval = Math.min(max, interval * 1.5);
   }

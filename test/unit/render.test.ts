@@ -1,9 +1,10 @@
 import { expect } from 'chai';
 import { compareByoSecurity } from '../../src/stack/byo.js';
-import { renderClient, renderDaemonConf, renderLanhost, renderNode, type ContainerConfig, type RenderInput } from '../../src/stack/render.js';
+import { renderClient, renderDaemonConf, renderLanhost, renderNatRouter, renderNode, type ContainerConfig, type RenderInput } from '../../src/stack/render.js';
 import { maskSecrets } from '../../src/lab/state.js';
 import { loadProfile, loadTopology } from '../../src/topology/load.js';
-import { fixture } from '../helpers.js';
+import { join } from 'node:path';
+import { fixture, repoRoot } from '../helpers.js';
 import { matchSnapshot } from '../snapshot.js';
 
 const secrets = { psk: 'PSK-unit-test-secret-0001', chap: 'CHAP-unit-test-secret-0002' };
@@ -68,6 +69,16 @@ describe('stack rendering', () => {
 
   it('the LAN host routes the client pool through the LAN VIP', () => {
     expect(renderLanhost(input('fast')).setup).to.deep.equal(['ip route replace 10.213.3.0/24 via 10.213.2.100']);
+  });
+
+  it('behind a NAT router the client routes the wan via the router, which masquerades the home network', () => {
+    const t = loadTopology(join(repoRoot, 'lab', 'topologies', 'nat-client.yaml')).topology;
+    const i = { ...input('fast'), topology: t };
+    expect(renderClient(i).setup).to.deep.equal(['ip route replace 10.213.1.0/24 via 10.213.4.10']);
+    const r = renderNatRouter(i);
+    expect(r.setup).to.deep.equal(['nft -f /etc/vipdrill/nat.nft']);
+    expect(r.files[0]!.content).to.contain('ip saddr 10.213.4.0/24 ip daddr != 10.213.4.0/24 masquerade');
+    expect(renderClient(input('fast')).setup).to.deep.equal([]);
   });
 
   it('warns about every security difference between the nodes without printing secrets', () => {

@@ -145,6 +145,17 @@ describe('scenario runner (stub engine)', function () {
     expect(kinds.indexOf('fault.revert')).to.be.lessThan(kinds.indexOf('sleep'));
   });
 
+  it('an interrupt (Ctrl-C) stops the timeline and still heals', async () => {
+    const fake = new FakeLab();
+    const abort = new AbortController();
+    setTimeout(() => abort.abort(new Error('interrupted by SIGINT')), 300);
+    const sc = scenario({ name: 'x', description: 'd', steps: [{ fault: 'partition', target: 'b', for: 'until-healed' }, { wait: 'tunnel-down', within: '60s' }] });
+    const r = await runScenario(fake as unknown as Engine, lab(), sc, { repeat: 1, repeats: 1, progress: silentProgress, baselineTimeoutMs: 1000, signal: abort.signal });
+    expect(r.verdict).to.equal('error');
+    expect(r.reason).to.match(/interrupted by SIGINT/);
+    expect(fake.log).to.deep.equal(['nft add l-b', 'nft remove l-b']);
+  });
+
   it('a lab that is not at its baseline is an error before anything is injected', async () => {
     const fake = new FakeLab();
     fake.state['l-a'] = 'exited';

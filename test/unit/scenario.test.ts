@@ -21,8 +21,9 @@ describe('scenario files', () => {
     expect(FAULT_KINDS.filter((k) => !used.has(k))).to.deep.equal([]);
   });
 
-  it('the default suite lists shipped files only', () => {
+  it('the default suite lists shipped files only, the full suite every one', () => {
     for (const f of loadSuite('default')) expect(shipped).to.include(f);
+    expect(loadSuite('full').map((f) => f.split('/').pop()).sort()).to.deep.equal(shipped.map((f) => f.split('/').pop()).sort());
   });
 
   it('parses durations to milliseconds and fills defaults', () => {

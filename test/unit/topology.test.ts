@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { ConfigError } from '../../src/errors.js';
 import { defaultTopologyPath, loadProfile, loadTopology } from '../../src/topology/load.js';
-import { fixture } from '../helpers.js';
+import { join } from 'node:path';
+import { fixture, repoRoot } from '../helpers.js';
 
 function issuesOf(file: string): string[] {
   try {
@@ -44,6 +45,12 @@ describe('topology files', () => {
 
   it('refuses the documentation ranges these hosts route', () => {
     expect(issuesOf('documentation-range.yaml').join('\n')).to.match(/networks\.wan\.subnet: 198\.51\.100\.0\/24 overlaps the documentation range/);
+  });
+
+  it('loads the NAT-client variant, and checks the client sits on the home network behind the router', () => {
+    const t = loadTopology(join(repoRoot, 'lab', 'topologies', 'nat-client.yaml')).topology;
+    expect(t.client.nat).to.deep.equal({ subnet: '10.213.4.0/24', inside: '10.213.4.10', outside: '10.213.1.60' });
+    expect(issuesOf('nat-client-on-wan.yaml').join('\n')).to.match(/client\.wan: 10\.213\.1\.50 is outside client\.nat\.subnet \(10\.213\.4\.0\/24\)/);
   });
 
   it('reports a missing section as required', () => {
