@@ -9,6 +9,7 @@ import { openEngineForLab, openEngineForNewLab } from './select.js';
 import { labsDir, listLabs, pidAlive, readLab, removeLabState, type LabRecord } from './state.js';
 import { findVipdrillQemus, isVipdrillQemu, stopQemu } from './vm/qemu.js';
 import { VmEngine } from './vm/engine.js';
+import { labImageTag, labRecipe } from './images.js';
 import { DOCKER_SOCKET } from './engines/local.js';
 
 export interface UpCommandOptions extends Omit<UpOptions, 'onRecord'> {
@@ -53,8 +54,8 @@ export async function downCommand(name: string, progress: Progress): Promise<{ c
     if (leftovers.containers + leftovers.networks === 0) throw new VipdrillError('LAB_NOT_FOUND', `no lab named "${name}" is up`);
     return { ...leftovers, vm: false };
   }
-  if (record.engine === 'vm' && record.imageImported && record.image && record.vm && isVipdrillQemu(record.vm.pid, record.name)) {
-    // this VM paid for the image import: keep its disk so the next `up` does not
+  if (record.engine === 'vm' && record.imageImported && record.image === labImageTag(labRecipe) && record.vm && isVipdrillQemu(record.vm.pid, record.name)) {
+    // this VM paid for the import of the current lab image: keep its disk so the next `up` does not
     try {
       const engine = await VmEngine.attach(record.name, record.vm);
       await engine.saveWarmDisk(record.image, progress);

@@ -46,6 +46,12 @@ const clientXl2tpd: DaemonSpec = {
   cmd: `sh -c 'until swanctl --list-sas 2>/dev/null | grep -q INSTALLED; do sleep 0.2; done; exec ${xl2tpd.cmd}'`,
 };
 
+/** The client's call watchdog (vipdrill-redial): a new call when the tunnel is up but no PPP runs. */
+const clientRedial: DaemonSpec = {
+  name: 'redial',
+  cmd: '/usr/local/sbin/vipdrill-redial vip 5',
+};
+
 const keepalived: DaemonSpec = {
   name: 'keepalived',
   cmd: '/usr/sbin/keepalived --dont-fork --log-console --log-detail --vrrp -f /etc/keepalived/keepalived.conf -p /run/keepalived.pid -r /run/keepalived-vrrp.pid',
@@ -86,7 +92,7 @@ export function renderClient(input: RenderInput): ContainerConfig {
       { path: '/etc/ppp/chap-secrets', content: renderChapSecrets(input), mode: 0o600, secret: true },
       { path: '/etc/ppp/ip-up.d/vipdrill-route', content: renderClientIpUp(input), mode: 0o755 },
     ],
-    daemons: [charon, clientXl2tpd],
+    daemons: [charon, clientXl2tpd, clientRedial],
     // behind a NAT router the wan is reached through it (there is no default route in the lab)
     setup: input.topology.client.nat ? [`ip route replace ${input.topology.networks.wan.subnet} via ${input.topology.client.nat.inside}`] : [],
   };
