@@ -32,11 +32,14 @@ export interface ExpectationResult {
 }
 
 export interface RunMetrics {
-  /** first fault -> new holder's MASTER line in keepalived's log (ms) */
+  /** the fault -> new holder's MASTER line in keepalived's log (ms) */
   vipTakeoverMs?: number;
   newHolder?: string;
-  /** first fault -> the client's tunnel seen reaching the LAN again, after it was seen down (ms) */
+  /** the fault -> the client's tunnel seen reaching the LAN again, after it was seen down (ms) */
   tunnelRestoredMs?: number;
+  /** lab-clock time of the fault each figure counts from: the last inject before the effect */
+  takeoverFaultAt?: number;
+  outageFaultAt?: number;
   tunnelSeenDown: boolean;
   /** time with both nodes MASTER per keepalived's logs (ms), and whether samples saw two VIP holders */
   splitBrainMs: number;
@@ -176,6 +179,8 @@ export async function runScenario(engine: Engine, lab: LabContext, sc: Scenario,
 
   // 2. the timeline
   const registered = new Map<string, Registered>();
+  /** lab-clock times of every inject: figures count from the last inject before the effect */
+  const injections: number[] = [];
   const containerEvents: VrrpTransition[] = [];
   const pendingErrors: string[] = [];
   let failure: string | undefined;
@@ -211,6 +216,7 @@ export async function runScenario(engine: Engine, lab: LabContext, sc: Scenario,
         reverted = false;
         const at = await fault.inject();
         result.firstFaultAt ??= at;
+        injections.push(at);
         ctx.holderAtFault ??= master;
         result.holderAtFault ??= master;
         if (['node-crash', 'node-stop', 'node-freeze'].includes(fault.kind)) containerEvents.push({ t: at, node: fault.targets[0]!, state: fault.kind === 'node-freeze' ? 'FROZEN' : 'DOWN', source: 'runner' });
@@ -332,14 +338,23 @@ export async function runScenario(engine: Engine, lab: LabContext, sc: Scenario,
   // two VIP holders in two samples in a row (one sample can catch a handover in flight)
   m.splitBrainSampled = samples.some((s, k) => k > 0 && s.holders.length > 1 && samples[k - 1]!.holders.length > 1);
   if (result.firstFaultAt !== undefined && result.holderAtFault) {
+    // the fault that caused an effect is the last one injected before it (a scenario may first plant a
+    // wrong secret, then crash the master: the takeover counts from the crash)
+    const cause = (t: number) => injections.filter((x) => x <= t).at(-1) ?? result.firstFaultAt!;
     const tk = vipTakeoverMs(vrrp, result.holderAtFault, result.firstFaultAt);
     if (tk) {
-      m.vipTakeoverMs = tk.ms;
+      const from = cause(result.firstFaultAt + tk.ms / 1000);
+      m.vipTakeoverMs = tk.ms - (from - result.firstFaultAt) * 1000;
       m.newHolder = tk.node;
+      m.takeoverFaultAt = from;
     }
     const tr = tunnelRestored(tunnelSamples, result.firstFaultAt);
     m.tunnelSeenDown = tr.downAt !== undefined;
-    if (tr.upAt !== undefined) m.tunnelRestoredMs = (tr.upAt - result.firstFaultAt) * 1000;
+    if (tr.downAt !== undefined && tr.upAt !== undefined) {
+      const from = cause(tr.downAt);
+      m.tunnelRestoredMs = (tr.upAt - from) * 1000;
+      m.outageFaultAt = from;
+    }
   }
   const gaps = tunnelSamples.slice(1).map((s, k) => (s.t - tunnelSamples[k]!.t) * 1000);
   m.resolution.tunnel = gaps.length > 0 ? `client tunnel sampled by ping through ppp, median interval ${formatMs([...gaps].sort((a, b) => a - b)[Math.floor(gaps.length / 2)]!)}` : 'client tunnel not sampled';

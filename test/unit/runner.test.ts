@@ -107,6 +107,19 @@ describe('scenario runner (stub engine)', function () {
     expect(r.metrics.vipTakeoverMs).to.be.closeTo(1000, 300);
   });
 
+  it('figures count from the fault that caused the effect, not from an earlier one', async () => {
+    const fake = new FakeLab();
+    const r = await run(fake, {
+      name: 'two',
+      description: 'd',
+      steps: [{ fault: 'cut-client', target: 'backup', for: 'until-healed' }, { sleep: '500ms' }, { fault: 'node-crash', target: 'master', for: 'until-healed' }, { wait: 'vip-moved', within: '2s' }],
+    });
+    expect(r.verdict, r.reason).to.equal('passed');
+    const injects = r.events.filter((e) => e.kind === 'fault.inject').map((e) => e.t);
+    expect(r.metrics.takeoverFaultAt).to.equal(injects[1]);
+    expect(r.metrics.vipTakeoverMs).to.be.closeTo(1000, 300);
+  });
+
   it('a failed expectation is a failure (exit 1 material), with expected and actual', async () => {
     const r = await run(new FakeLab(), {
       name: 'crash',
