@@ -15,7 +15,8 @@ import { printLabStatus, printPreflight, printUp } from './format.js';
 import { downCommand, openEngineForLab, reapCommand, upCommand } from '../lab/lifecycle.js';
 import { status } from '../lab/lab.js';
 import { preflight } from '../lab/select.js';
-import { requireLab } from '../lab/state.js';
+import { requireLab, writeLab } from '../lab/state.js';
+import { healLab } from '../faults/lab-shell.js';
 
 const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
 
@@ -100,6 +101,27 @@ program
     const r = await downCommand(o.name, consoleProgress(!!o.json));
     if (o.json) json({ lab: o.name, removed: r });
     else process.stdout.write(`lab ${o.name} removed (${r.containers} containers, ${r.networks} networks${r.vm ? ', VM stopped' : ''})\n`);
+  });
+
+program
+  .command('heal')
+  .description('undo every vipdrill fault left in a running lab (a run killed mid-fault), keeping the lab')
+  .option('--name <lab>', 'lab name', 'vipdrill')
+  .option('--json', 'print JSON')
+  .action(async (o: { name: string; json?: boolean }) => {
+    const record = requireLab(o.name);
+    const { loadLabInputs } = await import('../lab/lab.js');
+    const engine = await openEngineForLab(record);
+    try {
+      const undone = await healLab(engine, { ...loadLabInputs(record.topologyFile, record.profile, record.name), record });
+      record.phase = 'ready';
+      delete record.controllerPid;
+      writeLab(record);
+      if (o.json) json({ lab: o.name, undone });
+      else for (const [h, u] of Object.entries(undone)) process.stdout.write(`${h.padEnd(8)} ${u.length > 0 ? u.join(' ') : 'nothing to undo'}\n`);
+    } finally {
+      await engine.close();
+    }
   });
 
 program

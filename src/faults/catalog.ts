@@ -266,7 +266,8 @@ const secretMismatch: Planner<'secret-mismatch'> = (env, s) => {
   const h = resolve(env, s.target);
   const c = container(env.lab, h);
   const file = s.secret === 'chap' ? '/etc/ppp/chap-secrets' : '/etc/swanctl/conf.d/vipdrill.conf';
-  const saved = `/etc/vipdrill/${env.id}.orig`;
+  // next to the file, so `vipdrill heal` can restore it without knowing the fault
+  const saved = `${file}.vipdrill-orig`;
   // the wrong secret is random and never leaves the container
   const wrong = 'w$(od -An -N12 -tx1 /dev/urandom | tr -d " \\n")';
   const edit =

@@ -84,3 +84,37 @@ export async function ensureRunning(engine: Engine, c: string): Promise<void> {
     await waitBooted(engine, c);
   }
 }
+
+/**
+ * Undo every fault vipdrill can leave in one container, without knowing which were injected (for a
+ * lab whose run was killed mid-fault): vipdrill's nft table, netem qdiscs, planted secrets, operator
+ * priority, notify flags, daemons left dead. Idempotent; returns what it undid.
+ */
+export const HEAL_ALL_SCRIPT = [
+  'out=""',
+  `if nft list table ${FAULT_TABLE} >/dev/null 2>&1; then nft delete table ${FAULT_TABLE}; out="$out nft-table"; fi`,
+  'for d in $(ls /sys/class/net); do tc qdisc show dev "$d" 2>/dev/null | grep -q netem && tc qdisc del dev "$d" root && out="$out netem:$d"; done',
+  'for f in /etc/ppp/chap-secrets /etc/swanctl/conf.d/vipdrill.conf; do if [ -e "$f.vipdrill-orig" ]; then cp -p "$f.vipdrill-orig" "$f" && rm -f "$f.vipdrill-orig"; out="$out secret:$f"; [ "${f#/etc/swanctl}" != "$f" ] && swanctl --load-creds >/dev/null 2>&1; fi; done',
+  'if [ -s /run/vipdrill/operator-priority ] && [ "$(cat /run/vipdrill/operator-priority)" != 0 ]; then echo 0 > /run/vipdrill/operator-priority; out="$out operator-priority"; fi',
+  'for f in notify-fail notify-twice; do if [ -e /run/vipdrill/$f ]; then rm -f /run/vipdrill/$f; out="$out $f"; [ -r /run/vipdrill/vrrp.state ] && /usr/local/sbin/vipdrill-notify "$(cat /run/vipdrill/vrrp.state)"; fi; done',
+  'for w in /run/vipdrill/daemons/*.want; do [ -e "$w" ] || continue; if [ "$(cat "$w")" = down ]; then n=$(basename "$w" .want); vipdrill-ctl start "$n"; out="$out started:$n"; fi; done',
+  'for d in $(ls /sys/class/net); do if [ "$d" != lo ] && ! ip link show dev "$d" | grep -q "[<,]UP[,>]"; then ip link set dev "$d" up && out="$out link:$d"; fi; done',
+  'echo "$out"',
+].join('\n');
+
+/** `vipdrill heal`: every container running again and free of vipdrill's faults; returns what was undone per host. */
+export async function healLab(engine: Engine, lab: LabContext): Promise<Record<string, string[]>> {
+  const out: Record<string, string[]> = {};
+  for (const [h, c] of Object.entries(lab.record.containers)) {
+    const before = await engine.containerState(c);
+    await ensureRunning(engine, c);
+    const r = await engine.exec(c, ['bash', '-c', HEAL_ALL_SCRIPT]);
+    if (r.exitCode !== 0) throw new VipdrillError('FAULT_FAILED', `heal of ${h} failed: ${r.stderr.trim()}`);
+    const undone = r.stdout.trim().split(/\s+/).filter(Boolean);
+    if (before !== 'running') undone.unshift(`container:${before ?? 'missing'}`);
+    // hosts whose boot setup is routes only get it again (a node's would reset its MASTER forwarding)
+    if (!(h in lab.topology.nodes)) await engine.exec(c, ['bash', '/etc/vipdrill/boot.sh']);
+    out[h] = undone;
+  }
+  return out;
+}

@@ -22,6 +22,8 @@ export interface ClientStatus {
   tunnelIp: string | null;
   lanReachable: boolean;
   clock?: number;
+  /** a lan-check sample: ikeSa/childSa/l2tpTunnel were not looked at */
+  lanCheckOnly?: boolean;
 }
 
 export function parseKv(text: string): { map: Map<string, string>; addrs: { dev: string; cidr: string }[] } {
@@ -72,6 +74,8 @@ export function parseClientStatus(text: string): ClientStatus {
     tunnelIp: map.get('tunnelip') ?? null,
     lanReachable: up('lan'),
     clock: map.has('clock') ? Number(map.get('clock')) : undefined,
+    // lan-check output has no ike/l2tp lines: those fields were not looked at
+    ...(map.has('ike') ? {} : { lanCheckOnly: true }),
   };
 }
 
@@ -84,6 +88,12 @@ export async function nodeStatus(engine: Engine, name: string, container: string
 
 export async function clientStatus(engine: Engine, container: string, lanhost: string): Promise<ClientStatus> {
   const r = await engine.exec(container, ['/usr/local/sbin/vipdrill-ctl', 'client-status', lanhost], { timeoutMs: 20_000 });
+  return parseClientStatus(r.stdout);
+}
+
+/** Only PPP and one ping through it: the cheap sample for tunnel-up/tunnel-down waits. */
+export async function clientLanCheck(engine: Engine, container: string, lanhost: string): Promise<ClientStatus> {
+  const r = await engine.exec(container, ['/usr/local/sbin/vipdrill-ctl', 'lan-check', lanhost], { timeoutMs: 20_000 });
   return parseClientStatus(r.stdout);
 }
 

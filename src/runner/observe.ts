@@ -1,6 +1,6 @@
 import type { Engine } from '../lab/engine.js';
 import { nodesStatus, type LabContext } from '../lab/lab.js';
-import { clientStatus, type ClientStatus, type NodeStatus } from '../lab/probes.js';
+import { clientLanCheck, clientStatus, type ClientStatus, type NodeStatus } from '../lab/probes.js';
 import type { Condition } from '../scenario/schema.js';
 import { FAULT_TABLE } from '../faults/lab-shell.js';
 
@@ -13,11 +13,13 @@ export interface Sample {
   client?: ClientStatus;
 }
 
-const needsClient = (c: Condition) => c === 'baseline' || c === 'tunnel-up' || c === 'tunnel-down';
+const needsClient = (c: Condition): boolean | 'lan' => (c === 'baseline' ? true : c === 'tunnel-up' || c === 'tunnel-down' ? 'lan' : false);
 
-export async function sample(engine: Engine, lab: LabContext, withClient: boolean): Promise<Sample> {
+/** withClient: 'full' (IKE, L2TP, PPP, LAN: slow under emulation), 'lan' (PPP and a ping), or none. */
+export async function sample(engine: Engine, lab: LabContext, withClient: boolean | 'lan'): Promise<Sample> {
   const nodes = await nodesStatus(engine, lab);
-  const client = withClient ? await clientStatus(engine, lab.record.containers.client!, lab.topology.lanhost.lan).catch(() => undefined) : undefined;
+  const probe = withClient === 'lan' ? clientLanCheck : clientStatus;
+  const client = withClient ? await probe(engine, lab.record.containers.client!, lab.topology.lanhost.lan).catch(() => undefined) : undefined;
   const t = client?.clock ?? nodes.find((n) => n.clock)?.clock ?? 0;
   return { t, nodes, holders: nodes.filter((n) => n.holdsVip).map((n) => n.name), masters: nodes.filter((n) => n.vrrpState === 'MASTER').map((n) => n.name), ...(client ? { client } : {}) };
 }
@@ -67,7 +69,10 @@ export async function evaluate(engine: Engine, lab: LabContext, c: Condition, ct
 export function describeSample(s: Sample): string {
   const nodes = s.nodes.map((n) => `${n.name}=${n.containerState === 'running' ? n.vrrpState : n.containerState}${n.holdsVip ? '(VIP)' : ''}`).join(' ');
   const c = s.client;
-  return c ? `${nodes}; client ike=${c.ikeSa ? 'up' : 'down'} l2tp=${c.l2tpTunnel ? 'up' : 'down'} ppp=${c.pppUp ? 'up' : 'down'} lan=${c.lanReachable ? 'reachable' : 'unreachable'}` : nodes;
+  if (!c) return nodes;
+  // a lan-check sample has no IKE/L2TP fields: show only what was looked at
+  const ikeL2tp = c.lanCheckOnly ? '' : `ike=${c.ikeSa ? 'up' : 'down'} l2tp=${c.l2tpTunnel ? 'up' : 'down'} `;
+  return `${nodes}; client ${ikeL2tp}ppp=${c.pppUp ? 'up' : 'down'} lan=${c.lanReachable ? 'reachable' : 'unreachable'}`;
 }
 
 /** Authentication failures as logged by charon (IKE) and pppd (CHAP), counted per container. */
