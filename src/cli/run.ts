@@ -27,6 +27,7 @@ export function resultRows(rs: ScenarioResult[]): string[][] {
     `${r.scenario}${r.repeats > 1 ? ` #${r.repeat}` : ''}`,
     r.verdict.toUpperCase(),
     ms(r.metrics.vipTakeoverMs),
+    r.metrics.outageMs !== undefined ? `${formatMs(r.metrics.outageMs)}${(r.metrics.outages?.length ?? 0) > 1 ? ` (+${r.metrics.outages!.length - 1} gaps)` : ''}` : r.metrics.probe?.error ? 'no probe' : 'none',
     r.metrics.tunnelSeenDown ? ms(r.metrics.tunnelRestoredMs) : 'no outage seen',
     r.metrics.splitBrainMs > 0 || r.metrics.splitBrainSampled ? `yes (${formatMs(r.metrics.splitBrainMs)})` : 'no',
     r.metrics.finalHolder ?? '-',
@@ -34,7 +35,7 @@ export function resultRows(rs: ScenarioResult[]): string[][] {
 }
 
 export function printSuite(s: SuiteResult): void {
-  const head = ['scenario', 'verdict', 'VIP takeover', 'tunnel restored', 'split brain', 'holder at end'];
+  const head = ['scenario', 'verdict', 'VIP takeover', 'outage (10 ms probe)', 'tunnel restored (sampled)', 'split brain', 'holder at end'];
   const rows = [head, ...resultRows(s.results)];
   const width = head.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   w('');

@@ -7,10 +7,11 @@ import type { LabContext } from '../lab/lab.js';
 import type { Condition, Scenario, Step } from '../scenario/schema.js';
 import type { Progress } from '../util/progress.js';
 import { formatMs, systemClock, waitFor } from '../util/time.js';
+import { outageAfter, parseProbe, startProbe, stopProbe, type Outage, type ProbeHandle, type ProbeReport } from './dataplane.js';
 import { parseVrrpLog, splitBrain, tunnelRestored, vipTakeoverMs, type VrrpTransition } from './metrics.js';
 import { authFailureCounts, describeSample, evaluate, leftoverFaultTables, sample, sessionNode, type ConditionContext, type Sample } from './observe.js';
 
-export type EventKind = 'run.start' | 'baseline.ok' | 'fault.inject' | 'fault.revert' | 'wait.ok' | 'wait.timeout' | 'check.pass' | 'check.fail' | 'sleep' | 'heal' | 'heal.final' | 'error' | 'run.end';
+export type EventKind = 'run.start' | 'baseline.ok' | 'probe' | 'fault.inject' | 'fault.revert' | 'wait.ok' | 'wait.timeout' | 'check.pass' | 'check.fail' | 'sleep' | 'heal' | 'heal.final' | 'error' | 'run.end';
 
 /** One entry of the run's ordered event stream; `t` is the lab clock (seconds since the epoch). */
 export interface RunEvent {
@@ -37,6 +38,10 @@ export interface RunMetrics {
   newHolder?: string;
   /** the fault -> the client's tunnel seen reaching the LAN again, after it was seen down (ms) */
   tunnelRestoredMs?: number;
+  /** data-plane probe (ping every 10 ms through the tunnel, lab clock): the gap around the fault */
+  outageMs?: number;
+  outages?: Outage[];
+  probe?: Omit<ProbeReport, 'outages'> & { error?: string };
   /** lab-clock time of the fault each figure counts from: the last inject before the effect */
   takeoverFaultAt?: number;
   outageFaultAt?: number;
@@ -177,6 +182,26 @@ export async function runScenario(engine: Engine, lab: LabContext, sc: Scenario,
     return result;
   }
 
+  // the data-plane probe runs for the whole run; a probe that cannot start is noted, not fatal
+  let probe: ProbeHandle | undefined;
+  let probeError: string | undefined;
+  try {
+    probe = await startProbe(engine, clientC, lab.topology.lanhost.lan, `${sc.name}-${o.repeat}`);
+    emit('probe', `data-plane probe: client pings ${lab.topology.lanhost.lan} through the tunnel every ${probe.intervalMs} ms (pid ${probe.pid})`, await labNow(engine, clientC));
+  } catch (e) {
+    probeError = errorMessage(e);
+    emit('probe', `data-plane probe unavailable: ${probeError}`);
+  }
+  const finishProbe = async (): Promise<ProbeReport | undefined> => {
+    if (!probe) return undefined;
+    try {
+      return parseProbe(await stopProbe(engine, probe), probe.intervalMs);
+    } catch (e) {
+      probeError = errorMessage(e);
+      return undefined;
+    }
+  };
+
   // 2. the timeline
   const registered = new Map<string, Registered>();
   /** lab-clock times of every inject: figures count from the last inject before the effect */
@@ -285,6 +310,7 @@ export async function runScenario(engine: Engine, lab: LabContext, sc: Scenario,
   // 3. back at baseline, nothing of vipdrill's left (interrupted runs skip the wait: healed is enough)
   let end: Sample | undefined;
   if (signal?.aborted) {
+    await finishProbe();
     result.verdict = 'error';
     result.reason = error ?? 'interrupted';
     result.durationMs = performance.now() - started;
@@ -315,6 +341,7 @@ export async function runScenario(engine: Engine, lab: LabContext, sc: Scenario,
   }
 
   // 4. figures
+  const probeReport = await finishProbe();
   const vrrp: VrrpTransition[] = [...containerEvents];
   for (const n of Object.keys(lab.topology.nodes)) {
     const r = await engine.exec(container(lab, n as Host), ['cat', '/var/log/vipdrill/vrrp.log']).catch(() => undefined);
@@ -356,6 +383,14 @@ export async function runScenario(engine: Engine, lab: LabContext, sc: Scenario,
       m.outageFaultAt = from;
     }
   }
+  if (probeReport) {
+    const { outages, ...rest } = probeReport;
+    m.probe = rest;
+    m.outages = outages;
+    const from = m.outageFaultAt ?? m.takeoverFaultAt ?? result.firstFaultAt;
+    const o = from !== undefined ? outageAfter(probeReport, from) : undefined;
+    if (o) m.outageMs = o.ms;
+  } else if (probeError) m.probe = { intervalMs: 10, sent: 0, received: 0, thresholdMs: 0, error: probeError };
   const gaps = tunnelSamples.slice(1).map((s, k) => (s.t - tunnelSamples[k]!.t) * 1000);
   m.resolution.tunnel = gaps.length > 0 ? `client tunnel sampled by ping through ppp, median interval ${formatMs([...gaps].sort((a, b) => a - b)[Math.floor(gaps.length / 2)]!)}` : 'client tunnel not sampled';
   const auth = await authFailureCounts(engine, lab).catch(() => new Map<string, number>());

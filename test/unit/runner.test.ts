@@ -21,6 +21,7 @@ class FakeLab implements Partial<Engine> {
   failInject = false;
   vrrpLog: Record<string, string[]> = { 'l-a': ['999.000000 INSTANCE "VI_1" MASTER 150'], 'l-b': ['999.000000 INSTANCE "VI_1" BACKUP 100'] };
   nft = new Set<string>();
+  probeLog = '';
 
   holder(): string | undefined {
     return ['l-a', 'l-b'].find((c) => this.state[c] === 'running');
@@ -58,6 +59,8 @@ class FakeLab implements Partial<Engine> {
       return ok([`daemon.keepalived=running 1`, `vrrp.state=${holds ? 'MASTER' : 'BACKUP'}`, ...(holds ? ['addr=eth1 10.213.1.100/24'] : []), `clock=${t}`].join('\n'));
     }
     if (cmd.includes('client-status')) return ok(`ike=up\nchild=up\nl2tp=up\nppp=up\nlan=${this.holder() ? 'up' : 'down'}\nclock=${t}`);
+    if (cmd.includes('setsid ping')) return ok('4242\n');
+    if (cmd.includes('cat /var/log/vipdrill/probe-')) return ok(this.probeLog);
     if (cmd.includes('lan-check')) return ok(`ppp=up\nlan=${this.holder() ? 'up' : 'down'}\nclock=${t}`);
     if (cmd.includes('/run/vipdrill/boot')) return ok('ok');
     if (cmd.startsWith('cat /var/log/vipdrill/vrrp.log')) return ok(this.vrrpLog[c]!.join('\n'));
@@ -101,7 +104,7 @@ describe('scenario runner (stub engine)', function () {
     });
     expect(r.verdict, r.reason).to.equal('passed');
     expect(fake.log).to.deep.equal(['kill l-a', 'start l-a']);
-    expect(r.events.map((e) => e.kind)).to.deep.equal(['run.start', 'baseline.ok', 'fault.inject', 'wait.ok', 'fault.revert', 'heal', 'heal.final', 'baseline.ok', 'run.end']);
+    expect(r.events.map((e) => e.kind)).to.deep.equal(['run.start', 'baseline.ok', 'probe', 'fault.inject', 'wait.ok', 'fault.revert', 'heal', 'heal.final', 'baseline.ok', 'run.end']);
     const ts = r.events.map((e) => e.t);
     expect(ts).to.deep.equal([...ts].sort((x, y) => x - y));
     expect(r.metrics.newHolder).to.equal('b');

@@ -1,0 +1,37 @@
+import { expect } from 'chai';
+import { outageAfter, parseProbe } from '../../src/runner/dataplane.js';
+
+const line = (t: number, seq: number) => `[${t.toFixed(6)}] 64 bytes from 10.213.2.50: icmp_seq=${seq} ttl=63 time=2.10 ms`;
+
+describe('data-plane probe', () => {
+  // replies every 10 ms from t=100, a gap from 100.50 to 101.73, then replies again; ping's own noise in between
+  const lines = ['PING 10.213.2.50 (10.213.2.50) 56(84) bytes of data.'];
+  let seq = 1;
+  for (let t = 100; t <= 100.5 + 1e-9; t += 0.01) lines.push(line(t, seq++));
+  for (let k = 0; k < 20; k++) lines.push(`[${(100.6 + k * 0.05).toFixed(6)}] no answer yet for icmp_seq=${seq++}`);
+  lines.push('ping: sendmsg: Network is unreachable');
+  for (let t = 101.73; t <= 102 + 1e-9; t += 0.01) lines.push(line(t, seq++));
+  const p = parseProbe(lines.join('\n'), 10);
+
+  it('counts replies and sequence numbers', () => {
+    expect(p.received).to.equal(51 + 28);
+    expect(p.sent).to.equal(seq - 1);
+    expect(p.firstReply).to.equal(100);
+  });
+
+  it('finds the gap as an outage, with the interval as resolution', () => {
+    expect(p.outages).to.have.length(1);
+    expect(p.outages[0]!.ms).to.be.closeTo(1230, 1);
+    expect(p.thresholdMs).to.equal(60);
+  });
+
+  it('picks the outage that contains the fault, or the first after it', () => {
+    expect(outageAfter(p, 100.52)!.from).to.be.closeTo(100.5, 1e-6);
+    expect(outageAfter(p, 100.2)!.to).to.be.closeTo(101.73, 1e-6);
+    expect(outageAfter(p, 101.8)).to.equal(undefined);
+  });
+
+  it('no replies, no outages', () => {
+    expect(parseProbe('', 10)).to.deep.include({ received: 0, sent: 0, outages: [] });
+  });
+});
