@@ -36,7 +36,10 @@ export interface ProbeReport {
 export async function startProbe(engine: Engine, container: string, target: string, runTag: string, intervalMs = 10): Promise<ProbeHandle> {
   const file = `/var/log/vipdrill/probe-${runTag}.log`;
   const secs = (intervalMs / 1000).toFixed(3);
-  const r = await engine.exec(container, ['bash', '-c', `setsid ping -D -n -O -i ${secs} -W 1 ${target} > ${file} 2>&1 < /dev/null & echo $!`]);
+  // ping pins its source address when it starts (and exits at once without a route): a loop restarts
+  // it, and the client's ip-up hook ends the current ping (probe.pid) so it restarts from the new address
+  const loop = `echo $$ > /run/vipdrill/probe-loop.pid; while :; do ping -D -n -O -i ${secs} -W 1 ${target} & echo $! > /run/vipdrill/probe.pid; wait $!; sleep 0.05; done`;
+  const r = await engine.exec(container, ['bash', '-c', `rm -f /run/vipdrill/probe-loop.pid; setsid bash -c '${loop}' > ${file} 2>&1 < /dev/null & for _ in $(seq 50); do [ -s /run/vipdrill/probe-loop.pid ] && break; sleep 0.05; done; cat /run/vipdrill/probe-loop.pid`]);
   const pid = Number(r.stdout.trim());
   if (r.exitCode !== 0 || !Number.isInteger(pid) || pid <= 0) throw new Error(`could not start the probe in ${container}: ${r.stderr.trim() || r.stdout.trim()}`);
   return { container, pid, file, intervalMs };
@@ -44,7 +47,8 @@ export async function startProbe(engine: Engine, container: string, target: stri
 
 /** Stop the probe (by its PID, only if it is still our ping) and read its log. */
 export async function stopProbe(engine: Engine, h: ProbeHandle): Promise<string> {
-  await engine.exec(h.container, ['bash', '-c', `grep -q '^ping' /proc/${h.pid}/cmdline 2>/dev/null && kill ${h.pid}; sleep 0.2; true`]);
+  // the loop first (by its PID, if it is still ours), then its current ping
+  await engine.exec(h.container, ['bash', '-c', `grep -q 'probe.pid' /proc/${h.pid}/cmdline 2>/dev/null && kill ${h.pid}; [ -r /run/vipdrill/probe.pid ] && kill "$(cat /run/vipdrill/probe.pid)" 2>/dev/null; rm -f /run/vipdrill/probe.pid /run/vipdrill/probe-loop.pid; sleep 0.2; true`]);
   const r = await engine.exec(h.container, ['bash', '-c', `cat ${h.file}; rm -f ${h.file}`]);
   return r.stdout;
 }
@@ -52,17 +56,22 @@ export async function stopProbe(engine: Engine, h: ProbeHandle): Promise<string>
 /** `[1795688145.123456] 64 bytes from 10.213.2.50: icmp_seq=12 ttl=63 time=2.10 ms` and friends. */
 export function parseProbe(text: string, intervalMs: number): ProbeReport {
   const replies: number[] = [];
-  let maxSeq = 0;
+  // ping restarts (new address after a reconnect) begin again at icmp_seq=1: count per run of ping
+  let sent = 0;
+  let runMax = 0;
   for (const line of text.split('\n')) {
-    const m = /^\[(\d+\.\d+)\] \d+ bytes from [^:]+: icmp_seq=(\d+)/.exec(line);
-    if (m) {
-      replies.push(Number(m[1]));
-      maxSeq = Math.max(maxSeq, Number(m[2]));
-      continue;
+    const seq = /icmp_seq=(\d+)/.exec(line);
+    if (!seq) continue;
+    const n = Number(seq[1]);
+    if (n < runMax) {
+      sent += runMax;
+      runMax = 0;
     }
-    const n = /icmp_seq=(\d+)/.exec(line);
-    if (n) maxSeq = Math.max(maxSeq, Number(n[1]));
+    runMax = Math.max(runMax, n);
+    const m = /^\[(\d+\.\d+)\] \d+ bytes from [^:]+: icmp_seq=/.exec(line);
+    if (m) replies.push(Number(m[1]));
   }
+  const maxSeq = sent + runMax;
   replies.sort((a, b) => a - b);
   const thresholdMs = Math.max(3 * intervalMs, intervalMs + 50);
   const outages: Outage[] = [];

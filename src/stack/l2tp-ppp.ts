@@ -113,6 +113,9 @@ export function renderClientIpUp(input: RenderInput): string {
     '# Rendered by vipdrill: route the LAN behind the VPN pair through the tunnel on every reconnect.',
     `ip route replace ${input.topology.networks.lan.subnet} dev "$PPP_IFACE"`,
     'printf \'%s ip-up %s %s\\n\' "$(date +%s.%N)" "$PPP_IFACE" "$PPP_LOCAL" >> /var/log/vipdrill/ppp-events.log',
+    '# a running data-plane probe (vipdrill run) restarts its ping so it sends from the new address',
+    '[ -r /run/vipdrill/probe.pid ] && kill "$(cat /run/vipdrill/probe.pid)" 2>/dev/null',
+    'exit 0',
     '',
   ].join('\n');
 }

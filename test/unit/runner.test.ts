@@ -59,7 +59,7 @@ class FakeLab implements Partial<Engine> {
       return ok([`daemon.keepalived=running 1`, `vrrp.state=${holds ? 'MASTER' : 'BACKUP'}`, ...(holds ? ['addr=eth1 10.213.1.100/24'] : []), `clock=${t}`].join('\n'));
     }
     if (cmd.includes('client-status')) return ok(`ike=up\nchild=up\nl2tp=up\nppp=up\nlan=${this.holder() ? 'up' : 'down'}\nclock=${t}`);
-    if (cmd.includes('setsid ping')) return ok('4242\n');
+    if (cmd.includes('setsid bash')) return ok('4242\n');
     if (cmd.includes('cat /var/log/vipdrill/probe-')) return ok(this.probeLog);
     if (cmd.includes('lan-check')) return ok(`ppp=up\nlan=${this.holder() ? 'up' : 'down'}\nclock=${t}`);
     if (cmd.includes('/run/vipdrill/boot')) return ok('ok');
