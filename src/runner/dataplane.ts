@@ -23,6 +23,8 @@ export interface Outage {
 
 export interface ProbeReport {
   intervalMs: number;
+  /** the interval ping really kept between replies outside outages (timers are slower under emulation) */
+  achievedIntervalMs?: number;
   sent: number;
   received: number;
   firstReply?: number;
@@ -79,7 +81,10 @@ export function parseProbe(text: string, intervalMs: number): ProbeReport {
     const ms = (replies[i]! - replies[i - 1]!) * 1000;
     if (ms > thresholdMs) outages.push({ from: replies[i - 1]!, to: replies[i]!, ms });
   }
-  return { intervalMs, sent: maxSeq, received: replies.length, ...(replies.length > 0 ? { firstReply: replies[0]!, lastReply: replies.at(-1)! } : {}), outages, thresholdMs };
+  const outageTime = outages.reduce((x, o) => x + o.ms, 0);
+  const span = replies.length > 1 ? (replies.at(-1)! - replies[0]!) * 1000 - outageTime : 0;
+  const steady = replies.length - 1 - outages.length;
+  return { intervalMs, ...(steady > 0 ? { achievedIntervalMs: span / steady } : {}), sent: maxSeq, received: replies.length, ...(replies.length > 0 ? { firstReply: replies[0]!, lastReply: replies.at(-1)! } : {}), outages, thresholdMs };
 }
 
 /** The outage a fault caused: the gap that contains the fault time, or the first one starting after it. */

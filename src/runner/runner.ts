@@ -245,6 +245,8 @@ export async function runScenario(engine: Engine, lab: LabContext, sc: Scenario,
         ctx.holderAtFault ??= master;
         result.holderAtFault ??= master;
         if (['node-crash', 'node-stop', 'node-freeze'].includes(fault.kind)) containerEvents.push({ t: at, node: fault.targets[0]!, state: fault.kind === 'node-freeze' ? 'FROZEN' : 'DOWN', source: 'runner' });
+        // a keepalived that is killed writes no last state line: its VRRP state ends with it
+        if (st.fault === 'kill-daemon' && st.daemon === 'keepalived' && fault.targets[0] !== 'client') containerEvents.push({ t: at, node: fault.targets[0]!, state: 'STOPPED', source: 'runner' });
         emit('fault.inject', `${id}: ${fault.describe}${times > 1 ? ` (flap ${k + 1}/${times})` : ''}${st.for === 'until-healed' ? ', until healed' : `, for ${formatMs(st.for)}`}`, at, { step: i, data: { id, kind: fault.kind, targets: fault.targets, master, backup } });
         if (st.flap) {
           await sleep(st.for as number);
@@ -442,6 +444,13 @@ function judge(sc: Scenario, r: ScenarioResult): ExpectationResult[] {
   if (x.tunnelRestored) {
     const actual = !m.tunnelSeenDown ? 'no outage seen by sampling' : m.tunnelRestoredMs !== undefined ? formatMs(m.tunnelRestoredMs) : 'not restored';
     add('tunnelRestored', `<= ${formatMs(x.tunnelRestored.max)}`, actual, !m.tunnelSeenDown || (m.tunnelRestoredMs !== undefined && m.tunnelRestoredMs <= x.tunnelRestored.max));
+  }
+  if (x.outage) {
+    const o = m.outageMs;
+    const probeOk = m.probe !== undefined && m.probe.error === undefined;
+    const actual = !probeOk ? `no probe (${m.probe?.error ?? 'not run'})` : o === undefined ? 'no outage' : formatMs(o);
+    const passed = probeOk && (o === undefined ? x.outage.min === 0 : o >= x.outage.min && o <= x.outage.max);
+    add('outage', `${x.outage.min > 0 ? `>= ${formatMs(x.outage.min)} and ` : ''}<= ${formatMs(x.outage.max)}`, actual, passed);
   }
   if (x.splitBrain) {
     const seen = m.splitBrainMs > 0 || m.splitBrainSampled;

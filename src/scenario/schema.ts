@@ -136,6 +136,10 @@ export const expectationsSchema = z.strictObject({
   vipTakeover: limit('vipTakeover').optional(),
   /** first fault -> the client reaches the LAN through the tunnel again */
   tunnelRestored: limit('tunnelRestored').optional(),
+  /** the data-plane probe's gap around the fault (10 ms resolution); min > 0 requires an outage */
+  outage: z
+    .strictObject({ min: duration(0, 3_600_000).default(0), max: duration(1, 3_600_000) }, { error: 'expected { max: <duration> } and optionally min: <duration>' })
+    .optional(),
   /** both nodes MASTER at the same time (from both nodes' VRRP logs) */
   splitBrain: z.enum(['none', 'detected'], { error: 'expected none or detected' }).optional(),
   /** who holds the VIP at the end of the run */

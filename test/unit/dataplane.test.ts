@@ -23,6 +23,7 @@ describe('data-plane probe', () => {
     expect(p.outages).to.have.length(1);
     expect(p.outages[0]!.ms).to.be.closeTo(1230, 1);
     expect(p.thresholdMs).to.equal(60);
+    expect(p.achievedIntervalMs).to.be.closeTo(10, 0.01);
   });
 
   it('picks the outage that contains the fault, or the first after it', () => {
