@@ -70,7 +70,7 @@ describe('VM engine, full stack (end to end)', function () {
     const out = JSON.parse(r.stdout) as { exitCode: number; dir: string; results: { scenario: string; verdict: string; reason?: string; metrics: RunMetrics; expectations: { name: string; passed: boolean; actual: string }[] }[] };
     for (const x of out.results) {
       const m = x.metrics;
-      process.stderr.write(`      ${x.scenario}: ${x.verdict}${x.reason ? ` (${x.reason})` : ''}; VIP takeover ${m.vipTakeoverMs?.toFixed(0) ?? '-'} ms, tunnel restored ${m.tunnelRestoredMs?.toFixed(0) ?? '-'} ms, split brain ${m.splitBrainMs.toFixed(0)} ms\n`);
+      process.stderr.write(`      ${x.scenario}: ${x.verdict}${x.reason ? ` (${x.reason})` : ''}; VIP takeover ${m.vipTakeoverMs?.toFixed(0) ?? '-'} ms, outage (probe) ${m.outageMs?.toFixed(0) ?? '-'} ms, tunnel restored ${m.tunnelRestoredMs?.toFixed(0) ?? '-'} ms, split brain ${m.splitBrainMs.toFixed(0)} ms\n`);
     }
     return { status: r.status, out };
   };
@@ -89,6 +89,9 @@ describe('VM engine, full stack (end to end)', function () {
     expect(ts).to.deep.equal([...ts].sort((a, b) => a - b));
     expect(result.metrics.vipTakeoverMs).to.be.greaterThan(0);
     expect(result.metrics.tunnelRestoredMs).to.be.greaterThan(result.metrics.vipTakeoverMs!);
+    // the 10 ms probe saw the outage, and it is longer than the VIP takeover
+    expect(result.metrics.probe?.error).to.equal(undefined);
+    expect(result.metrics.outageMs).to.be.greaterThan(result.metrics.vipTakeoverMs!);
     expect(result.vrrp.some((v) => v.source === 'keepalived' && v.state === 'MASTER' && v.node === result.metrics.newHolder)).to.equal(true);
   });
 
