@@ -140,7 +140,9 @@ const drop: Planner<'drop'> = (env, s) => {
 
 const partition: Planner<'partition'> = (env, s) => {
   const h = resolve(env, s.target);
-  return nftFault(env, s.fault, `isolate node ${h}: drop everything in and out except loopback`, [{ host: h, rules: ['input iifname != "lo"', 'output oifname != "lo"', 'forward'] }]);
+  return nftFault(env, s.fault, `isolate node ${h}: drop everything in and out except loopback, ARP included`, [
+    { host: h, rules: ['input iifname != "lo"', 'output oifname != "lo"', 'forward', 'arp:input', 'arp:output'] },
+  ]);
 };
 
 const splitBrain: Planner<'split-brain'> = (env, s) =>

@@ -51,28 +51,41 @@ export async function labNow(engine: Engine, c: string): Promise<number> {
   return Number(r.stdout.trim());
 }
 
-/** nft commands adding `rules` (each "<chain> <match>") that drop, tagged with the fault id. */
+/** ARP is not IP: a partition drops it in this table too, or the isolated node keeps answering for the VIP. */
+export const ARP_FAULT_TABLE = 'arp vipdrill';
+
+/**
+ * nft commands adding `rules` (each "<chain> <match>", or "arp:<chain> <match>" for ARP) that drop,
+ * tagged with the fault id.
+ */
 export function nftAdd(id: string, rules: string[]): string {
+  const arp = rules.some((r) => r.startsWith('arp:'));
   return [
     `nft add table ${FAULT_TABLE}`,
     ...['input', 'output', 'forward'].map((ch) => `nft add chain ${FAULT_TABLE} ${ch} '{ type filter hook ${ch} priority -50; policy accept; }'`),
+    ...(arp ? [`nft add table ${ARP_FAULT_TABLE}`, ...['input', 'output'].map((ch) => `nft add chain ${ARP_FAULT_TABLE} ${ch} '{ type filter hook ${ch} priority -50; policy accept; }'`)] : []),
     ...rules.map((r) => {
-      const [chain, ...match] = r.split(' ');
-      return `nft add rule ${FAULT_TABLE} ${chain} ${match.join(' ')} counter drop comment '"${id}"'`;
+      const table = r.startsWith('arp:') ? ARP_FAULT_TABLE : FAULT_TABLE;
+      const [chain, ...match] = r.replace(/^arp:/, '').split(' ');
+      return `nft add rule ${table} ${chain} ${match.join(' ')} counter drop comment '"${id}"'`;
     }),
   ].join('\n');
 }
 
 /** nft commands removing every rule of fault `id`, and the table once no fault rule is left. */
 export function nftRemove(id: string): string {
-  return [
-    `if nft list table ${FAULT_TABLE} >/dev/null 2>&1; then`,
-    `  for ch in input output forward; do`,
-    `    for h in $(nft -a list chain ${FAULT_TABLE} $ch 2>/dev/null | awk '/comment "${id}"/ { print $NF }'); do nft delete rule ${FAULT_TABLE} $ch handle $h; done`,
-    `  done`,
-    `  nft -a list table ${FAULT_TABLE} | grep -q 'comment "' || nft delete table ${FAULT_TABLE}`,
-    `fi`,
-  ].join('\n');
+  return [FAULT_TABLE, ARP_FAULT_TABLE]
+    .map((table) =>
+      [
+        `if nft list table ${table} >/dev/null 2>&1; then`,
+        `  for ch in input output forward; do`,
+        `    for h in $(nft -a list chain ${table} $ch 2>/dev/null | awk '/comment "${id}"/ { print $NF }'); do nft delete rule ${table} $ch handle $h; done`,
+        `  done`,
+        `  nft -a list table ${table} | grep -q 'comment "' || nft delete table ${table}`,
+        `fi`,
+      ].join('\n'),
+    )
+    .join('\n');
 }
 
 /** Start a stopped/crashed container again, unpause a frozen one, and wait for its boot setup. */
@@ -93,6 +106,7 @@ export async function ensureRunning(engine: Engine, c: string): Promise<void> {
 export const HEAL_ALL_SCRIPT = [
   'out=""',
   `if nft list table ${FAULT_TABLE} >/dev/null 2>&1; then nft delete table ${FAULT_TABLE}; out="$out nft-table"; fi`,
+  `if nft list table ${ARP_FAULT_TABLE} >/dev/null 2>&1; then nft delete table ${ARP_FAULT_TABLE}; out="$out nft-arp-table"; fi`,
   'for d in $(ls /sys/class/net); do tc qdisc show dev "$d" 2>/dev/null | grep -q netem && tc qdisc del dev "$d" root && out="$out netem:$d"; done',
   'for f in /etc/ppp/chap-secrets /etc/swanctl/conf.d/vipdrill.conf; do if [ -e "$f.vipdrill-orig" ]; then cp -p "$f.vipdrill-orig" "$f" && rm -f "$f.vipdrill-orig"; out="$out secret:$f"; [ "${f#/etc/swanctl}" != "$f" ] && swanctl --load-creds >/dev/null 2>&1; fi; done',
   'if [ -s /run/vipdrill/operator-priority ] && [ "$(cat /run/vipdrill/operator-priority)" != 0 ]; then echo 0 > /run/vipdrill/operator-priority; out="$out operator-priority"; fi',

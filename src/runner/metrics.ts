@@ -11,12 +11,15 @@ export interface VrrpTransition {
   source: 'keepalived' | 'runner';
 }
 
+const VRRP_STATES = new Set(['INIT', 'BACKUP', 'MASTER', 'FAULT', 'STOP', 'DELETED']);
+
 /** `<epoch> INSTANCE "VI_1" MASTER 150` lines of /var/log/vipdrill/vrrp.log. */
 export function parseVrrpLog(text: string, node: string): VrrpTransition[] {
   const out: VrrpTransition[] = [];
   for (const line of text.split('\n')) {
     const m = /^(\d+\.\d+) INSTANCE "[^"]+" (\w+)/.exec(line.trim());
-    if (m) out.push({ t: Number(m[1]), node, state: m[2]!, source: 'keepalived' });
+    // state changes only: notify_fifo also reports events such as MASTER_RX_LOWER_PRI
+    if (m && VRRP_STATES.has(m[2]!)) out.push({ t: Number(m[1]), node, state: m[2]!, source: 'keepalived' });
   }
   return out;
 }

@@ -2,7 +2,7 @@ import type { Engine } from '../lab/engine.js';
 import { nodesStatus, type LabContext } from '../lab/lab.js';
 import { clientLanCheck, clientStatus, type ClientStatus, type NodeStatus } from '../lab/probes.js';
 import type { Condition } from '../scenario/schema.js';
-import { FAULT_TABLE } from '../faults/lab-shell.js';
+import { ARP_FAULT_TABLE, FAULT_TABLE } from '../faults/lab-shell.js';
 
 /** One look at the lab: VRRP state and VIPs per node, and (when asked) the client's tunnel. Lab clock. */
 export interface Sample {
@@ -103,7 +103,7 @@ export async function leftoverFaultTables(engine: Engine, lab: LabContext): Prom
   const left: string[] = [];
   for (const [h, c] of Object.entries(lab.record.containers)) {
     if ((await engine.containerState(c)) !== 'running') continue;
-    const r = await engine.exec(c, ['sh', '-c', `nft list table ${FAULT_TABLE} >/dev/null 2>&1 && echo yes || echo no; tc qdisc show | grep -c netem || true`]);
+    const r = await engine.exec(c, ['sh', '-c', `{ nft list table ${FAULT_TABLE} || nft list table ${ARP_FAULT_TABLE}; } >/dev/null 2>&1 && echo yes || echo no; tc qdisc show | grep -c netem || true`]);
     const [table, netem] = r.stdout.trim().split('\n');
     if (table === 'yes' || Number(netem) > 0) left.push(h);
   }

@@ -417,6 +417,8 @@ export async function runScenario(engine: Engine, lab: LabContext, sc: Scenario,
   } else result.verdict = 'passed';
   result.durationMs = performance.now() - started;
   emit('run.end', `${result.verdict}${result.reason ? `: ${result.reason}` : ''}`, result.labEnd);
+  // one stream in lab-clock order (a timed revert may report after a step that it preceded)
+  events.sort((x, y) => x.t - y.t || x.seq - y.seq).forEach((e, k) => (e.seq = k));
   return result;
 }
 
