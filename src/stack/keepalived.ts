@@ -65,10 +65,8 @@ export function renderKeepalived(input: RenderInput, node: string): string {
     '    track_file {',
     '        tf_operator',
     '    }',
-    '    notify_master "/usr/local/sbin/vipdrill-notify MASTER"',
-    '    notify_backup "/usr/local/sbin/vipdrill-notify BACKUP"',
-    '    notify_fault "/usr/local/sbin/vipdrill-notify FAULT"',
-    '    notify_stop "/usr/local/sbin/vipdrill-notify STOP"',
+    // no notify_master/backup/fault scripts: keepalived runs those concurrently and a quick blip can
+    // finish out of order; vipdrill-fifo applies each state from the ordered notify_fifo instead
     '}',
     '',
   ];
