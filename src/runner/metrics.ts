@@ -75,12 +75,3 @@ export function tunnelRestored(samples: { t: number; up: boolean }[], from: numb
   const up = after.find((s) => s.t > down.t && s.up);
   return { downAt: down.t, ...(up ? { upAt: up.t } : {}) };
 }
-
-export function quantile(xs: number[], q: number): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const pos = (s.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
-}

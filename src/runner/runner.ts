@@ -97,6 +97,9 @@ export interface RunOptions {
 }
 
 
+/** Faults that take a whole node out: its VRRP state ends with them (keepalived logs nothing). */
+const CONTAINER_FAULTS = new Set<string>(['node-crash', 'node-stop', 'node-freeze']);
+
 interface Registered {
   fault: PlannedFault;
   revert: () => Promise<void>;
@@ -231,7 +234,7 @@ export async function runScenario(engine: Engine, lab: LabContext, sc: Scenario,
         if (reverted) return;
         reverted = true;
         const at = await fault.revert();
-        if (['node-crash', 'node-stop', 'node-freeze'].includes(fault.kind)) containerEvents.push({ t: at, node: fault.targets[0]!, state: 'RESUMED', source: 'runner' });
+        if (CONTAINER_FAULTS.has(fault.kind)) containerEvents.push({ t: at, node: fault.targets[0]!, state: 'RESUMED', source: 'runner' });
         emit('fault.revert', `${id}: reverted (${fault.describe})`, at, { step: i, data: { id, kind: fault.kind } });
       };
       // the revert is registered before the inject: a failed or interrupted inject still gets healed
@@ -244,7 +247,7 @@ export async function runScenario(engine: Engine, lab: LabContext, sc: Scenario,
         injections.push(at);
         ctx.holderAtFault ??= master;
         result.holderAtFault ??= master;
-        if (['node-crash', 'node-stop', 'node-freeze'].includes(fault.kind)) containerEvents.push({ t: at, node: fault.targets[0]!, state: fault.kind === 'node-freeze' ? 'FROZEN' : 'DOWN', source: 'runner' });
+        if (CONTAINER_FAULTS.has(fault.kind)) containerEvents.push({ t: at, node: fault.targets[0]!, state: fault.kind === 'node-freeze' ? 'FROZEN' : 'DOWN', source: 'runner' });
         // a keepalived that is killed writes no last state line: its VRRP state ends with it
         if (st.fault === 'kill-daemon' && st.daemon === 'keepalived' && fault.targets[0] !== 'client') containerEvents.push({ t: at, node: fault.targets[0]!, state: 'STOPPED', source: 'runner' });
         emit('fault.inject', `${id}: ${fault.describe}${times > 1 ? ` (flap ${k + 1}/${times})` : ''}${st.for === 'until-healed' ? ', until healed' : `, for ${formatMs(st.for)}`}`, at, { step: i, data: { id, kind: fault.kind, targets: fault.targets, master, backup } });

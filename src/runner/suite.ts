@@ -1,6 +1,6 @@
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ConfigError, errorMessage, VipdrillError } from '../errors.js';
+import { ConfigError, errorMessage } from '../errors.js';
 import type { Engine, EngineInfo } from '../lab/engine.js';
 import { loadLabInputs, type LabContext } from '../lab/lab.js';
 import { downCommand, openEngineForLab, upCommand } from '../lab/lifecycle.js';
@@ -153,8 +153,4 @@ function writeSummary(out: SuiteResult, dir: string, started: number): void {
   const { results, ...rest } = out;
   const summary = { ...rest, results: results.map((r) => ({ scenario: r.scenario, repeat: r.repeat, verdict: r.verdict, reason: r.reason, metrics: r.metrics })) };
   writeFileSync(join(dir, 'run.json'), JSON.stringify(summary, null, 2) + '\n');
-}
-
-export function assertRunnable(files: string[]): void {
-  if (files.length === 0) throw new VipdrillError('CONFIG_INVALID', 'no scenario files given');
 }
