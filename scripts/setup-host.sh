@@ -3,7 +3,8 @@
 # and KVM/TCG-capable qemu for the VM engine. Idempotent; safe to run on every CI run.
 set -euo pipefail
 
-PACKAGES=(docker.io debootstrap qemu-system-x86 qemu-utils e2fsprogs nftables iproute2 tar ca-certificates)
+# chromium: Debian's browser renders report.pdf and runs the report's browser tests (Playwright downloads no browser)
+PACKAGES=(docker.io debootstrap qemu-system-x86 qemu-utils e2fsprogs nftables iproute2 tar ca-certificates chromium fonts-dejavu-core)
 
 need=()
 for p in "${PACKAGES[@]}"; do

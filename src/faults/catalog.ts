@@ -1,6 +1,6 @@
 import { VipdrillError } from '../errors.js';
 import type { FaultStep } from '../scenario/schema.js';
-import { addressesOf, addressOn, container, devOf, ensureRunning, labNow, labSh, nftAdd, nftRemove } from './lab-shell.js';
+import { addressesOf, addressOn, container, devOf, ensureRunning, FAULT_TABLE, labNow, labSh, nftAdd, nftRemove } from './lab-shell.js';
 import type { FaultEnv, Host, PlannedFault, Planner } from './types.js';
 
 /**
@@ -305,6 +305,56 @@ const misroute: Planner<'misroute'> = (env, s) => {
   };
 };
 
+/**
+ * Calibration: drop ICMP through the client's tunnel, both ways, for exactly `for`. The window is timed
+ * in the client by one resident `nft -i` (a new nft process takes ~60 ms under emulation; a command to
+ * a running one commits in ~2 ms): each commit is bracketed by lab-clock reads, and the applied window
+ * is the distance between the bracket midpoints, with half the brackets as its uncertainty.
+ */
+const blackout: Planner<'blackout'> = (env, s) => {
+  const c = container(env.lab, 'client');
+  const lan = env.lab.topology.lanhost.lan;
+  const set = `bo_${env.id.replace(/[^a-z0-9]/gi, '_')}`;
+  const fault: PlannedFault = {
+    id: env.id,
+    kind: s.fault,
+    targets: ['client'],
+    describe: `blackout: ICMP to and from ${lan} through the client's tunnel dropped for exactly ${s.for} ms, timed inside the lab`,
+    inject: async () => {
+      const secs = (s.for / 1000).toFixed(3);
+      const script = [
+        'set -e',
+        `nft add table ${FAULT_TABLE}`,
+        ...['input', 'output'].map((ch) => `nft add chain ${FAULT_TABLE} ${ch} '{ type filter hook ${ch} priority -50; policy accept; }'`),
+        `nft add set ${FAULT_TABLE} ${set} '{ type ipv4_addr; }'`,
+        `nft add rule ${FAULT_TABLE} output oifname '"ppp*"' meta l4proto icmp ip daddr @${set} counter drop comment '"${env.id}"'`,
+        `nft add rule ${FAULT_TABLE} input iifname '"ppp*"' meta l4proto icmp ip saddr @${set} counter drop comment '"${env.id}"'`,
+        'coproc NFT { exec nft -e -i 2>&1; }',
+        // one command line (one transaction), answered when nft echoes the element it added: nft -e
+        // echoes additions only, so a removal is batched with the addition of a marker element
+        `commit() { echo "$1" >&"\${NFT[1]}"; local l; while IFS= read -r -t 5 l <&"\${NFT[0]}"; do case $l in *"$2"*) return 0;; esac; done; echo "nft -i did not answer: $1" >&2; return 1; }`,
+        // warm nft -i up (its first commands are slow), then time the window
+        `commit "add element ${FAULT_TABLE} ${set} { 0.0.0.1 }" "0.0.0.1"; commit "delete element ${FAULT_TABLE} ${set} { 0.0.0.1 }; add element ${FAULT_TABLE} ${set} { 0.0.0.2 }" "0.0.0.2"`,
+        `a0=$EPOCHREALTIME; commit "add element ${FAULT_TABLE} ${set} { ${lan} }" "${lan}"; a1=$EPOCHREALTIME`,
+        `sleep ${secs}`,
+        `r0=$EPOCHREALTIME; commit "delete element ${FAULT_TABLE} ${set} { ${lan} }; add element ${FAULT_TABLE} ${set} { 0.0.0.3 }" "0.0.0.3"; r1=$EPOCHREALTIME`,
+        'eval "exec ${NFT[1]}>&-"; wait',
+        'echo "window $a0 $a1 $r0 $r1"',
+      ].join('\n');
+      const r = await env.engine.exec(c, ['bash', '-c', script]);
+      const m = /window (\S+) (\S+) (\S+) (\S+)/.exec(r.stdout);
+      if (r.exitCode !== 0 || !m) throw new VipdrillError('FAULT_FAILED', `blackout in ${c} failed (exit ${r.exitCode}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`);
+      const [a0, a1, r0, r1] = m.slice(1).map(Number) as [number, number, number, number];
+      const on = (a0 + a1) / 2;
+      const off = (r0 + r1) / 2;
+      fault.window = { on, off, nominalMs: s.for, appliedMs: (off - on) * 1000, uncertaintyMs: ((a1 - a0) + (r1 - r0)) * 500 };
+      return on;
+    },
+    revert: () => labSh(env.engine, c, nftRemove(env.id), 'remove the blackout'),
+  };
+  return fault;
+};
+
 const PLANNERS: { [K in FaultStep['fault']]: Planner<K> } = {
   'kill-daemon': killDaemon,
   'node-crash': containerFault('node-crash'),
@@ -325,6 +375,7 @@ const PLANNERS: { [K in FaultStep['fault']]: Planner<K> } = {
   'notify-twice': notifyFault('notify-twice'),
   'secret-mismatch': secretMismatch,
   misroute,
+  blackout,
 };
 
 export function planFault(env: FaultEnv, step: FaultStep): PlannedFault {

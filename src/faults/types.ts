@@ -29,6 +29,11 @@ export interface PlannedFault {
   describe: string;
   inject(): Promise<number>;
   revert(): Promise<number>;
+  /**
+   * a fault timed inside the lab (blackout): set by inject, which returns only after the lab removed it.
+   * `on`/`off` are the midpoints of the lab-clock brackets around the two nft commits.
+   */
+  window?: { on: number; off: number; nominalMs: number; appliedMs: number; uncertaintyMs: number };
 }
 
 export type Planner<K extends FaultStep['fault']> = (env: FaultEnv, step: Extract<FaultStep, { fault: K }>) => PlannedFault;

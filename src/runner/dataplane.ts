@@ -1,63 +1,96 @@
 import type { Engine } from '../lab/engine.js';
 
 /**
- * The data-plane probe: ping inside the lab at a fixed interval (10 ms by default), timestamped by ping
- * itself on the lab clock (-D), so outages are measured where the client sees them. The client pings
- * the LAN host through the tunnel (its route to the LAN goes through ppp); no interface is pinned, so
- * the probe keeps running across a reconnect (a new ppp device, maybe a new address).
+ * The data-plane probe: ping inside the lab at a fixed interval (5 ms by default), timestamped by ping
+ * itself on the lab clock (-D), so outages are measured where the client sees them.
+ *
+ * - forward: the client pings the LAN host through the tunnel (its route to the LAN goes through ppp);
+ *   no interface is pinned, so the probe keeps running across a reconnect (a new ppp device, maybe a
+ *   new address): a loop restarts ping, and the client's ip-up hook ends the current ping.
+ * - reverse: the LAN host pings the client's tunnel address (through whichever node the LAN routes the
+ *   pool to), for asymmetric paths.
+ *
+ * Each reply line carries its receive time and its round trip, so the probe's *send* time is known;
+ * outages are measured between send times of successful probes (the round trip does not inflate them).
  */
+
+export const DEFAULT_PROBE_INTERVAL_MS = 5;
 
 export interface ProbeHandle {
   container: string;
+  direction: 'forward' | 'reverse';
+  target: string;
   pid: number;
   file: string;
   intervalMs: number;
 }
 
 export interface Outage {
-  /** last reply before the gap, first reply after it (lab clock, seconds) */
+  /** send time of the last probe through before the gap, of the first one through after it (lab clock, s) */
   from: number;
   to: number;
+  /** to - from: what two successful probes bracket (ms) */
+  gapMs: number;
+  /**
+   * the outage estimate (ms): the gap less one probe interval. A loss window of length T between probes
+   * sent every i ms leaves a gap of T + U(0, 2i) between the successful probes around it (T + i on
+   * average), so gap - i is unbiased with an error of at most one interval.
+   */
   ms: number;
 }
 
 export interface ProbeReport {
+  direction: 'forward' | 'reverse';
+  target: string;
   intervalMs: number;
-  /** the interval ping really kept between replies outside outages (timers are slower under emulation) */
+  /** the interval ping really kept between replies outside outages (median; timers are slower under emulation) */
   achievedIntervalMs?: number;
   sent: number;
   received: number;
+  /** probes unanswered outside the outages listed (a calm lab: 0) */
+  lostOutsideOutages: number;
   firstReply?: number;
   lastReply?: number;
-  /** every gap between replies longer than the threshold */
+  /** every gap between successful probes longer than the threshold */
   outages: Outage[];
-  /** a gap counts as an outage above this (ms): three intervals plus a margin for emulated timers */
+  /** a gap counts as an outage above this (ms): ten intervals, at least 50 ms (emulated timers jitter) */
   thresholdMs: number;
 }
 
-export async function startProbe(engine: Engine, container: string, target: string, runTag: string, intervalMs = 10): Promise<ProbeHandle> {
-  const file = `/var/log/vipdrill/probe-${runTag}.log`;
+const RUN = '/run/vipdrill';
+
+/** Start a ping loop in `container` towards `target`; its pid file names the direction. */
+export async function startProbe(engine: Engine, container: string, target: string, runTag: string, direction: 'forward' | 'reverse', intervalMs = DEFAULT_PROBE_INTERVAL_MS): Promise<ProbeHandle> {
+  const file = `/var/log/vipdrill/probe-${direction}-${runTag}.log`;
   const secs = (intervalMs / 1000).toFixed(3);
+  const pidFile = `${RUN}/probe.pid`;
+  const loopPid = `${RUN}/probe-loop-${direction}.pid`;
   // ping pins its source address when it starts (and exits at once without a route): a loop restarts
-  // it, and the client's ip-up hook ends the current ping (probe.pid) so it restarts from the new address
-  const loop = `echo $$ > /run/vipdrill/probe-loop.pid; while :; do ping -D -n -O -i ${secs} -W 1 ${target} & echo $! > /run/vipdrill/probe.pid; wait $!; sleep 0.05; done`;
-  const r = await engine.exec(container, ['bash', '-c', `rm -f /run/vipdrill/probe-loop.pid; setsid bash -c '${loop}' > ${file} 2>&1 < /dev/null & for _ in $(seq 50); do [ -s /run/vipdrill/probe-loop.pid ] && break; sleep 0.05; done; cat /run/vipdrill/probe-loop.pid`]);
+  // it; the client's ip-up hook ends the current ping (probe.pid) so it restarts from the new address
+  const loop = `echo $$ > ${loopPid}; while :; do ping -D -n -O -i ${secs} -W 1 ${target} & echo $! > ${pidFile}; wait $!; sleep 0.05; done`;
+  const r = await engine.exec(container, ['bash', '-c', `mkdir -p ${RUN}; rm -f ${loopPid}; setsid bash -c '${loop}' > ${file} 2>&1 < /dev/null & for _ in $(seq 50); do [ -s ${loopPid} ] && break; sleep 0.05; done; cat ${loopPid}`]);
   const pid = Number(r.stdout.trim());
-  if (r.exitCode !== 0 || !Number.isInteger(pid) || pid <= 0) throw new Error(`could not start the probe in ${container}: ${r.stderr.trim() || r.stdout.trim()}`);
-  return { container, pid, file, intervalMs };
+  if (r.exitCode !== 0 || !Number.isInteger(pid) || pid <= 0) throw new Error(`could not start the ${direction} probe in ${container}: ${r.stderr.trim() || r.stdout.trim()}`);
+  return { container, direction, target, pid, file, intervalMs };
 }
 
-/** Stop the probe (by its PID, only if it is still our ping) and read its log. */
+/** Stop the probe (the loop by its PID if it is still ours, then its current ping) and read its log. */
 export async function stopProbe(engine: Engine, h: ProbeHandle): Promise<string> {
-  // the loop first (by its PID, if it is still ours), then its current ping
-  await engine.exec(h.container, ['bash', '-c', `grep -q 'probe.pid' /proc/${h.pid}/cmdline 2>/dev/null && kill ${h.pid}; [ -r /run/vipdrill/probe.pid ] && kill "$(cat /run/vipdrill/probe.pid)" 2>/dev/null; rm -f /run/vipdrill/probe.pid /run/vipdrill/probe-loop.pid; sleep 0.2; true`]);
+  const loopPid = `${RUN}/probe-loop-${h.direction}.pid`;
+  await engine.exec(h.container, ['bash', '-c', `grep -q 'probe-loop-${h.direction}.pid' /proc/${h.pid}/cmdline 2>/dev/null && kill ${h.pid}; [ -r ${RUN}/probe.pid ] && kill "$(cat ${RUN}/probe.pid)" 2>/dev/null; rm -f ${RUN}/probe.pid ${loopPid}; sleep 0.2; true`]);
   const r = await engine.exec(h.container, ['bash', '-c', `cat ${h.file}; rm -f ${h.file}`]);
   return r.stdout;
 }
 
+const median = (xs: number[]): number | undefined => {
+  if (xs.length === 0) return undefined;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+};
+
 /** `[1795688145.123456] 64 bytes from 10.213.2.50: icmp_seq=12 ttl=63 time=2.10 ms` and friends. */
-export function parseProbe(text: string, intervalMs: number): ProbeReport {
-  const replies: number[] = [];
+export function parseProbe(text: string, intervalMs: number, direction: 'forward' | 'reverse' = 'forward', target = ''): ProbeReport {
+  const sends: number[] = [];
   // ping restarts (new address after a reconnect) begin again at icmp_seq=1: count per run of ping
   let sent = 0;
   let runMax = 0;
@@ -70,21 +103,35 @@ export function parseProbe(text: string, intervalMs: number): ProbeReport {
       runMax = 0;
     }
     runMax = Math.max(runMax, n);
-    const m = /^\[(\d+\.\d+)\] \d+ bytes from [^:]+: icmp_seq=/.exec(line);
-    if (m) replies.push(Number(m[1]));
+    const m = /^\[(\d+\.\d+)\] \d+ bytes from [^:]+: icmp_seq=\d+ .*time=([\d.]+) ms/.exec(line);
+    if (m) sends.push(Number(m[1]) - Number(m[2]) / 1000);
   }
   const maxSeq = sent + runMax;
-  replies.sort((a, b) => a - b);
-  const thresholdMs = Math.max(3 * intervalMs, intervalMs + 50);
+  sends.sort((a, b) => a - b);
+  const thresholdMs = Math.max(10 * intervalMs, 50);
+  const gaps = sends.slice(1).map((t, i) => (t - sends[i]!) * 1000);
+  const achieved = median(gaps.filter((g) => g <= thresholdMs)) ?? intervalMs;
   const outages: Outage[] = [];
-  for (let i = 1; i < replies.length; i++) {
-    const ms = (replies[i]! - replies[i - 1]!) * 1000;
-    if (ms > thresholdMs) outages.push({ from: replies[i - 1]!, to: replies[i]!, ms });
+  let lostInOutages = 0;
+  for (let i = 1; i < sends.length; i++) {
+    const gapMs = (sends[i]! - sends[i - 1]!) * 1000;
+    if (gapMs > thresholdMs) {
+      outages.push({ from: sends[i - 1]!, to: sends[i]!, gapMs, ms: Math.max(0, gapMs - achieved) });
+      lostInOutages += Math.max(0, Math.round(gapMs / achieved) - 1);
+    }
   }
-  const outageTime = outages.reduce((x, o) => x + o.ms, 0);
-  const span = replies.length > 1 ? (replies.at(-1)! - replies[0]!) * 1000 - outageTime : 0;
-  const steady = replies.length - 1 - outages.length;
-  return { intervalMs, ...(steady > 0 ? { achievedIntervalMs: span / steady } : {}), sent: maxSeq, received: replies.length, ...(replies.length > 0 ? { firstReply: replies[0]!, lastReply: replies.at(-1)! } : {}), outages, thresholdMs };
+  return {
+    direction,
+    target,
+    intervalMs,
+    ...(gaps.length > 0 ? { achievedIntervalMs: achieved } : {}),
+    sent: maxSeq,
+    received: sends.length,
+    lostOutsideOutages: Math.max(0, maxSeq - sends.length - lostInOutages),
+    ...(sends.length > 0 ? { firstReply: sends[0]!, lastReply: sends.at(-1)! } : {}),
+    outages,
+    thresholdMs,
+  };
 }
 
 /** The outage a fault caused: the gap that contains the fault time, or the first one starting after it. */

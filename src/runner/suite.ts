@@ -8,6 +8,8 @@ import { newRunId, requireLab, writeLab, type LabRecord } from '../lab/state.js'
 import { topologyPathOf, validateScenarios } from '../scenario/load.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { Progress } from '../util/progress.js';
+import { stats, type Stats } from '../util/stats.js';
+import { PHASES } from './reconnect.js';
 import { runScenario, type ScenarioResult, type Verdict } from './runner.js';
 
 export interface SuiteOptions {
@@ -76,12 +78,10 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
   symlinkSync(runId, latest);
   const started = performance.now();
   const out: SuiteResult = { schema: 'vipdrill.run/1', runId, dir, startedAt: new Date().toISOString(), durationMs: 0, results: [], labErrors: [], counts: { passed: 0, failed: 0, error: 0 }, exitCode: 2 };
-  let n = 0;
   const save = (r: ScenarioResult) => {
-    n++;
     out.results.push(r);
     out.counts[r.verdict]++;
-    writeFileSync(join(dir, `${String(n).padStart(2, '0')}-${r.scenario}-r${r.repeat}.json`), JSON.stringify(r, null, 2) + '\n');
+    writeResult(dir, r, out.results.filter((x) => x.scenario === r.scenario));
     writeSummary(out, dir, started);
   };
   const runOn = async (engine: Engine, lab: LabContext, list: Scenario[]) => {
@@ -146,6 +146,48 @@ function markIdle(r: LabRecord): void {
   r.phase = 'ready';
   delete r.controllerPid;
   writeLab(r);
+}
+
+/**
+ * The result contract: `<run>/<scenario>/repeat-<k>/result.json` per repeat, and `<run>/<scenario>/result.json`,
+ * the aggregate: the representative repeat (the one whose outage is the median) with the verdict of
+ * the worst repeat and the distribution of every figure over the repeats.
+ */
+export function writeResult(dir: string, r: ScenarioResult, all: ScenarioResult[]): void {
+  const sdir = join(dir, r.scenario);
+  mkdirSync(join(sdir, `repeat-${r.repeat}`), { recursive: true });
+  writeFileSync(join(sdir, `repeat-${r.repeat}`, 'result.json'), JSON.stringify(r, null, 2) + '\n');
+  writeFileSync(join(sdir, 'result.json'), JSON.stringify(aggregate(all), null, 2) + '\n');
+}
+
+export type AggregateResult = ScenarioResult & {
+  aggregate: { repeats: number; representative: number; verdicts: Verdict[]; stats: Record<string, Stats | undefined>; results: string[] };
+};
+
+export function aggregate(all: ScenarioResult[]): AggregateResult {
+  const byOutage = [...all].sort((a, b) => (a.metrics.outageMs ?? Infinity) - (b.metrics.outageMs ?? Infinity));
+  const rep = byOutage[Math.floor((byOutage.length - 1) / 2)]!;
+  const worst = all.find((x) => x.verdict === 'error') ?? all.find((x) => x.verdict === 'failed') ?? rep;
+  const m = (f: (r: ScenarioResult) => number | null | undefined) => stats(all.map(f));
+  return {
+    ...rep,
+    verdict: worst.verdict,
+    ...(worst.reason ? { reason: worst.reason } : {}),
+    aggregate: {
+      repeats: all.length,
+      representative: rep.repeat,
+      verdicts: all.map((x) => x.verdict),
+      stats: {
+        outageMs: m((r) => r.metrics.outageMs),
+        vipTakeoverMs: m((r) => r.metrics.vipTakeoverMs),
+        reconnectMs: m((r) => r.metrics.reconnectMs),
+        splitBrainMs: m((r) => r.metrics.splitBrainMs),
+        reverseOutageMs: m((r) => r.metrics.reverseOutageMs),
+        ...Object.fromEntries(PHASES.map((p) => [`phasesMs.${p}`, m((r) => r.metrics.phasesMs?.[p])])),
+      },
+      results: all.map((x) => `repeat-${x.repeat}/result.json`),
+    },
+  };
 }
 
 function writeSummary(out: SuiteResult, dir: string, started: number): void {

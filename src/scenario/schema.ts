@@ -86,8 +86,19 @@ export const faultStep = z.discriminatedUnion(
     f('notify-twice', { target: nodeTarget.default('backup') }),
     f('secret-mismatch', { target: nodeTarget.default('backup'), secret: z.enum(['chap', 'psk'], { error: 'expected chap or psk' }) }),
     f('misroute', {}),
+    /**
+     * calibration: drop ICMP through the client's tunnel (both ways, both probes) for exactly `for`,
+     * applied and removed inside the lab; the measured outage is compared with the applied window
+     */
+    z.strictObject({
+      fault: z.literal('blackout'),
+      id: common.id,
+      target: z.literal('client', { error: 'expected client (the blackout is timed in the client)' }).default('client'),
+      for: duration(10, 60_000),
+      flap: z.never({ error: 'a blackout does not flap: use several blackout steps' }).optional(),
+    }),
   ],
-  { error: 'expected a fault kind: kill-daemon, node-crash, node-stop, node-freeze, node-restart, link-down, drop, partition, split-brain, cut-client, degrade, drain, demote, takeover, rekey, notify-fail, notify-twice, secret-mismatch, misroute' },
+  { error: 'expected a fault kind: kill-daemon, node-crash, node-stop, node-freeze, node-restart, link-down, drop, partition, split-brain, cut-client, degrade, drain, demote, takeover, rekey, notify-fail, notify-twice, secret-mismatch, misroute, blackout' },
 );
 export type FaultStep = z.output<typeof faultStep>;
 export type FaultKind = FaultStep['fault'];
@@ -136,16 +147,28 @@ export const expectationsSchema = z.strictObject({
   vipTakeover: limit('vipTakeover').optional(),
   /** first fault -> the client reaches the LAN through the tunnel again */
   tunnelRestored: limit('tunnelRestored').optional(),
-  /** the data-plane probe's gap around the fault (10 ms resolution); min > 0 requires an outage */
+  /** the data-plane probe's outage around the fault (5 ms probe); min > 0 requires an outage */
   outage: z
     .strictObject({ min: duration(0, 3_600_000).default(0), max: duration(1, 3_600_000) }, { error: 'expected { max: <duration> } and optionally min: <duration>' })
     .optional(),
+  /** probes lost outside the outages (a calm lab: 0) */
+  probeLoss: z.strictObject({ max: z.int({ error: 'expected a whole number of probes' }).min(0) }, { error: 'expected { max: <probes> }' }).optional(),
   /** both nodes MASTER at the same time (from both nodes' VRRP logs) */
   splitBrain: z.enum(['none', 'detected'], { error: 'expected none or detected' }).optional(),
   /** who holds the VIP at the end of the run */
   finalHolder: z.enum(['a', 'b', 'original', 'other'], { error: 'expected a, b, original or other' }).optional(),
   /** an IKE or CHAP authentication failure in the client or node logs */
   authFailure: z.enum(['none', 'detected'], { error: 'expected none or detected' }).optional(),
+  /** which way client <-> LAN traffic went: through one node both ways, or not (nft counters per node) */
+  routing: z.enum(['symmetric', 'asymmetric'], { error: 'expected symmetric or asymmetric' }).optional(),
+  /** after the failover the client authenticated again (CHAP) on the new holder and got an address */
+  reauthenticated: z.boolean().optional(),
+  /**
+   * calibration: outage — the probe's outage matches a blackout's applied window within one probe
+   * interval plus 5 ms; takeover — the takeover from notify lines matches keepalived's own log line;
+   * calm — no fault: the probe keeps an interval of at most 10 ms with no outage
+   */
+  calibrate: z.enum(['outage', 'takeover', 'calm'], { error: 'expected outage, takeover or calm' }).optional(),
   /** which node carries the client's PPP session at the end */
   sessionOn: z.enum(['a', 'b', 'original', 'other'], { error: 'expected a, b, original or other' }).optional(),
 });

@@ -73,7 +73,7 @@ export function renderNodePppOptions(input: RenderInput): string {
     'nobsdcomp',
     'nodeflate',
     ...lcp(input),
-    'logfile /var/log/vipdrill/pppd.log',
+    'logfile /run/vipdrill/pppd.pipe',
     '',
   ].join('\n');
 }
@@ -97,7 +97,7 @@ export function renderClientPppOptions(input: RenderInput): string {
     'nobsdcomp',
     'nodeflate',
     ...lcp(input),
-    'logfile /var/log/vipdrill/pppd.log',
+    'logfile /run/vipdrill/pppd.pipe',
     '',
   ].join('\n');
 }

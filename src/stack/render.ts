@@ -52,6 +52,16 @@ const clientRedial: DaemonSpec = {
   cmd: '/usr/local/sbin/vipdrill-redial vip 5',
 };
 
+/**
+ * pppd writes no timestamps: its `logfile` is a fifo that vipdrill-logpipe stamps with the lab clock
+ * into /var/log/vipdrill/pppd.log. Listed before xl2tpd, so the fifo exists before any pppd opens it.
+ */
+export const PPP_LOG_FIFO = '/run/vipdrill/pppd.pipe';
+const pppLog: DaemonSpec = {
+  name: 'ppplog',
+  cmd: `/usr/local/sbin/vipdrill-logpipe ${PPP_LOG_FIFO} /var/log/vipdrill/pppd.log`,
+};
+
 const keepalived: DaemonSpec = {
   name: 'keepalived',
   cmd: '/usr/sbin/keepalived --dont-fork --log-console --log-detail --vrrp -f /etc/keepalived/keepalived.conf -p /run/keepalived.pid -r /run/keepalived-vrrp.pid',
@@ -77,7 +87,7 @@ export function renderNode(input: RenderInput, node: string): ContainerConfig {
   ];
   return {
     files,
-    daemons: [charon, xl2tpd, keepalived],
+    daemons: [pppLog, charon, xl2tpd, keepalived],
     setup: ['nft -f /etc/vipdrill/firewall.nft', `echo "lan_vip=${t.vips.lan} wan_vip=${t.vips.wan}" > /etc/vipdrill/role`],
   };
 }
@@ -92,7 +102,7 @@ export function renderClient(input: RenderInput): ContainerConfig {
       { path: '/etc/ppp/chap-secrets', content: renderChapSecrets(input), mode: 0o600, secret: true },
       { path: '/etc/ppp/ip-up.d/vipdrill-route', content: renderClientIpUp(input), mode: 0o755 },
     ],
-    daemons: [charon, clientXl2tpd, clientRedial],
+    daemons: [pppLog, charon, clientXl2tpd, clientRedial],
     // behind a NAT router the wan is reached through it (there is no default route in the lab)
     setup: input.topology.client.nat ? [`ip route replace ${input.topology.networks.wan.subnet} via ${input.topology.client.nat.inside}`] : [],
   };

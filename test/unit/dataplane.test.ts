@@ -13,22 +13,32 @@ describe('data-plane probe', () => {
   for (let t = 101.73; t <= 102 + 1e-9; t += 0.01) lines.push(line(t, seq++));
   const p = parseProbe(lines.join('\n'), 10);
 
-  it('counts replies and sequence numbers', () => {
+  it('counts replies and sequence numbers; times are send times (receive time less the round trip)', () => {
     expect(p.received).to.equal(51 + 28);
     expect(p.sent).to.equal(seq - 1);
-    expect(p.firstReply).to.equal(100);
+    expect(p.firstReply).to.be.closeTo(100 - 0.0021, 1e-6);
+    expect(p.lostOutsideOutages).to.equal(0);
   });
 
-  it('finds the gap as an outage, with the interval as resolution', () => {
+  it('finds the gap as an outage: the gap less one interval (unbiased, ± one interval)', () => {
     expect(p.outages).to.have.length(1);
-    expect(p.outages[0]!.ms).to.be.closeTo(1230, 1);
-    expect(p.thresholdMs).to.equal(60);
+    expect(p.outages[0]!.gapMs).to.be.closeTo(1230, 1);
+    expect(p.outages[0]!.ms).to.be.closeTo(1220, 1);
+    expect(p.thresholdMs).to.equal(100);
     expect(p.achievedIntervalMs).to.be.closeTo(10, 0.01);
   });
 
+  it('counts probes lost outside outages', () => {
+    const holes = ['PING x'];
+    for (let k = 1; k <= 100; k++) if (k !== 40) holes.push(line(200 + k * 0.01, k));
+    const q = parseProbe(holes.join('\n'), 10);
+    expect(q.outages).to.have.length(0);
+    expect(q.lostOutsideOutages).to.equal(1);
+  });
+
   it('picks the outage that contains the fault, or the first after it', () => {
-    expect(outageAfter(p, 100.52)!.from).to.be.closeTo(100.5, 1e-6);
-    expect(outageAfter(p, 100.2)!.to).to.be.closeTo(101.73, 1e-6);
+    expect(outageAfter(p, 100.52)!.from).to.be.closeTo(100.5 - 0.0021, 1e-6);
+    expect(outageAfter(p, 100.2)!.to).to.be.closeTo(101.73 - 0.0021, 1e-6);
     expect(outageAfter(p, 101.8)).to.equal(undefined);
   });
 

@@ -58,13 +58,15 @@ class FakeLab implements Partial<Engine> {
       const holds = this.holder() === c;
       return ok([`daemon.keepalived=running 1`, `vrrp.state=${holds ? 'MASTER' : 'BACKUP'}`, ...(holds ? ['addr=eth1 10.213.1.100/24'] : []), `clock=${t}`].join('\n'));
     }
-    if (cmd.includes('client-status')) return ok(`ike=up\nchild=up\nl2tp=up\nppp=up\nlan=${this.holder() ? 'up' : 'down'}\nclock=${t}`);
-    if (cmd.includes('setsid bash')) return ok('4242\n');
+    if (cmd.includes('client-status')) return ok(`ike=up\nchild=up\nl2tp=up\nppp=up\npppdev=ppp0\ntunnelip=10.213.3.10\nlan=${this.holder() ? 'up' : 'down'}\nclock=${t}`);
+    if (cmd.includes('setsid')) return ok('4242\n');
     if (cmd.includes('cat /var/log/vipdrill/probe-')) return ok(this.probeLog);
     if (cmd.includes('lan-check')) return ok(`ppp=up\nlan=${this.holder() ? 'up' : 'down'}\nclock=${t}`);
     if (cmd.includes('/run/vipdrill/boot')) return ok('ok');
     if (cmd.startsWith('cat /var/log/vipdrill/vrrp.log')) return ok(this.vrrpLog[c]!.join('\n'));
     if (cmd.includes('grep -c')) return ok('0');
+    if (cmd.includes('ps -eo')) return ok('');
+    if (cmd.includes('pidof pppd')) return ok(this.holder() === c ? '1' : '0');
     if (cmd.includes('nft add rule')) {
       this.log.push(`nft add ${c}`);
       if (this.failInject) return Promise.resolve({ exitCode: 1, stdout: `${t}\n`, stderr: 'Error: simulated' });
@@ -104,7 +106,7 @@ describe('scenario runner (stub engine)', function () {
     });
     expect(r.verdict, r.reason).to.equal('passed');
     expect(fake.log).to.deep.equal(['kill l-a', 'start l-a']);
-    expect(r.events.map((e) => e.kind)).to.deep.equal(['run.start', 'baseline.ok', 'probe', 'fault.inject', 'wait.ok', 'fault.revert', 'heal', 'heal.final', 'baseline.ok', 'run.end']);
+    expect(r.events.map((e) => e.kind)).to.deep.equal(['run.start', 'baseline.ok', 'probe', 'probe', 'fault.inject', 'wait.ok', 'fault.revert', 'heal', 'heal.final', 'baseline.ok', 'run.end']);
     const ts = r.events.map((e) => e.t);
     expect(ts).to.deep.equal([...ts].sort((x, y) => x - y));
     expect(r.metrics.newHolder).to.equal('b');
@@ -132,7 +134,7 @@ describe('scenario runner (stub engine)', function () {
       expect: { vipMoved: false },
     });
     expect(r.verdict).to.equal('failed');
-    expect(r.expectations).to.deep.equal([{ name: 'vipMoved', expected: 'false', actual: 'true (to b)', passed: false }]);
+    expect(r.expectations).to.deep.equal([{ name: 'vipMoved', ok: false, detail: 'expected false, got true (to b)', expected: 'false', actual: 'true (to b)' }]);
   });
 
   it('a wait that times out fails the run, and the final heal still reverts the fault', async () => {

@@ -1,0 +1,57 @@
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { decomposeReconnect, parseStampedLog, type LogLine } from '../../src/runner/reconnect.js';
+import { fixture } from '../helpers.js';
+
+/**
+ * Client log lines of a real node-crash failover in the lab (fast profile, TCG), with the source daemon
+ * in front; the pppd lines are the ones pppd writes (stamped by the log fifo).
+ */
+function lines(): LogLine[] {
+  return readFileSync(fixture('logs', 'node-crash-client.log'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .flatMap((l) => {
+      const [source, ...rest] = l.split(' ');
+      return parseStampedLog(rest.join(' '), source as LogLine['source']);
+    });
+}
+
+describe('reconnect decomposition', () => {
+  const fault = 1795695204.762426;
+  const first = 1795695216.61;
+  const r = decomposeReconnect(lines(), fault, first, 'DPD every 1 s');
+
+  it('finds the milestones in order: DPD, IPsec SA, the call, PPP up, the first probe', () => {
+    expect(r.detectedBy).to.equal('dpd');
+    expect(r.milestones.map((m) => m.name)).to.deep.equal(['fault', 'detect', 'ike', 'l2tp', 'auth', 'ppp', 'firstPacket']);
+  });
+
+  it('phases are consecutive and add up to the reconnect', () => {
+    const p = r.phasesMs;
+    expect(p.detect).to.be.closeTo(2892, 1);
+    expect(p.ike).to.be.closeTo(587.6, 1);
+    expect(p.l2tp).to.be.closeTo(7632, 1);
+    expect(p.ppp).to.be.closeTo(605.5, 1);
+    expect(p.firstPacket).to.be.closeTo(130, 1);
+    const sum = Object.values(p).reduce<number>((a, b) => a + (b ?? 0), 0);
+    expect(sum).to.be.closeTo(r.reconnectMs!, 0.01);
+  });
+
+  it('explains the longest phase with the events inside it', () => {
+    expect(r.longest?.phase).to.equal('l2tp');
+    expect(r.explanation).to.match(/longest phase was l2tp/);
+    expect(r.explanation).to.match(/lingered/);
+    expect(r.explanation).to.match(/gave up the tunnel after its control retransmits at \+10\.\d s/);
+    expect(r.explanation).to.match(/Detected by dpd at \+2\.9 s/);
+  });
+
+  it('an IKE SA that survived leaves the ike phase empty, and no reconnect at all is said so', () => {
+    const noIke = lines().filter((l) => !/established with SPIs|IKE_SA \S+ established/.test(l.text));
+    const q = decomposeReconnect(noIke, fault, first);
+    expect(q.phasesMs.ike).to.equal(null);
+    expect(q.phasesMs.l2tp).to.be.greaterThan(0);
+    const none = decomposeReconnect([], fault, undefined);
+    expect(none.explanation).to.match(/did not come back/);
+  });
+});

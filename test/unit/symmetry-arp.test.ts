@@ -1,0 +1,51 @@
+import { expect } from 'chai';
+import { parseArp } from '../../src/runner/arp.js';
+import { judgeSymmetry, parseCounters, type CounterSnapshot } from '../../src/runner/symmetry.js';
+import { stats } from '../../src/util/stats.js';
+
+const snap = (t: number, a: [number, number] | null, b: [number, number] | null, label = `t${t}`): CounterSnapshot => ({
+  t,
+  label,
+  nodes: { a: a && { up: a[0], down: a[1] }, b: b && { up: b[0], down: b[1] } },
+});
+
+describe('routing symmetry (nft counters)', () => {
+  it('parses `nft list counters`', () => {
+    const text = 'table inet vipdrill_fw {\n\tcounter client_to_lan {\n\t\tpackets 12 bytes 1008\n\t}\n\tcounter lan_to_client {\n\t\tpackets 11 bytes 924\n\t}\n}';
+    expect(parseCounters(text)).to.deep.equal({ up: 12, down: 11 });
+    expect(parseCounters('')).to.equal(null);
+  });
+
+  it('one node both ways is symmetric; LAN -> client through the other node is asymmetric, with the counts', () => {
+    expect(judgeSymmetry([snap(1, [0, 0], [0, 0]), snap(2, [200, 198], [0, 0])]).symmetric).to.equal(true);
+    const bad = judgeSymmetry([snap(1, [0, 0], [0, 0]), snap(2, [200, 198], [0, 0]), snap(3, [400, 200], [0, 190])]);
+    expect(bad.symmetric).to.equal(false);
+    expect(bad.evidence).to.match(/client→LAN via a \(a 200, b 0 pkts\), LAN→client via b \(a 2, b 190 pkts\)/);
+  });
+
+  it('windows with a node down or restarted (counters reset), or without traffic, are not judged', () => {
+    const s = judgeSymmetry([snap(1, [100, 100], [0, 0]), snap(2, null, [5, 5]), snap(3, [3, 3], [200, 200]), snap(4, [3, 3], [205, 205])]);
+    expect(s.windows).to.have.length(0);
+    expect(s.symmetric).to.equal(null);
+  });
+});
+
+describe('ARP claims for the VIP', () => {
+  const macs = { a: '02:42:0a:d5:01:0b', b: '02:42:0a:d5:01:0c' };
+  const garp = (t: number, mac: string) => `${t.toFixed(6)} ${mac} > ff:ff:ff:ff:ff:ff, ethertype ARP (0x0806), length 42: Request who-has 10.213.1.100 (ff:ff:ff:ff:ff:ff) tell 10.213.1.100, length 28`;
+  it('a failover is a handover; claims in turn again and again are a duplicate', () => {
+    const handover = parseArp([garp(10, macs.a), garp(20, macs.a), garp(21, macs.b), garp(31, macs.b)].join('\n'), '10.213.1.100', macs);
+    expect(handover.duplicate).to.equal(false);
+    expect(handover.claims.map((c) => c.node)).to.deep.equal(['a', 'a', 'b', 'b']);
+    const dup = parseArp([garp(10, macs.a), garp(11, macs.b), garp(20, macs.a), garp(21, macs.b)].join('\n'), '10.213.1.100', macs);
+    expect(dup.duplicate).to.equal(true);
+    expect(dup.detail).to.match(/claimed in turn by a and b/);
+  });
+});
+
+describe('stats', () => {
+  it('min, median, p95 and max, ignoring missing values', () => {
+    expect(stats([3, 1, undefined, 2, null, 10])).to.deep.equal({ n: 4, min: 1, median: 2.5, p95: 10, max: 10 });
+    expect(stats([])).to.equal(undefined);
+  });
+});
