@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import { FORMATS, writeReports, type Format } from '../report/index.js';
 import { ConfigError, PreflightError, VipdrillError } from '../errors.js';
 import { defaultTopologyPath } from '../topology/load.js';
 import { packageRoot } from '../util/paths.js';
 import { consoleProgress } from '../util/progress.js';
-import { parseDuration } from '../util/time.js';
+import { formatMs, parseDuration } from '../util/time.js';
 import { printSuite, printValidation } from './run.js';
 import { expandScenarioArgs, loadSuite, validateScenarios } from '../scenario/load.js';
 import { runSuite } from '../runner/suite.js';
@@ -173,6 +174,13 @@ async function runAndReport(files: string[], o: RunOpts): Promise<void> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const s = await runSuite({ files, lab: o.lab, engine: o.engine, repeat, reportDir: o.reportDir, labName: o.name, progress: consoleProgress(), signal: abort.signal });
+  // the reports, from the JSON just written (a PDF that cannot be rendered is a warning, not a failed run)
+  const progress = consoleProgress();
+  progress.step('writing reports: junit.xml, summary.md, index.html, report.pdf');
+  const written = await writeReports(s.dir);
+  for (const w of written.filter((x) => x.error)) process.stderr.write(`vipdrill: ${w.format} report not written: ${w.error}\n`);
+  const pdf = written.find((w) => w.format === 'pdf' && !w.error);
+  if (pdf) progress.step(`report.pdf rendered by Chromium in ${formatMs(pdf.ms)}`);
   if (o.json) json({ runId: s.runId, dir: s.dir, exitCode: s.exitCode, counts: s.counts, labErrors: s.labErrors, results: s.results.map((r) => ({ scenario: r.scenario, repeat: r.repeat, verdict: r.verdict, reason: r.reason, metrics: r.metrics, expectations: r.expectations })) });
   else printSuite(s);
   process.exitCode = s.exitCode;
@@ -201,6 +209,20 @@ runOptions(
   }
   await runAndReport(files, o);
 });
+
+program
+  .command('report')
+  .description('write the reports of a run again from its JSON alone: junit.xml, summary.md, index.html, report.pdf')
+  .argument('[run-dir]', 'a run directory (reports/<run id>)', 'reports/latest')
+  .option('--format <list>', `comma-separated: ${FORMATS.join(', ')}`, FORMATS.join(','))
+  .action(async (dir: string, o: { format: string }) => {
+    const formats = o.format.split(',').map((f) => f.trim()).filter(Boolean);
+    const bad = formats.filter((f) => !(FORMATS as readonly string[]).includes(f));
+    if (bad.length > 0) throw new VipdrillError('CONFIG_INVALID', `--format: unknown ${bad.join(', ')}; expected a comma-separated list of ${FORMATS.join(', ')}`);
+    const written = await writeReports(dir, formats as Format[]);
+    for (const w of written) process.stdout.write(`${w.error ? 'FAIL' : 'ok  '}  ${w.format.padEnd(5)} ${relative(process.cwd(), w.file) || w.file}  (${formatMs(w.ms)})${w.error ? `: ${w.error}` : ''}\n`);
+    if (written.some((w) => w.error)) process.exitCode = 2;
+  });
 
 program
   .command('schema')

@@ -1,4 +1,5 @@
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpus, hostname, release, totalmem, type } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ConfigError, errorMessage } from '../errors.js';
 import type { Engine, EngineInfo } from '../lab/engine.js';
@@ -27,6 +28,28 @@ export interface SuiteOptions {
   signal?: AbortSignal;
 }
 
+/** What a report's header says about the lab a set of scenarios ran on. */
+export interface LabInfo {
+  name: string;
+  engine: EngineInfo;
+  topology: string;
+  profile: string;
+  profileDescription: string;
+  /** the tunables that decide failover times */
+  tunables: Record<string, string>;
+  /** Debian package versions in the lab image */
+  versions: Record<string, string>;
+}
+
+export interface HostInfo {
+  hostname: string;
+  os: string;
+  kernel: string;
+  cpus: number;
+  memoryGiB: number;
+  node: string;
+}
+
 export interface SuiteResult {
   schema: 'vipdrill.run/1';
   runId: string;
@@ -34,6 +57,8 @@ export interface SuiteResult {
   startedAt: string;
   durationMs: number;
   engine?: EngineInfo;
+  host: HostInfo;
+  labs: LabInfo[];
   results: ScenarioResult[];
   /** labs that could not be brought up, with why (their scenarios count as errors) */
   labErrors: { scenarios: string[]; error: string }[];
@@ -77,7 +102,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
   rmSync(latest, { force: true });
   symlinkSync(runId, latest);
   const started = performance.now();
-  const out: SuiteResult = { schema: 'vipdrill.run/1', runId, dir, startedAt: new Date().toISOString(), durationMs: 0, results: [], labErrors: [], counts: { passed: 0, failed: 0, error: 0 }, exitCode: 2 };
+  const out: SuiteResult = { schema: 'vipdrill.run/1', runId, dir, startedAt: new Date().toISOString(), durationMs: 0, host: hostInfo(), labs: [], results: [], labErrors: [], counts: { passed: 0, failed: 0, error: 0 }, exitCode: 2 };
   const save = (r: ScenarioResult) => {
     out.results.push(r);
     out.counts[r.verdict]++;
@@ -86,6 +111,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
   };
   const runOn = async (engine: Engine, lab: LabContext, list: Scenario[]) => {
     out.engine = engine.info;
+    out.labs.push(await labInfo(engine, lab));
     // while faults may be in the lab it belongs to this process: a killed run leaves it to `vipdrill reap`
     markRunning(lab.record);
     for (const sc of list) {
@@ -134,6 +160,34 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
   out.exitCode = o.signal?.aborted ? 2 : exitCodeOf(out.results, out.labErrors.length);
   writeSummary(out, dir, started);
   return out;
+}
+
+export function hostInfo(): HostInfo {
+  return { hostname: hostname(), os: `${type()} ${release()}`, kernel: release(), cpus: cpus().length, memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10, node: process.version };
+}
+
+async function labInfo(engine: Engine, lab: LabContext): Promise<LabInfo> {
+  const p = lab.profile;
+  const versions: Record<string, string> = {};
+  const r = await engine.exec(lab.record.containers.a!, ['sh', '-c', "dpkg-query -W -f='${Package} ${Version}\\n' keepalived strongswan-charon xl2tpd ppp"]).catch(() => undefined);
+  for (const line of (r?.stdout ?? '').split('\n')) {
+    const [k, v] = line.trim().split(' ');
+    if (k && v) versions[k] = v;
+  }
+  return {
+    name: lab.record.name,
+    engine: engine.info,
+    topology: lab.topology.name,
+    profile: p.name,
+    profileDescription: p.description ?? '',
+    tunables: {
+      VRRP: `v${p.vrrp.version}, advert_int ${p.vrrp.advertInt} s, ${p.vrrp.preempt ? `preempt${p.vrrp.preemptDelay ? ` after ${p.vrrp.preemptDelay} s` : ''}` : 'nopreempt'}`,
+      DPD: `delay ${p.ike.dpdDelay} s, timeout ${p.ike.dpdTimeout} s, action ${p.ike.dpdAction}`,
+      'LCP echo': p.ppp.lcpEchoInterval > 0 ? `every ${p.ppp.lcpEchoInterval} s, ${p.ppp.lcpEchoFailure} failures` : 'off',
+      xl2tpd: `max retries ${p.l2tp.maxRetries}, redial timeout ${p.l2tp.redialTimeout} s`,
+    },
+    versions,
+  };
 }
 
 function markRunning(r: LabRecord): void {

@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import type { Engine } from '../../src/lab/engine.js';
 import { status, type UpResult } from '../../src/lab/lab.js';
 import { reapCommand, upCommand } from '../../src/lab/lifecycle.js';
-import { readLab } from '../../src/lab/state.js';
+import { labsDir, readLab } from '../../src/lab/state.js';
 import { findVipdrillQemus } from '../../src/lab/vm/qemu.js';
 import { consoleProgress, silentProgress } from '../../src/util/progress.js';
 import { waitFor } from '../../src/util/time.js';
@@ -67,20 +67,35 @@ describe('VM engine, full stack (end to end)', function () {
 
   const runScenarios = (files: string[]) => {
     const r = spawnSync(process.execPath, [cli, 'run', ...files.map((f) => `scenarios/${f}.yaml`), '--lab', LAB, '--json', '--report-dir', reportDir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-    const out = JSON.parse(r.stdout) as { exitCode: number; dir: string; results: { scenario: string; verdict: string; reason?: string; metrics: RunMetrics; expectations: { name: string; passed: boolean; actual: string }[] }[] };
+    const out = JSON.parse(r.stdout) as { exitCode: number; dir: string; results: { scenario: string; verdict: string; reason?: string; metrics: RunMetrics; expectations: { name: string; ok: boolean; detail: string }[] }[] };
     for (const x of out.results) {
       const m = x.metrics;
-      process.stderr.write(`      ${x.scenario}: ${x.verdict}${x.reason ? ` (${x.reason})` : ''}; VIP takeover ${m.vipTakeoverMs?.toFixed(0) ?? '-'} ms, outage (probe) ${m.outageMs?.toFixed(0) ?? '-'} ms, tunnel restored ${m.tunnelRestoredMs?.toFixed(0) ?? '-'} ms, split brain ${m.splitBrainMs.toFixed(0)} ms\n`);
+      process.stderr.write(`      ${x.scenario}: ${x.verdict}${x.reason ? ` (${x.reason})` : ''}; VIP takeover ${m.vipTakeoverMs?.toFixed(0) ?? '-'} ms, outage (probe) ${m.outageMs?.toFixed(0) ?? '-'} ms, reconnect ${m.reconnectMs?.toFixed(0) ?? '-'} ms, split brain ${m.splitBrainMs.toFixed(0)} ms${m.calibration ? `; calibration: ${m.calibration.detail}` : ''}\n`);
     }
     return { status: r.status, out };
   };
 
-  it('run node-crash --json exits 0 and writes the result: events, verdict and lab-clock figures', () => {
+  it('run node-crash --json exits 0 and writes the result contract, every metric filled, and all five reports', () => {
     const { status: code, out } = runScenarios(['node-crash']);
     expect(code, JSON.stringify(out.results.map((x) => x.reason))).to.equal(0);
     const files = readdirSync(out.dir);
-    expect(files).to.include('run.json');
-    const result = JSON.parse(readFileSync(join(out.dir, files.find((f) => f.endsWith('-node-crash-r1.json'))!), 'utf8')) as ScenarioResult;
+    for (const f of ['run.json', 'junit.xml', 'summary.md', 'index.html', 'report.pdf']) expect(files, f).to.include(f);
+    const result = JSON.parse(readFileSync(join(out.dir, 'node-crash', 'result.json'), 'utf8')) as ScenarioResult;
+    expect(readFileSync(join(out.dir, 'node-crash', 'repeat-1', 'result.json'), 'utf8')).to.contain('"scenario": "node-crash"');
+    // the contract: every figure filled with a value, and the longest phase explained
+    const m = result.metrics;
+    for (const k of ['outageMs', 'vipTakeoverMs', 'reconnectMs', 'splitBrainMs', 'routingSymmetric', 'probeIntervalMs'] as const) expect(m[k], k).to.not.equal(undefined).and.not.equal(null);
+    for (const p of ['detect', 'ike', 'l2tp', 'ppp', 'firstPacket'] as const) expect(m.phasesMs?.[p], `phasesMs.${p}`).to.be.a('number');
+    expect(m.reconnect?.explanation).to.match(/^The longest phase was \w+/);
+    expect(m.probeIntervalMs).to.be.at.most(10);
+    expect(m.routingSymmetric).to.equal(true);
+    expect(m.sessions?.reauthOn).to.equal(m.newHolder);
+    expect(result.invariants.every((i) => i.ok), JSON.stringify(result.invariants)).to.equal(true);
+    expect(result.expectations.every((e) => e.ok)).to.equal(true);
+    // secrets of this lab appear in no file of the run
+    const secrets = JSON.parse(readFileSync(join(labsDir(), LAB, 'secrets.json'), 'utf8')) as Record<string, string>;
+    const all = spawnSync('grep', ['-rlF', ...Object.values(secrets).flatMap((x) => ['-e', x]), out.dir], { encoding: 'utf8' });
+    expect(all.stdout, 'files holding a lab secret').to.equal('');
     expect(result.verdict).to.equal('passed');
     const kinds = result.events.map((e) => e.kind);
     for (const k of ['baseline.ok', 'fault.inject', 'wait.ok', 'fault.revert', 'heal.final', 'run.end']) expect(kinds).to.include(k);
@@ -100,8 +115,27 @@ describe('VM engine, full stack (end to end)', function () {
     expect(code, JSON.stringify(out.results.map((x) => x.reason))).to.equal(0);
     const sb = out.results.find((x) => x.scenario === 'split-brain')!;
     expect(sb.metrics.splitBrainMs).to.be.greaterThan(1000);
-    expect(sb.expectations.find((e) => e.name === 'splitBrain')!.passed).to.equal(true);
+    expect(sb.expectations.find((e) => e.name === 'splitBrain')!.ok).to.equal(true);
     expect(out.results.find((x) => x.scenario === 'kill-charon')!.metrics.newHolder).to.be.a('string');
+  });
+
+  it('calibration: blackouts of 200 ms, 1 s and 5 s timed in the lab are measured within one probe interval plus 5 ms; the takeover matches keepalived\'s log', () => {
+    const { status: code, out } = runScenarios(['calibrate-outage-200ms', 'calibrate-outage-1s', 'calibrate-outage-5s', 'calibrate-takeover']);
+    expect(code, JSON.stringify(out.results.map((x) => x.reason))).to.equal(0);
+    for (const x of out.results) {
+      const c = x.metrics.calibration!;
+      expect(c, x.scenario).to.be.an('object');
+      expect(Math.abs(c.errorMs), `${x.scenario}: ${c.detail}`).to.be.at.most(c.toleranceMs);
+      if (c.kind === 'outage') expect(c.toleranceMs).to.be.at.most((x.metrics.probeIntervalMs ?? 0) + 5 + 1e-9);
+    }
+  });
+
+  it('a LAN host routing the pool through the backup is reported asymmetric, with the counters as evidence', () => {
+    const { status: code, out } = runScenarios(['misrouted-lan']);
+    expect(code, JSON.stringify(out.results.map((x) => x.reason))).to.equal(0);
+    const m = out.results[0]!.metrics;
+    expect(m.routingSymmetric).to.equal(false);
+    expect(m.symmetry?.evidence).to.match(/client→LAN via \w+ .*LAN→client via/);
   });
 
   it('a run killed mid-fault leaves its fault in the lab, and vipdrill reap removes lab, rules and VM', async () => {

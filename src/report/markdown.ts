@@ -1,0 +1,31 @@
+import type { RunData } from './load.js';
+import { label, markdownTable } from './table.js';
+import { formatMs } from '../util/time.js';
+import { engineLine } from '../cli/format.js';
+
+/** summary.md: fit for $GITHUB_STEP_SUMMARY — counts, the verdict table, and why each failure failed. */
+export function renderMarkdown(d: RunData): string {
+  const { run, results } = d;
+  const c = { passed: 0, failed: 0, error: 0 };
+  for (const r of results) c[r.verdict]++;
+  const lab = run.labs[0];
+  const out = [
+    `## vipdrill run ${run.runId}`,
+    '',
+    `${c.passed} passed, ${c.failed} failed, ${c.error} could not run or decide${run.labErrors.length ? `, ${run.labErrors.length} lab error(s)` : ''} in ${formatMs(run.durationMs)}.` +
+      (lab ? ` Engine: ${engineLine(lab.engine)}; profile ${lab.profile}.` : ''),
+    '',
+    markdownTable(results),
+  ];
+  const bad = results.filter((r) => r.verdict !== 'passed');
+  if (bad.length > 0) {
+    out.push('', '### What broke', '');
+    for (const r of bad) {
+      out.push(`- **${label(r)}** (${r.verdict}): ${r.reason ?? ''}`);
+      if (r.metrics.reconnect?.explanation) out.push(`  - ${r.metrics.reconnect.explanation}`);
+    }
+  }
+  for (const e of run.labErrors) out.push('', `- lab error${e.scenarios.length ? ` (${e.scenarios.join(', ')})` : ''}: ${e.error}`);
+  out.push('', 'Times are taken inside the lab (its own clock); outage = the 5 ms probe\'s gap less one interval. Details: index.html in the run directory.', '');
+  return out.join('\n');
+}

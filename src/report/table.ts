@@ -1,0 +1,33 @@
+import type { ScenarioResult } from '../runner/runner.js';
+import { formatMs } from '../util/time.js';
+
+/** The verdict table every report shares (summary.md, the console after `run`, index.html). */
+export const TABLE_HEAD = ['scenario', 'verdict', 'outage', 'VIP takeover', 'reconnect', 'longest phase'];
+
+const ms = (x: number | undefined | null) => (x === undefined || x === null ? '–' : formatMs(x));
+
+export function label(r: ScenarioResult): string {
+  return `${r.scenario}${r.repeats > 1 ? ` #${r.repeat}` : ''}`;
+}
+
+export function tableRow(r: ScenarioResult): string[] {
+  const m = r.metrics;
+  const outage = m.outageMs !== undefined ? ms(m.outageMs) : m.probe?.error ? 'no probe' : 'none';
+  const longest = m.reconnect?.longest ? `${m.reconnect.longest.phase} ${formatMs(m.reconnect.longest.ms)}` : '–';
+  return [label(r), r.verdict.toUpperCase(), outage, ms(m.vipTakeoverMs), ms(m.reconnectMs), longest];
+}
+
+/** Aligned plain text (the console). */
+export function textTable(rs: ScenarioResult[]): string {
+  const rows = [TABLE_HEAD, ...rs.map(tableRow)];
+  const width = TABLE_HEAD.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r, k) => r.map((c, i) => c.padEnd(width[i]!)).join('  ').trimEnd() + (k === 0 ? '\n' + width.map((n) => '-'.repeat(n)).join('  ') : '')).join('\n');
+}
+
+/** A GitHub-flavoured Markdown table (a CI job summary). */
+export function markdownTable(rs: ScenarioResult[]): string {
+  const esc = (s: string) => s.replace(/\|/g, '\\|');
+  const icon = (v: string) => (v === 'PASSED' ? '✅ passed' : v === 'FAILED' ? '❌ failed' : '⚠️ error');
+  const rows = rs.map(tableRow).map((r) => `| ${esc(r[0]!)} | ${icon(r[1]!)} | ${r.slice(2).map(esc).join(' | ')} |`);
+  return [`| ${TABLE_HEAD.join(' | ')} |`, `|${TABLE_HEAD.map((_, i) => (i >= 2 && i <= 4 ? '---:' : '---')).join('|')}|`, ...rows].join('\n');
+}

@@ -1,0 +1,178 @@
+import type { ScenarioResult } from '../runner/runner.js';
+import type { Outage } from '../runner/dataplane.js';
+import { formatMs } from '../util/time.js';
+
+/**
+ * One scenario run as an inline SVG (no script, no external resource): VRRP state lanes per node, fault
+ * bands across every lane, the probes' successes and gaps both ways, markers for the reconnect phases,
+ * and the main outage labelled. Times are the lab's clock, shown relative to the run's start.
+ */
+
+export const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+const STATE_COLOURS: Record<string, string> = {
+  MASTER: '#2e7d32',
+  BACKUP: '#90a4ae',
+  FAULT: '#c62828',
+  STOP: '#424242',
+  STOPPED: '#424242',
+  DOWN: '#212121',
+  FROZEN: '#6a1b9a',
+  INIT: '#e0e0e0',
+  DELETED: '#424242',
+};
+
+const W = 1000;
+const LEFT = 110;
+const RIGHT = 16;
+const LANE = 22;
+
+/** A readable tick step for a span of `s` seconds. */
+function tickStep(s: number): number {
+  const target = s / 10;
+  for (const x of [0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600]) if (x >= target) return x;
+  return 1200;
+}
+
+export interface FaultBand {
+  id: string;
+  kind: string;
+  from: number;
+  to: number;
+}
+
+/** Fault bands from the event stream: each inject to its revert (or the end of the run). */
+export function faultBands(r: ScenarioResult): FaultBand[] {
+  const out: FaultBand[] = [];
+  const open = new Map<string, FaultBand>();
+  for (const e of r.events) {
+    const id = (e.data?.id as string | undefined) ?? '';
+    if (e.kind === 'fault.inject') {
+      const b = { id, kind: typeof e.data?.kind === 'string' ? e.data.kind : 'fault', from: e.t, to: r.labEnd };
+      open.set(id, b);
+      out.push(b);
+    } else if (e.kind === 'fault.revert' && open.has(id)) {
+      open.get(id)!.to = e.t;
+      open.delete(id);
+    }
+  }
+  return out;
+}
+
+/** The main outage: the one the metrics name (its probe outage), else none. */
+export function mainOutage(r: ScenarioResult): Outage | undefined {
+  const m = r.metrics;
+  if (m.outageMs === undefined) return undefined;
+  return m.outages?.find((o) => Math.abs(o.ms - m.outageMs!) < 1e-6);
+}
+
+export function timelineSvg(r: ScenarioResult, id: string): string {
+  const m = r.metrics;
+  const nodes = [...new Set(r.vrrp.map((v) => v.node))].sort();
+  if (nodes.length === 0) nodes.push('a', 'b');
+  const t0 = r.labStart || r.events[0]?.t || 0;
+  const t1 = Math.max(r.labEnd || 0, ...r.events.map((e) => e.t), t0 + 1);
+  const span = t1 - t0;
+  const x = (t: number) => LEFT + ((Math.min(Math.max(t, t0), t1) - t0) / span) * (W - LEFT - RIGHT);
+  const lanes: { key: string; label: string }[] = [
+    ...nodes.map((n) => ({ key: `vrrp-${n}`, label: `node ${n} VRRP` })),
+    { key: 'fwd', label: 'client → LAN' },
+    { key: 'rev', label: 'LAN → client' },
+  ];
+  const top = 34;
+  const laneY = (k: string) => top + lanes.findIndex((l) => l.key === k) * (LANE + 8);
+  const markersY = top + lanes.length * (LANE + 8) + 4;
+  const H = markersY + 92;
+  const parts: string[] = [];
+  parts.push(`<svg class="timeline" data-testid="timeline-${esc(id)}" viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="timeline of ${esc(r.scenario)}" xmlns="http://www.w3.org/2000/svg">`);
+  parts.push(`<rect x="0" y="0" width="${W}" height="${H}" fill="#fff"/>`);
+  // axis
+  const step = tickStep(span);
+  for (let s = 0; s <= span + 1e-9; s += step) {
+    const xx = x(t0 + s);
+    parts.push(`<line x1="${xx.toFixed(1)}" y1="${top - 6}" x2="${xx.toFixed(1)}" y2="${markersY}" stroke="#eceff1" stroke-width="1"/>`);
+    parts.push(`<text x="${xx.toFixed(1)}" y="${top - 10}" font-size="10" text-anchor="middle" fill="#607d8b">+${s >= 60 && step >= 30 ? `${(s / 60).toFixed(s % 60 ? 1 : 0)} min` : `${Number(s.toFixed(1))} s`}</text>`);
+  }
+  // lanes
+  for (const l of lanes) {
+    const y = laneY(l.key);
+    parts.push(`<text x="${LEFT - 8}" y="${y + LANE / 2 + 4}" font-size="11" text-anchor="end" fill="#263238">${esc(l.label)}</text>`);
+    parts.push(`<rect x="${LEFT}" y="${y}" width="${W - LEFT - RIGHT}" height="${LANE}" fill="#fafafa" stroke="#eceff1"/>`);
+  }
+  // VRRP states
+  for (const n of nodes) {
+    const y = laneY(`vrrp-${n}`);
+    const ts = r.vrrp.filter((v) => v.node === n).sort((a, b) => a.t - b.t);
+    for (const [i, v] of ts.entries()) {
+      const from = Math.max(v.t, t0);
+      const to = i + 1 < ts.length ? ts[i + 1]!.t : t1;
+      if (to <= t0 || from >= t1) continue;
+      const state = v.state === 'RESUMED' ? 'INIT' : v.state;
+      const w = Math.max(0.8, x(to) - x(from));
+      parts.push(`<rect class="vrrp vrrp-${esc(state.toLowerCase())}" x="${x(from).toFixed(1)}" y="${y + 3}" width="${w.toFixed(1)}" height="${LANE - 6}" fill="${STATE_COLOURS[state] ?? '#bdbdbd'}"><title>node ${esc(n)}: ${esc(v.state)} from +${(v.t - t0).toFixed(3)} s (${esc(v.source)})</title></rect>`);
+      if (w > 46) parts.push(`<text x="${(x(from) + 4).toFixed(1)}" y="${y + LANE / 2 + 4}" font-size="10" fill="#fff">${esc(state)}</text>`);
+    }
+  }
+  // probes: a bar from the first to the last reply, gaps cut out in red
+  const probeLane = (key: string, first: number | undefined, last: number | undefined, outages: Outage[], what: string) => {
+    const y = laneY(key);
+    if (first === undefined || last === undefined) {
+      parts.push(`<text x="${LEFT + 6}" y="${y + LANE / 2 + 4}" font-size="10" fill="#9e9e9e">no ${esc(what)} probe</text>`);
+      return;
+    }
+    parts.push(`<rect x="${x(first).toFixed(1)}" y="${y + 7}" width="${Math.max(0.8, x(last) - x(first)).toFixed(1)}" height="${LANE - 14}" fill="#43a047"><title>${esc(what)} probe: replies</title></rect>`);
+    for (const o of outages) {
+      parts.push(`<rect class="gap" x="${x(o.from).toFixed(1)}" y="${y + 2}" width="${Math.max(1.2, x(o.to) - x(o.from)).toFixed(1)}" height="${LANE - 4}" fill="#e53935"><title>${esc(what)}: no reply for ${esc(formatMs(o.gapMs))} (outage ${esc(formatMs(o.ms))}) from +${(o.from - t0).toFixed(3)} s</title></rect>`);
+    }
+  };
+  probeLane('fwd', m.probe?.firstReply, m.probe?.lastReply, m.outages ?? [], 'client → LAN');
+  probeLane('rev', m.reverseProbe?.firstReply, m.reverseProbe?.lastReply, m.reverseProbe?.outages ?? [], 'LAN → client');
+  // fault bands over every lane
+  const bands = faultBands(r);
+  for (const [i, b] of bands.entries()) {
+    const bx = x(b.from);
+    const bw = Math.max(2, x(b.to) - bx);
+    parts.push(`<rect class="fault-band" data-fault="${esc(b.kind)}" x="${bx.toFixed(1)}" y="${top - 4}" width="${bw.toFixed(1)}" height="${markersY - top + 4}" fill="#ff7043" fill-opacity="0.16" stroke="#ff7043" stroke-opacity="0.6"><title>${esc(b.id)}: ${esc(b.kind)} from +${(b.from - t0).toFixed(3)} s to +${(b.to - t0).toFixed(3)} s</title></rect>`);
+    parts.push(`<text x="${(bx + 3).toFixed(1)}" y="${top + 4 + (i % 2) * 11 - 16}" font-size="10" fill="#d84315">${esc(b.kind)}</text>`);
+  }
+  // the main outage, labelled above the forward probe lane
+  const o = mainOutage(r);
+  if (o) {
+    const y = laneY('fwd');
+    const x0 = x(o.from);
+    const x1 = Math.max(x0 + 2, x(o.to));
+    parts.push(`<path d="M${x0.toFixed(1)} ${y - 1} v-4 H${x1.toFixed(1)} v4" fill="none" stroke="#b71c1c" stroke-width="1.4"/>`);
+    const lx = Math.min(Math.max((x0 + x1) / 2, LEFT + 40), W - RIGHT - 40);
+    parts.push(`<text class="outage-label" x="${lx.toFixed(1)}" y="${y - 7}" font-size="11" font-weight="bold" text-anchor="middle" fill="#b71c1c">outage ${esc(formatMs(o.ms))}</text>`);
+  }
+  // reconnect milestones
+  const ms = (m.reconnect?.milestones ?? []).filter((k) => k.name !== 'fault');
+  const names: Record<string, string> = { detect: `detect${m.reconnect?.detectedBy ? ` (${m.reconnect.detectedBy})` : ''}`, ike: 'IPsec SA', l2tp: 'L2TP call', auth: 'CHAP', ppp: 'PPP up', firstPacket: 'first packet' };
+  for (const [i, k] of ms.entries()) {
+    const xx = x(k.t);
+    parts.push(`<line class="marker" data-phase="${esc(k.name)}" x1="${xx.toFixed(1)}" y1="${top - 4}" x2="${xx.toFixed(1)}" y2="${markersY + 6 + i * 13}" stroke="#1565c0" stroke-dasharray="3 2" stroke-width="1"/>`);
+    parts.push(`<text x="${(xx + 2).toFixed(1)}" y="${markersY + 16 + i * 13}" font-size="10" fill="#1565c0"${xx > W - 170 ? ' text-anchor="end"' : ''}>${esc(names[k.name] ?? k.name)} +${esc(formatMs((k.t - (m.outageFaultAt ?? m.takeoverFaultAt ?? t0)) * 1000))}<title>${esc(k.line ?? '')}</title></text>`);
+  }
+  // VIP takeover marker
+  if (m.vipTakeoverMs !== undefined && m.takeoverFaultAt !== undefined) {
+    const xx = x(m.takeoverFaultAt + m.vipTakeoverMs / 1000);
+    parts.push(`<line class="marker" data-phase="vrrp" x1="${xx.toFixed(1)}" y1="${top - 4}" x2="${xx.toFixed(1)}" y2="${markersY}" stroke="#2e7d32" stroke-width="1.2"/>`);
+    parts.push(`<text x="${(xx + 2).toFixed(1)}" y="${markersY - 3}" font-size="10" fill="#2e7d32">VIP on ${esc(m.newHolder ?? '?')} +${esc(formatMs(m.vipTakeoverMs))}</text>`);
+  }
+  parts.push('</svg>');
+  return parts.join('\n');
+}
+
+/** A strip plot of repeated measurements with min/median/p95/max. */
+export function stripSvg(values: number[], what: string): string {
+  if (values.length === 0) return '';
+  const w = 460;
+  const h = 46;
+  const lo = 0;
+  const hi = Math.max(...values) * 1.1 || 1;
+  const x = (v: number) => 10 + ((v - lo) / (hi - lo)) * (w - 20);
+  const sorted = [...values].sort((a, b) => a - b);
+  const med = sorted.length % 2 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
+  const dots = values.map((v, i) => `<circle cx="${x(v).toFixed(1)}" cy="${18 + ((i * 7) % 11) - 5}" r="3.5" fill="#1565c0" fill-opacity="0.7"><title>${esc(formatMs(v))}</title></circle>`).join('');
+  return `<svg class="strip" viewBox="0 0 ${w} ${h}" width="${w}" xmlns="http://www.w3.org/2000/svg" role="img" aria-label="${esc(what)} over repeats"><line x1="10" y1="30" x2="${w - 10}" y2="30" stroke="#90a4ae"/><line x1="${x(med).toFixed(1)}" y1="6" x2="${x(med).toFixed(1)}" y2="32" stroke="#d84315" stroke-width="2"/>${dots}<text x="10" y="43" font-size="10" fill="#607d8b">0</text><text x="${w - 10}" y="43" font-size="10" text-anchor="end" fill="#607d8b">${esc(formatMs(hi))}</text></svg>`;
+}
