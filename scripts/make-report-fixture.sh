@@ -10,7 +10,7 @@ npm run build >/dev/null
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 node dist/src/cli/main.js run scenarios/node-crash.yaml scenarios/misrouted-lan.yaml scenarios/calibrate-outage-1s.yaml \
-  --lab "$lab" --repeat 2 --report-dir "$tmp" || true   # a failed verdict is a fine fixture too
+  --lab "$lab" --repeat 2 --report-dir "$tmp" || [ $? -eq 1 ]   # a failed verdict is a fine fixture; an error is not
 run=$(readlink -f "$tmp/latest")
 out=test/fixtures/report-run
 rm -rf "$out"

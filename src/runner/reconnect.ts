@@ -155,6 +155,10 @@ export function decomposeReconnect(lines: LogLine[], faultAt: number, firstThrou
     out.explanation = firstThrough === undefined ? 'the tunnel did not come back in the logs seen' : 'no reconnect in the daemons\' logs: the tunnel came back without a new IPsec SA, L2TP call or PPP session';
     return out;
   }
+  if (seen.length === 1 && seen[0]!.phase === 'firstPacket') {
+    out.explanation = `No reconnect: no daemon of the client noticed anything and its IPsec SA, L2TP call and PPP session stayed up; traffic got through again ${formatMs(seen[0]!.ms)} after the fault.`;
+    return out;
+  }
   const longest = seen.reduce((a, b) => (b.ms > a.ms ? b : a));
   out.longest = longest;
   out.explanation = explain(longest.phase, longest.ms, out, faultAt, profileHint);

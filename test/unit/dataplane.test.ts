@@ -46,3 +46,17 @@ describe('data-plane probe', () => {
     expect(parseProbe('', 10)).to.deep.include({ received: 0, sent: 0, outages: [] });
   });
 });
+
+describe('the outage a fault caused', () => {
+  const gap = (from: number, to: number) => ({ from, to, gapMs: (to - from) * 1000, ms: (to - from) * 1000 - 5 });
+  const gaps = [gap(99, 99.2), gap(100.1, 100.19), gap(100.5, 112), gap(130, 140)];
+  it('is the gap in which sampling saw the tunnel down', async () => {
+    const { faultOutage } = await import('../../src/runner/runner.js');
+    expect(faultOutage(gaps, 100, 105)).to.equal(gaps[2]);
+  });
+  it('else the longest gap that began while the fault was active, not a blip right after it', async () => {
+    const { faultOutage } = await import('../../src/runner/runner.js');
+    expect(faultOutage(gaps, 100, undefined, 120)).to.equal(gaps[2]);
+    expect(faultOutage(gaps, 100, undefined, 100.3)).to.equal(gaps[1]);
+  });
+});

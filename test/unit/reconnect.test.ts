@@ -55,3 +55,12 @@ describe('reconnect decomposition', () => {
     expect(none.explanation).to.match(/did not come back/);
   });
 });
+
+describe('reconnect decomposition without a reconnect', () => {
+  it('a path that came back without any daemon noticing is said so, with no longest phase', () => {
+    const r = decomposeReconnect([], 100, 101.2);
+    expect(r.longest).to.equal(undefined);
+    expect(r.phasesMs.firstPacket).to.be.closeTo(1200, 0.01);
+    expect(r.explanation).to.match(/^No reconnect: .* 1\.2 s after the fault/);
+  });
+});

@@ -12,7 +12,9 @@ const shipped = readdirSync(scenariosDir).filter((f) => f.endsWith('.yaml')).map
 const brokenDir = fixture('scenarios-broken');
 const broken = readdirSync(brokenDir).filter((f) => f.endsWith('.yaml'));
 
-describe('scenario files', () => {
+describe('scenario files', function () {
+  // some tests start the CLI: seconds on a loaded CI machine
+  this.timeout(20_000);
   it('every shipped scenario validates, and together they use every fault kind', () => {
     const vs = validateScenarios(shipped);
     expect(vs.filter((v) => !v.ok).map((v) => `${v.file}: ${v.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`)).to.deep.equal([]);
