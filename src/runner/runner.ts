@@ -571,7 +571,7 @@ export async function runScenario(engine: Engine, lab: LabContext, sc: Scenario,
   };
 
   // routing symmetry from the nodes' counters
-  const sym = judgeSymmetry(snapshots);
+  const sym = judgeSymmetry(snapshots, vrrp.filter((v) => v.t >= result.labStart).map((v) => v.t));
   m.symmetry = sym;
   m.routingSymmetric = sym.symmetric;
 

@@ -69,11 +69,17 @@ const SHARE = 0.1;
 /** A window is judged only with this many packets each way (the probe sends 200 a second). */
 const MIN_PACKETS = 20;
 
-export function judgeSymmetry(snaps: CounterSnapshot[]): Symmetry {
+/**
+ * `moves`: lab-clock times of VRRP state changes. A window with one is a handover in flight (the VIP and
+ * the session move at different moments: one direction changes node before the other) and is not judged;
+ * asymmetry is judged on the windows in between.
+ */
+export function judgeSymmetry(snaps: CounterSnapshot[], moves: number[] = []): Symmetry {
   const windows: SymmetryWindow[] = [];
   for (let i = 1; i < snaps.length; i++) {
     const a = snaps[i - 1]!;
     const b = snaps[i]!;
+    if (moves.some((t) => t >= a.t && t <= b.t)) continue;
     const up: Record<string, number> = {};
     const down: Record<string, number> = {};
     let readable = true;
@@ -96,7 +102,7 @@ export function judgeSymmetry(snaps: CounterSnapshot[]): Symmetry {
     const downVia = via(down);
     windows.push({ from: a.t, to: b.t, label: `${a.label} → ${b.label}`, up, down, upVia, downVia, symmetric: upVia.join() === downVia.join() });
   }
-  if (windows.length === 0) return { symmetric: null, windows, evidence: 'no window with probe traffic both ways on readable nodes' };
+  if (windows.length === 0) return { symmetric: null, windows, evidence: 'no window with probe traffic both ways on readable nodes and no VRRP change' };
   const bad = windows.filter((w) => !w.symmetric);
   const describe = (w: SymmetryWindow) =>
     `${w.label}: client→LAN via ${w.upVia.join('+')} (${Object.entries(w.up).map(([n, p]) => `${n} ${p}`).join(', ')} pkts), LAN→client via ${w.downVia.join('+')} (${Object.entries(w.down).map(([n, p]) => `${n} ${p}`).join(', ')} pkts)`;

@@ -49,3 +49,13 @@ describe('stats', () => {
     expect(stats([])).to.equal(undefined);
   });
 });
+
+describe('routing symmetry around a handover', () => {
+  it('a window with a VRRP change in it (VIP and session moving at different moments) is not judged', () => {
+    const snaps: CounterSnapshot[] = [snap(1, [0, 0], [0, 0]), snap(2, [200, 200], [0, 0]), snap(3, [210, 380], [190, 20])];
+    expect(judgeSymmetry(snaps).symmetric).to.equal(false);
+    const s = judgeSymmetry(snaps, [2.5]);
+    expect(s.symmetric).to.equal(true);
+    expect(s.windows).to.have.length(1);
+  });
+});
