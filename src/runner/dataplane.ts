@@ -67,8 +67,9 @@ export async function startProbe(engine: Engine, container: string, target: stri
   const loopPid = `${RUN}/probe-loop-${direction}.pid`;
   // ping pins its source address when it starts (and exits at once without a route): a loop restarts
   // it; the client's ip-up hook ends the current ping (probe.pid) so it restarts from the new address
-  // at real-time priority where the lab allows it (SYS_NICE), so the lab's load does not delay probes
-  const loop = `echo $$ > ${loopPid}; rt=; chrt -f 50 true 2>/dev/null && rt='chrt -f 50'; while :; do $rt ping -D -n -O -i ${secs} -W 1 ${target} & echo $! > ${pidFile}; wait $!; sleep 0.05; done`;
+  // (not at real-time priority: 200 probes a second at SCHED_FIFO starve an emulated lab's daemons —
+  // keepalived's checks timed out and nodes went FAULT)
+  const loop = `echo $$ > ${loopPid}; while :; do ping -D -n -O -i ${secs} -W 1 ${target} & echo $! > ${pidFile}; wait $!; sleep 0.05; done`;
   const r = await engine.exec(container, ['bash', '-c', `mkdir -p ${RUN}; rm -f ${loopPid}; setsid bash -c '${loop}' > ${file} 2>&1 < /dev/null & for _ in $(seq 50); do [ -s ${loopPid} ] && break; sleep 0.05; done; cat ${loopPid}`]);
   const pid = Number(r.stdout.trim());
   if (r.exitCode !== 0 || !Number.isInteger(pid) || pid <= 0) throw new Error(`could not start the ${direction} probe in ${container}: ${r.stderr.trim() || r.stdout.trim()}`);
