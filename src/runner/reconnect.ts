@@ -185,5 +185,9 @@ function explain(phase: PhaseName, ms: number, r: Reconnect, faultAt: number, pr
   else if (phase === 'l2tp' && inside.some((n) => /old call|gave up the tunnel/.test(n.what))) why = ' The old L2TP tunnel and call lingered on the client until they timed out; only then did xl2tpd redial.';
   else if (phase === 'ike' && inside.some((n) => /retransmitted/.test(n.what))) why = ' charon retransmitted IKE requests before the new node answered.';
   const detected = ms0.find((m) => m.name === 'detect');
+  const ended = inside.find((n) => n.what === 'pppd: the session ended');
+  if (phase === 'l2tp' && r.detectedBy === 'lcp-echo' && detected && ended && ended.t - detected.t > 1) {
+    why += ` pppd noticed the dead peer at ${at(detected.t)} but ended its session only at ${at(ended.t)}: it sends LCP Terminate-Requests to the peer that is gone and waits out their retransmits before it exits, and xl2tpd redials only after that.`;
+  }
   return `${head}${why}${list.length > 0 ? ` In it: ${list.join('; ')}.` : ''}${phase !== 'detect' && detected ? ` (Detected by ${r.detectedBy} at ${at(detected.t)}.)` : ''}`;
 }
