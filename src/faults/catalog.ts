@@ -341,8 +341,8 @@ const blackout: Planner<'blackout'> = (env, s) => {
         'eval "exec ${NFT[1]}>&-"; wait',
         'echo "window $a0 $a1 $r0 $r1"',
       ].join('\n');
-      // at real-time priority (SYS_NICE) where the lab allows it: commits are bracketed within ~1 ms
-      const r = await env.engine.exec(c, ['bash', '-c', `if chrt -f 60 true 2>/dev/null; then exec chrt -f 60 bash -c "$0"; else exec bash -c "$0"; fi`, script]);
+      // (not at real-time priority: tried, and under emulation it delayed the probes it is measured by)
+      const r = await env.engine.exec(c, ['bash', '-c', script]);
       const m = /window (\S+) (\S+) (\S+) (\S+)/.exec(r.stdout);
       if (r.exitCode !== 0 || !m) throw new VipdrillError('FAULT_FAILED', `blackout in ${c} failed (exit ${r.exitCode}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`);
       const [a0, a1, r0, r1] = m.slice(1).map(Number) as [number, number, number, number];

@@ -44,9 +44,7 @@ export interface UpResult extends LabContext {
   warnings: string[];
 }
 
-// SYS_NICE: the in-lab timing scripts (blackout windows, probes) run at real-time priority, so the
-// emulated lab's own load does not delay the timestamps they take
-const CAPS = ['NET_ADMIN', 'NET_RAW', 'SYS_NICE'];
+const CAPS = ['NET_ADMIN', 'NET_RAW'];
 
 export function containerName(lab: string, logical: string): string {
   return `${lab}-${logical}`;

@@ -8,7 +8,7 @@ import type { Condition, Scenario, Step } from '../scenario/schema.js';
 import type { Progress } from '../util/progress.js';
 import { formatMs, systemClock, waitFor } from '../util/time.js';
 import { parseArp, startArpWatch, stopArpWatch, type ArpReport, type ArpWatch } from './arp.js';
-import { outageAfter, parseProbe, startProbe, stopProbe, type Outage, type ProbeHandle, type ProbeReport } from './dataplane.js';
+import { parseProbe, startProbe, stopProbe, type Outage, type ProbeHandle, type ProbeReport } from './dataplane.js';
 import { clientLogs, clientWanDev, keepalivedMasterLines, leftoverProcesses, nodePppLines, nodeWanMacs, sessionCounts } from './evidence.js';
 import { decomposeReconnect, type PhaseName, type Reconnect } from './reconnect.js';
 import { judgeSymmetry, readCounters, type CounterSnapshot, type Symmetry } from './symmetry.js';
@@ -578,7 +578,9 @@ export async function runScenario(engine: Engine, lab: LabContext, sc: Scenario,
   // calibration against a known truth
   if (sc.expect.calibrate === 'outage') {
     const w = blackouts.at(-1);
-    const o = w && fwd ? outageAfter(fwd, w.on - 0.001) : undefined;
+    // the gap that overlaps the blackout window the most
+    const overlap = (g: Outage) => (w ? Math.min(g.to, w.off) - Math.max(g.from, w.on) : 0);
+    const o = w && fwd ? fwd.outages.filter((g) => overlap(g) > 0).sort((x, y) => overlap(y) - overlap(x))[0] : undefined;
     const tol = (m.probeIntervalMs ?? 5) + 5;
     if (w && o) {
       const err = o.ms - w.appliedMs;
