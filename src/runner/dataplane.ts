@@ -51,8 +51,10 @@ export interface ProbeReport {
   lostOutsideOutages: number;
   firstReply?: number;
   lastReply?: number;
-  /** every gap between successful probes longer than the threshold */
+  /** every gap between successful probes longer than the threshold in which probes were lost */
   outages: Outage[];
+  /** gaps in which ping sent nothing (consecutive sequence numbers): the prober stalled, nothing was lost */
+  stalls: Outage[];
   /** a gap counts as an outage above this (ms): ten intervals, at least 50 ms (emulated timers jitter) */
   thresholdMs: number;
 }
@@ -92,34 +94,47 @@ const median = (xs: number[]): number | undefined => {
 
 /** `[1795688145.123456] 64 bytes from 10.213.2.50: icmp_seq=12 ttl=63 time=2.10 ms` and friends. */
 export function parseProbe(text: string, intervalMs: number, direction: 'forward' | 'reverse' = 'forward', target = ''): ProbeReport {
-  const sends: number[] = [];
+  const ok: { t: number; run: number; seq: number }[] = [];
   // ping restarts (new address after a reconnect) begin again at icmp_seq=1: count per run of ping
   let sent = 0;
   let runMax = 0;
+  let run = 0;
+  const runMaxes: number[] = [];
   for (const line of text.split('\n')) {
     const seq = /icmp_seq=(\d+)/.exec(line);
     if (!seq) continue;
     const n = Number(seq[1]);
     if (n < runMax) {
       sent += runMax;
+      runMaxes.push(runMax);
       runMax = 0;
+      run++;
     }
     runMax = Math.max(runMax, n);
     const m = /^\[(\d+\.\d+)\] \d+ bytes from [^:]+: icmp_seq=\d+ .*time=([\d.]+) ms/.exec(line);
-    if (m) sends.push(Number(m[1]) - Number(m[2]) / 1000);
+    if (m) ok.push({ t: Number(m[1]) - Number(m[2]) / 1000, run, seq: n });
   }
   const maxSeq = sent + runMax;
-  sends.sort((a, b) => a - b);
+  ok.sort((a, b) => a.t - b.t);
   const thresholdMs = Math.max(10 * intervalMs, 50);
-  const gaps = sends.slice(1).map((t, i) => (t - sends[i]!) * 1000);
+  const gaps = ok.slice(1).map((x, i) => (x.t - ok[i]!.t) * 1000);
   const achieved = median(gaps.filter((g) => g <= thresholdMs)) ?? intervalMs;
   const outages: Outage[] = [];
+  const stalls: Outage[] = [];
   let lostInOutages = 0;
-  for (let i = 1; i < sends.length; i++) {
-    const gapMs = (sends[i]! - sends[i - 1]!) * 1000;
-    if (gapMs > thresholdMs) {
-      outages.push({ from: sends[i - 1]!, to: sends[i]!, gapMs, ms: Math.max(0, gapMs - achieved) });
-      lostInOutages += Math.max(0, Math.round(gapMs / achieved) - 1);
+  for (let i = 1; i < ok.length; i++) {
+    const a = ok[i - 1]!;
+    const b = ok[i]!;
+    const gapMs = (b.t - a.t) * 1000;
+    if (gapMs <= thresholdMs) continue;
+    const g = { from: a.t, to: b.t, gapMs, ms: Math.max(0, gapMs - achieved) };
+    // consecutive sequence numbers: ping sent nothing in the gap (the emulated lab stalled the prober),
+    // no probe was lost: a stall, not an outage
+    if (a.run === b.run && b.seq === a.seq + 1) stalls.push(g);
+    else {
+      outages.push(g);
+      // across a restart of ping: the old run's unanswered tail and the new run's unanswered head
+      lostInOutages += a.run === b.run ? b.seq - a.seq - 1 : (runMaxes[a.run] ?? runMax) - a.seq + b.seq - 1;
     }
   }
   return {
@@ -128,10 +143,11 @@ export function parseProbe(text: string, intervalMs: number, direction: 'forward
     intervalMs,
     ...(gaps.length > 0 ? { achievedIntervalMs: achieved } : {}),
     sent: maxSeq,
-    received: sends.length,
-    lostOutsideOutages: Math.max(0, maxSeq - sends.length - lostInOutages),
-    ...(sends.length > 0 ? { firstReply: sends[0]!, lastReply: sends.at(-1)! } : {}),
+    received: ok.length,
+    lostOutsideOutages: Math.max(0, maxSeq - ok.length - lostInOutages),
+    ...(ok.length > 0 ? { firstReply: ok[0]!.t, lastReply: ok.at(-1)!.t } : {}),
     outages,
+    stalls,
     thresholdMs,
   };
 }

@@ -530,14 +530,14 @@ export async function runScenario(engine: Engine, lab: LabContext, sc: Scenario,
       m.outageMs = outage.ms;
       m.outageFaultAt ??= cause(outage.from + 0.001);
     }
-  } else m.probe = { direction: 'forward', target: lab.topology.lanhost.lan, intervalMs: 5, sent: 0, received: 0, lostOutsideOutages: 0, thresholdMs: 0, error: probeErrors.forward ?? 'not run' };
+  } else m.probe = { direction: 'forward', target: lab.topology.lanhost.lan, intervalMs: 5, sent: 0, received: 0, lostOutsideOutages: 0, stalls: [], thresholdMs: 0, error: probeErrors.forward ?? 'not run' };
   const rev = probeReports.reverse;
   if (rev) {
     m.reverseProbe = rev;
     const from = m.outageFaultAt ?? result.firstFaultAt;
     const o = from !== undefined ? faultOutage(rev.outages, from, seenDownAt, revertAfter(from)) : undefined;
     if (o) m.reverseOutageMs = o.ms;
-  } else m.reverseProbe = { direction: 'reverse', target: ctx.tunnelIpAtStart ?? '', intervalMs: 5, sent: 0, received: 0, lostOutsideOutages: 0, outages: [], thresholdMs: 0, error: probeErrors.reverse ?? 'not run' };
+  } else m.reverseProbe = { direction: 'reverse', target: ctx.tunnelIpAtStart ?? '', intervalMs: 5, sent: 0, received: 0, lostOutsideOutages: 0, outages: [], stalls: [], thresholdMs: 0, error: probeErrors.reverse ?? 'not run' };
 
   // the reconnect, phase by phase, from the client's daemons' logs
   const faultAt = m.outageFaultAt ?? m.takeoverFaultAt ?? result.firstFaultAt;
@@ -608,7 +608,7 @@ export async function runScenario(engine: Engine, lab: LabContext, sc: Scenario,
   if (sc.expect.calibrate === 'calm' && fwd) {
     const iv = m.probeIntervalMs ?? fwd.intervalMs;
     const out = fwd.outages.length;
-    m.calibration = { kind: 'calm', truthMs: 10, measuredMs: iv, errorMs: iv - fwd.intervalMs, toleranceMs: 10 - fwd.intervalMs, ok: iv <= 10 && out === 0 && fwd.lostOutsideOutages === 0, detail: `${fwd.sent} probes over ${formatMs(((fwd.lastReply ?? 0) - (fwd.firstReply ?? 0)) * 1000)}: achieved interval ${iv.toFixed(2)} ms (nominal ${fwd.intervalMs} ms, limit 10 ms), ${out} outage(s), ${fwd.lostOutsideOutages} lost; reverse: ${rev ? `${(rev.achievedIntervalMs ?? rev.intervalMs).toFixed(2)} ms, ${rev.outages.length} outage(s), ${rev.lostOutsideOutages} lost` : 'none'}` };
+    m.calibration = { kind: 'calm', truthMs: 10, measuredMs: iv, errorMs: iv - fwd.intervalMs, toleranceMs: 10 - fwd.intervalMs, ok: iv <= 10 && out === 0 && fwd.lostOutsideOutages === 0, detail: `${fwd.sent} probes over ${formatMs(((fwd.lastReply ?? 0) - (fwd.firstReply ?? 0)) * 1000)}: achieved interval ${iv.toFixed(2)} ms (nominal ${fwd.intervalMs} ms, limit 10 ms), ${out} outage(s), ${fwd.lostOutsideOutages} lost, ${fwd.stalls.length} stall(s) of the prober (longest ${formatMs(Math.max(0, ...fwd.stalls.map((x) => x.gapMs)))}, nothing lost); reverse: ${rev ? `${(rev.achievedIntervalMs ?? rev.intervalMs).toFixed(2)} ms, ${rev.outages.length} outage(s), ${rev.lostOutsideOutages} lost` : 'none'}` };
   }
   const gaps = tunnelSamples.slice(1).map((s, k) => (s.t - tunnelSamples[k]!.t) * 1000);
   m.resolution.tunnel = gaps.length > 0 ? `client tunnel sampled by ping through ppp, median interval ${formatMs([...gaps].sort((a, b) => a - b)[Math.floor(gaps.length / 2)]!)}` : 'client tunnel not sampled';

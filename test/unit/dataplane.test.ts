@@ -60,3 +60,19 @@ describe('the outage a fault caused', () => {
     expect(faultOutage(gaps, 100, undefined, 100.3)).to.equal(gaps[1]);
   });
 });
+
+describe('a stalled prober is not an outage', () => {
+  it('a gap with consecutive sequence numbers (ping sent nothing) is a stall, and nothing counts as lost', () => {
+    const ls = ['PING x'];
+    let t = 300;
+    for (let k = 1; k <= 50; k++) {
+      ls.push(line(t, k));
+      t += k === 20 ? 0.4 : 0.005;
+    }
+    const p = parseProbe(ls.join('\n'), 5);
+    expect(p.outages).to.have.length(0);
+    expect(p.stalls).to.have.length(1);
+    expect(p.stalls[0]!.gapMs).to.be.closeTo(400, 0.01);
+    expect(p.lostOutsideOutages).to.equal(0);
+  });
+});
