@@ -439,7 +439,9 @@ export async function runScenario(engine: Engine, lab: LabContext, sc: Scenario,
       emit('error', error);
     }
   }
-  // one calm second with the probes running: the last window of the routing-symmetry counters
+  // one calm second with the probes running, back at baseline: the last window of the routing-symmetry
+  // counters (the windows before it may hold a failback, which is a handover and not judged)
+  await snapshot('back at baseline');
   await sleep(1000).catch(() => {});
   await snapshot('end');
   const sessionsAfter = await sessionCounts(engine, lab).catch(() => ({}));
