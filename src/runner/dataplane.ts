@@ -26,7 +26,7 @@ export interface ProbeHandle {
 }
 
 export interface Outage {
-  /** send time of the last probe through before the gap, of the first one through after it (lab clock, s) */
+  /** the last reply's receive time before the gap, the send time of the first probe through after it (lab clock, s) */
   from: number;
   to: number;
   /** to - from: what two successful probes bracket (ms) */
@@ -94,7 +94,7 @@ const median = (xs: number[]): number | undefined => {
 
 /** `[1795688145.123456] 64 bytes from 10.213.2.50: icmp_seq=12 ttl=63 time=2.10 ms` and friends. */
 export function parseProbe(text: string, intervalMs: number, direction: 'forward' | 'reverse' = 'forward', target = ''): ProbeReport {
-  const ok: { t: number; run: number; seq: number }[] = [];
+  const ok: { t: number; recv: number; run: number; seq: number }[] = [];
   // ping restarts (new address after a reconnect) begin again at icmp_seq=1: count per run of ping
   let sent = 0;
   let runMax = 0;
@@ -112,7 +112,7 @@ export function parseProbe(text: string, intervalMs: number, direction: 'forward
     }
     runMax = Math.max(runMax, n);
     const m = /^\[(\d+\.\d+)\] \d+ bytes from [^:]+: icmp_seq=\d+ .*time=([\d.]+) ms/.exec(line);
-    if (m) ok.push({ t: Number(m[1]) - Number(m[2]) / 1000, run, seq: n });
+    if (m) ok.push({ t: Number(m[1]) - Number(m[2]) / 1000, recv: Number(m[1]), run, seq: n });
   }
   const maxSeq = sent + runMax;
   ok.sort((a, b) => a.t - b.t);
@@ -125,9 +125,12 @@ export function parseProbe(text: string, intervalMs: number, direction: 'forward
   for (let i = 1; i < ok.length; i++) {
     const a = ok[i - 1]!;
     const b = ok[i]!;
-    const gapMs = (b.t - a.t) * 1000;
-    if (gapMs <= thresholdMs) continue;
-    const g = { from: a.t, to: b.t, gapMs, ms: Math.max(0, gapMs - achieved) };
+    if ((b.t - a.t) * 1000 <= thresholdMs) continue;
+    // the path was last seen working when the last reply came back (its receive time), and seen working
+    // again when the first probe after got through (its send time): replies in flight when the path
+    // broke are lost too, so send-to-send would overstate the outage by a round trip
+    const gapMs = Math.max(0, (b.t - a.recv) * 1000);
+    const g = { from: a.recv, to: b.t, gapMs, ms: Math.max(0, gapMs - achieved) };
     // consecutive sequence numbers: ping sent nothing in the gap (the emulated lab stalled the prober),
     // no probe was lost: a stall, not an outage
     if (a.run === b.run && b.seq === a.seq + 1) stalls.push(g);

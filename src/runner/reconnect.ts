@@ -183,7 +183,10 @@ function explain(phase: PhaseName, ms: number, r: Reconnect, faultAt: number, pr
   let why = '';
   if (phase === 'detect') why = ` The client noticed the dead peer by ${r.detectedBy ?? 'an unknown mechanism'}${profileHint ? ` (${profileHint})` : ''}.`;
   else if (phase === 'l2tp' && inside.some((n) => /old call|gave up the tunnel/.test(n.what))) why = ' The old L2TP tunnel and call lingered on the client until they timed out; only then did xl2tpd redial.';
-  else if (phase === 'ike' && inside.some((n) => /retransmitted/.test(n.what))) why = ' charon retransmitted IKE requests before the new node answered.';
+  else if (phase === 'ike' && inside.some((n) => /DPD timed out/.test(n.what))) {
+    const redials = inside.filter((n) => /dialling the VIP|call watchdog/.test(n.what)).length;
+    why = ` The client kept the IPsec SA of the node that was gone until charon's DPD declared the peer dead${profileHint ? ` (${profileHint})` : ''}${redials > 0 ? `; until then ${redials} L2TP redials went into an SA the new holder does not have` : ''}.`;
+  } else if (phase === 'ike' && inside.some((n) => /retransmitted/.test(n.what))) why = ' charon retransmitted IKE requests before the new node answered.';
   const detected = ms0.find((m) => m.name === 'detect');
   const ended = inside.find((n) => n.what === 'pppd: the session ended');
   if (phase === 'l2tp' && r.detectedBy === 'lcp-echo' && detected && ended && ended.t - detected.t > 1) {

@@ -64,3 +64,22 @@ describe('reconnect decomposition without a reconnect', () => {
     expect(r.explanation).to.match(/^No reconnect: .* 1\.2 s after the fault/);
   });
 });
+
+describe('reconnect decomposition with distro-default timers', () => {
+  it('an ike phase that waited for DPD is explained by the stale IPsec SA and the redials into it', () => {
+    const l = (t: number, source: LogLine['source'], text: string): LogLine => ({ t, source, text });
+    const lines = [
+      l(65, 'xl2tpd', 'xl2tpd[50]: Maximum retries exceeded for tunnel 1.  Closing.'),
+      l(77, 'xl2tpd', 'xl2tpd[50]: Connecting to host 10.213.1.100, port 1701'),
+      l(88, 'xl2tpd', 'xl2tpd[50]: Connecting to host 10.213.1.100, port 1701'),
+      l(151, 'charon', '11[JOB] <l2tp|1> DPD check timed out, enforcing DPD action'),
+      l(151.5, 'charon', '16[IKE] <l2tp|2> CHILD_SA l2tp{2} established with SPIs a_i b_o'),
+      l(153, 'xl2tpd', 'xl2tpd[50]: Call established with 10.213.1.100, Local: 1, Remote: 2, Serial: 7'),
+      l(155, 'pppd', 'local  IP address 10.213.3.10'),
+    ];
+    const r = decomposeReconnect(lines, 0, 155.3, 'DPD every 30 s, timeout 150 s');
+    expect(r.detectedBy).to.equal('l2tp-retransmit');
+    expect(r.longest?.phase).to.equal('ike');
+    expect(r.explanation).to.match(/kept the IPsec SA of the node that was gone until charon's DPD declared the peer dead \(DPD every 30 s, timeout 150 s\); until then 2 L2TP redials/);
+  });
+});
