@@ -154,8 +154,3 @@ export function parseProbe(text: string, intervalMs: number, direction: 'forward
     thresholdMs,
   };
 }
-
-/** The outage a fault caused: the gap that contains the fault time, or the first one starting after it. */
-export function outageAfter(p: ProbeReport, faultAt: number): Outage | undefined {
-  return p.outages.find((o) => o.to > faultAt && o.from <= faultAt + 0.001) ?? p.outages.find((o) => o.from >= faultAt);
-}

@@ -543,11 +543,12 @@ export async function runScenario(engine: Engine, lab: LabContext, sc: Scenario,
 
   // the reconnect, phase by phase, from the client's daemons' logs
   const faultAt = m.outageFaultAt ?? m.takeoverFaultAt ?? result.firstFaultAt;
+  // one read of the client's logs from the fault to the end serves the phases and the session check
+  const cl = faultAt !== undefined ? await clientLogs(engine, lab, faultAt - 1, Math.max(result.labEnd, (outage?.to ?? 0) + 1)).catch(() => []) : [];
   if (faultAt !== undefined && outage) {
-    const logs = await clientLogs(engine, lab, faultAt - 1, outage.to + 1).catch(() => []);
     const p = lab.profile;
     const hint = `DPD every ${p.ike.dpdDelay} s, timeout ${p.ike.dpdTimeout} s; LCP echo every ${p.ppp.lcpEchoInterval} s × ${p.ppp.lcpEchoFailure}; xl2tpd max retries ${p.l2tp.maxRetries}, redial ${p.l2tp.redialTimeout} s`;
-    m.reconnect = decomposeReconnect(logs, faultAt, outage.to, hint);
+    m.reconnect = decomposeReconnect(cl, faultAt, outage.to, hint);
     m.phasesMs = m.reconnect.phasesMs;
     m.reconnectMs = m.reconnect.reconnectMs;
     for (const ms of m.reconnect.milestones.filter((x) => x.name !== 'fault' && x.name !== 'firstPacket')) {
@@ -562,8 +563,7 @@ export async function runScenario(engine: Engine, lab: LabContext, sc: Scenario,
   // the node's pppd requires CHAP (auth, require-chap) and logs no success line of its own: IPCP
   // completing on it ("remote IP address") after the fault is the re-authentication
   const reauth = ppp.find((x) => x.line.t >= after && /CHAP peer authentication succeeded|remote IP address/.test(x.line.text));
-  const cl = faultAt !== undefined ? await clientLogs(engine, lab, faultAt, result.labEnd).catch(() => []) : [];
-  const addr = cl.find((l) => l.source === 'pppd' && /local +IP address/.test(l.text));
+  const addr = cl.find((l) => l.t >= after && l.source === 'pppd' && /local +IP address/.test(l.text));
   m.sessions = {
     before: sessionsBefore,
     after: sessionsAfter,
