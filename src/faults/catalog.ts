@@ -348,7 +348,7 @@ const blackout: Planner<'blackout'> = (env, s) => {
       const [a0, a1, r0, r1] = m.slice(1).map(Number) as [number, number, number, number];
       const on = (a0 + a1) / 2;
       const off = (r0 + r1) / 2;
-      fault.window = { on, off, nominalMs: s.for, appliedMs: (off - on) * 1000, uncertaintyMs: ((a1 - a0) + (r1 - r0)) * 500 };
+      fault.window = { on, off, nominalMs: s.for, appliedMs: (off - on) * 1000, uncertaintyMs: ((a1 - a0) + (r1 - r0)) * 500, onBracket: [a0, a1], offBracket: [r0, r1] };
       return on;
     },
     revert: () => labSh(env.engine, c, nftRemove(env.id), 'remove the blackout'),

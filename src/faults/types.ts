@@ -33,7 +33,7 @@ export interface PlannedFault {
    * a fault timed inside the lab (blackout): set by inject, which returns only after the lab removed it.
    * `on`/`off` are the midpoints of the lab-clock brackets around the two nft commits.
    */
-  window?: { on: number; off: number; nominalMs: number; appliedMs: number; uncertaintyMs: number };
+  window?: { on: number; off: number; nominalMs: number; appliedMs: number; uncertaintyMs: number; onBracket: [number, number]; offBracket: [number, number] };
 }
 
 export type Planner<K extends FaultStep['fault']> = (env: FaultEnv, step: Extract<FaultStep, { fault: K }>) => PlannedFault;

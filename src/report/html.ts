@@ -63,7 +63,7 @@ function header(d: RunData): string {
   }
   parts.push('</dl>');
   if (tcg) parts.push(`<p class="caveat"><b>TCG caveat:</b> this lab ran in a qemu VM under software emulation (no KVM). Timers and CPU-bound work (IKE Diffie-Hellman, key derivation) are slower than on hardware; compare these numbers with runs on the same engine, not with production.</p>`);
-  parts.push(`<p class="small">Every time is taken inside the lab on its own clock: keepalived's state lines, the daemons' logs (stamped as written), and ping's own timestamps (a probe every 5 ms each way; outage = the gap between successful probes less one interval, ± one interval).</p>`);
+  parts.push(`<p class="small">Every time is taken inside the lab on its own clock: keepalived's state lines, the daemons' logs (stamped as written), and ping's own timestamps (a probe every 5 ms each way, every 10–20 ms while one is unanswered; outage = from the middle of its start edge, between the last reply and the first lost probe, to the middle of its end edge, between the last lost probe and the first through, ± half their widths).</p>`);
   return parts.join('\n');
 }
 

@@ -26,6 +26,6 @@ export function renderMarkdown(d: RunData): string {
     }
   }
   for (const e of run.labErrors) out.push('', `- lab error${e.scenarios.length ? ` (${e.scenarios.join(', ')})` : ''}: ${e.error}`);
-  out.push('', 'Times are taken inside the lab (its own clock); outage = the 5 ms probe\'s gap less one interval. Details: index.html in the run directory.', '');
+  out.push('', 'Times are taken inside the lab (its own clock); outage = the 5 ms probe\'s loss window, edge to edge (± half the edges\' widths). Details: index.html in the run directory.', '');
   return out.join('\n');
 }

@@ -122,7 +122,7 @@ export function timelineSvg(r: ScenarioResult, id: string): string {
     }
     parts.push(`<rect x="${x(first).toFixed(1)}" y="${y + 7}" width="${Math.max(0.8, x(last) - x(first)).toFixed(1)}" height="${LANE - 14}" fill="#43a047"><title>${esc(what)} probe: replies</title></rect>`);
     for (const o of outages) {
-      parts.push(`<rect class="gap" x="${x(o.from).toFixed(1)}" y="${y + 2}" width="${Math.max(1.2, x(o.to) - x(o.from)).toFixed(1)}" height="${LANE - 4}" fill="#e53935"><title>${esc(what)}: no reply for ${esc(formatMs(o.gapMs))} (outage ${esc(formatMs(o.ms))}) from +${(o.from - t0).toFixed(3)} s</title></rect>`);
+      parts.push(`<rect class="gap" x="${x(o.from).toFixed(1)}" y="${y + 2}" width="${Math.max(1.2, x(o.to) - x(o.from)).toFixed(1)}" height="${LANE - 4}" fill="#e53935"><title>${esc(what)}: no reply for ${esc(formatMs(o.gapMs))} (outage ${esc(formatMs(o.ms))}${o.resolutionMs !== undefined ? ` ±${o.resolutionMs.toFixed(1)} ms` : ''}) from +${(o.from - t0).toFixed(3)} s</title></rect>`);
     }
   };
   probeLane('fwd', m.probe?.firstReply, m.probe?.lastReply, m.outages ?? [], 'client → LAN');

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
 import { parseProbe } from '../../src/runner/dataplane.js';
 
 const line = (t: number, seq: number) => `[${t.toFixed(6)}] 64 bytes from 10.213.2.50: icmp_seq=${seq} ttl=63 time=2.10 ms`;
@@ -20,12 +21,29 @@ describe('data-plane probe', () => {
     expect(p.lostOutsideOutages).to.equal(0);
   });
 
-  it('finds the gap as an outage: last reply received to first probe sent, less one interval (unbiased, ± one interval)', () => {
+  it('finds the gap as an outage between its edges: after the last reply, and by the first probe through', () => {
     expect(p.outages).to.have.length(1);
-    expect(p.outages[0]!.gapMs).to.be.closeTo(1227.9, 0.01);
-    expect(p.outages[0]!.ms).to.be.closeTo(1217.9, 0.01);
+    const o = p.outages[0]!;
+    expect(o.gapMs).to.be.closeTo(1227.9, 0.01);
+    // the lost probes went out every 50 ms (the shortest spacing while unanswered): the first lost one
+    // (seq 52, unprinted) left by 100.55 (the second's 100.60 less 50 ms, plus the round trip)
+    expect(o.start![0]).to.be.closeTo(100.5, 1e-6);
+    expect(o.start![1]).to.be.closeTo(100.5521, 1e-6);
+    // the last lost probe (seq 71) left at 101.50 by the line ping printed sending 72
+    expect(o.end![0]).to.be.closeTo(101.5, 1e-6);
+    expect(o.end![1]).to.be.closeTo(101.7279, 1e-6);
+    expect(o.ms).to.be.closeTo((101.61395 - 100.52605) * 1000, 0.01);
+    expect(o.resolutionMs).to.be.closeTo((0.0521 + 0.2279) * 500, 0.01);
+    expect(p.lossSpacingMs).to.be.closeTo(50, 0.01);
     expect(p.thresholdMs).to.equal(100);
     expect(p.achievedIntervalMs).to.be.closeTo(10, 0.01);
+  });
+
+  it('without send times of the lost probes, the edges are one interval wide: the gap less one interval', () => {
+    const bare = lines.filter((l) => !l.includes('no answer'));
+    const o = parseProbe(bare.join('\n'), 10).outages[0]!;
+    expect(o.ms).to.be.closeTo(1217.9, 0.01);
+    expect(o.resolutionMs).to.be.closeTo(10, 0.01);
   });
 
   it('counts probes lost outside outages', () => {
@@ -68,5 +86,26 @@ describe('a stalled prober is not an outage', () => {
     expect(p.stalls).to.have.length(1);
     expect(p.stalls[0]!.gapMs).to.be.closeTo(400 - 2.1, 0.01);
     expect(p.lostOutsideOutages).to.equal(0);
+  });
+});
+
+describe('a real blackout (calibrate-outage-1s under TCG)', () => {
+  // ping every 5 ms; the blackout was applied in the lab from 840.8258 to 841.8635 (1037.7 ms, ±11.1 ms
+  // from the brackets around its two nft commits). Inside it ping sent a probe only every 10-20 ms
+  // (iputils waits MIN_INTERVAL_MS for a reply before the next), and it stalled ~20 ms right as the
+  // blackout began. The gap less one interval measured 1067.9 ms (+30.3 ms).
+  const text = readFileSync(new URL('../../../test/fixtures/logs/probe-blackout-1s.log', import.meta.url), 'utf8');
+  const p = parseProbe(text, 5);
+  const applied = 1037.6644;
+  it('shows the spacing ping kept while probes went unanswered', () => {
+    expect(p.lossSpacingMs).to.be.within(10, 20);
+  });
+  it('measures the window from the lost probes\' own send times, within one interval + 5 ms of the truth beyond its own ±11.1 ms', () => {
+    expect(p.outages).to.have.length(1);
+    const o = p.outages[0]!;
+    expect(o.gapMs - p.achievedIntervalMs! - applied).to.be.greaterThan(25);
+    expect(Math.abs(o.ms - applied)).to.be.at.most(p.achievedIntervalMs! + 5 + 11.1);
+    expect(o.ms - applied).to.be.closeTo(11.8, 1);
+    expect(o.resolutionMs).to.be.within(15, 30);
   });
 });
