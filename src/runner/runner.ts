@@ -681,16 +681,19 @@ async function resetTunnel(engine: Engine, lab: LabContext): Promise<void> {
 
 /**
  * The outage the fault caused, among every gap of the probe: the gap in which sampling saw the tunnel
- * down, else the longest gap that began while the fault was active (a loaded lab has short blips; the
- * first gap after the fault is not always the fault's).
+ * down while the fault was active, else the longest gap that began while it was active (a loaded lab has
+ * short blips; the first gap after the fault is not always the fault's). A gap that began after the
+ * fault was reverted is a consequence of the revert (a crashed master returning and preempting: the
+ * failback), listed with the others but not the fault's; only when no gap began while the fault was
+ * active is the gap sampling saw down, or the longest after, taken.
  */
 export function faultOutage(gaps: Outage[], faultAt: number, seenDownAt?: number, revertAt?: number): Outage | undefined {
-  if (seenDownAt !== undefined) {
-    const g = gaps.find((o) => o.from <= seenDownAt && o.to >= seenDownAt);
-    if (g) return g;
-  }
-  const active = gaps.filter((o) => o.to > faultAt && o.from <= (revertAt ?? Infinity));
-  return active.reduce<Outage | undefined>((a, b) => (!a || b.gapMs > a.gapMs ? b : a), undefined);
+  const end = revertAt ?? Infinity;
+  const longest = (xs: Outage[]) => xs.reduce<Outage | undefined>((a, b) => (!a || b.gapMs > a.gapMs ? b : a), undefined);
+  const seen = (xs: Outage[]) => (seenDownAt !== undefined ? xs.find((o) => o.from <= seenDownAt && o.to >= seenDownAt) : undefined);
+  const active = gaps.filter((o) => o.to > faultAt && o.from <= end);
+  if (active.length > 0) return (seenDownAt !== undefined && seenDownAt <= end ? seen(active) : undefined) ?? longest(active);
+  return seen(gaps) ?? longest(gaps.filter((o) => o.to > faultAt));
 }
 
 /** Overlaps shorter than three adverts (at least 500 ms) are a handover, not a split brain. */

@@ -66,6 +66,16 @@ describe('the outage a fault caused', () => {
     const { faultOutage } = await import('../../src/runner/runner.js');
     expect(faultOutage(gaps, 100, 105)).to.equal(gaps[2]);
   });
+  it('not a gap that began after the fault was reverted (the failback of a returning master), when one began while it was active', async () => {
+    const { faultOutage } = await import('../../src/runner/runner.js');
+    // crash at 100, reverted at 111.5: the failover gap 100.5-112, then the failback 113-128, sampled down at 115
+    const fb = [gap(100.5, 112), gap(113, 128)];
+    expect(faultOutage(fb, 100, 115, 111.5)).to.equal(fb[0]);
+    // sampled down inside the failover gap: that one
+    expect(faultOutage(fb, 100, 105, 111.5)).to.equal(fb[0]);
+    // nothing began while the fault was active: the gap sampling saw down after it
+    expect(faultOutage([gap(113, 128)], 100, 115, 111.5)!.from).to.equal(113);
+  });
   it('else the longest gap that began while the fault was active, not a blip right after it', async () => {
     const { faultOutage } = await import('../../src/runner/runner.js');
     expect(faultOutage(gaps, 100, undefined, 120)).to.equal(gaps[2]);
