@@ -88,6 +88,9 @@ const NOTABLE: Pattern[] = [
   { re: /CHAP authentication succeeded/, source: 'pppd', what: 'pppd: CHAP succeeded' },
   { re: /CHAP authentication failed/, source: 'pppd', what: 'pppd: CHAP failed' },
   { re: /local +IP address/, source: 'pppd', what: 'pppd: IPCP up (address assigned)' },
+  { re: /^Connect: ppp\d+/, source: 'pppd', what: 'pppd: a new session began' },
+  { re: /LCP: timeout sending Config-Requests/, source: 'pppd', what: 'pppd: its LCP Config-Requests went unanswered' },
+  { re: /Terminating on signal/, source: 'pppd', what: 'pppd: ended by xl2tpd' },
 ];
 
 const first = (lines: LogLine[], p: { re: RegExp; source: string }, from: number, to = Infinity) => lines.find((l) => l.source === p.source && l.t >= from && l.t <= to && p.re.test(l.text));
@@ -111,7 +114,7 @@ const PHASE_WORDS: Record<PhaseName, string> = {
  * probe through after the outage (the probe's send time). Milestones are anchored backwards from PPP up:
  * the call is the last one established before it, the IPsec SA the last one before the call.
  */
-export function decomposeReconnect(lines: LogLine[], faultAt: number, firstThrough: number | undefined, profileHint = ''): Reconnect {
+export function decomposeReconnect(lines: LogLine[], faultAt: number, firstThrough: number | undefined, profileHint = '', vipMoves: { t: number; node: string }[] = []): Reconnect {
   const sorted = [...lines].sort((a, b) => a.t - b.t);
   const phasesMs: Record<PhaseName, number | null> = { detect: null, ike: null, l2tp: null, ppp: null, firstPacket: null };
   const milestones: Milestone[] = [{ name: 'fault', t: faultAt, source: 'runner' }];
@@ -144,10 +147,13 @@ export function decomposeReconnect(lines: LogLine[], faultAt: number, firstThrou
 
   const notable = sorted
     .filter((l) => l.t >= faultAt && l.t <= (firstThrough ?? ppp?.t ?? faultAt + 600))
-    .flatMap((l) => {
+    .flatMap((l): Reconnect['notable'] => {
       const n = NOTABLE.find((p) => p.source === l.source && p.re.test(l.text));
       return n ? [{ t: l.t, source: l.source, what: n.what }] : [];
-    });
+    })
+    // where the VIP went meanwhile (keepalived on the nodes): a second move is a reconnect cut short
+    .concat(vipMoves.filter((v) => v.t >= faultAt && v.t <= (firstThrough ?? ppp?.t ?? faultAt + 600)).map((v) => ({ t: v.t, source: 'keepalived', what: `keepalived: the VIP moved to ${v.node}` })))
+    .sort((a, b) => a.t - b.t);
   const out: Reconnect = { milestones, phasesMs, explanation: '', notable, ...(det ? { detectedBy: det.d.by } : {}) };
   if (firstThrough !== undefined) out.reconnectMs = (firstThrough - faultAt) * 1000;
   const seen = PHASES.filter((p) => phasesMs[p] !== null).map((p) => ({ phase: p, ms: phasesMs[p]! }));
@@ -188,9 +194,17 @@ function explain(phase: PhaseName, ms: number, r: Reconnect, faultAt: number, pr
     why = ` The client kept the IPsec SA of the node that was gone until charon's DPD declared the peer dead${profileHint ? ` (${profileHint})` : ''}${redials > 0 ? `; until then ${redials} L2TP redials went into an SA the new holder does not have` : ''}.`;
   } else if (phase === 'ike' && inside.some((n) => /retransmitted/.test(n.what))) why = ' charon retransmitted IKE requests before the new node answered.';
   const detected = ms0.find((m) => m.name === 'detect');
-  const ended = inside.find((n) => n.what === 'pppd: the session ended');
-  if (phase === 'l2tp' && r.detectedBy === 'lcp-echo' && detected && ended && ended.t - detected.t > 1) {
+  // the session pppd was in when it noticed: it ends after its LCP Terminate-Requests time out
+  const ended = detected ? r.notable.find((n) => n.what === 'pppd: the session ended' && n.t >= detected.t) : undefined;
+  if (phase === 'l2tp' && r.detectedBy === 'lcp-echo' && detected && ended && ended.t - detected.t > 1 && ended.t >= startT - 1e-6) {
     why += ` pppd noticed the dead peer at ${at(detected.t)} but ended its session only at ${at(ended.t)}: it sends LCP Terminate-Requests to the peer that is gone and waits out their retransmits before it exits, and xl2tpd redials only after that.`;
+  }
+  // the VIP moved more than once while the client reconnected (a healed master preempting): the
+  // client's new tunnel went to a node that lost the VIP, and the reconnect started over
+  const moves = r.notable.filter((n) => n.source === 'keepalived');
+  if (moves.length > 1) {
+    const later = moves.slice(1).filter((n) => n.t <= endT + 1e-6);
+    if (later.length > 0) why += ` The VIP moved again while the client was reconnecting (${later.map((n) => `${n.what.replace('keepalived: the VIP moved ', '')} at ${at(n.t)}`).join(', ')}): what the client had set up with the first new holder was gone, and it had to notice that too before it could start over.`;
   }
   return `${head}${why}${list.length > 0 ? ` In it: ${list.join('; ')}.` : ''}${phase !== 'detect' && detected ? ` (Detected by ${r.detectedBy} at ${at(detected.t)}.)` : ''}`;
 }

@@ -562,7 +562,8 @@ export async function runScenario(engine: Engine, lab: LabContext, sc: Scenario,
   if (faultAt !== undefined && outage) {
     const p = lab.profile;
     const hint = `DPD every ${p.ike.dpdDelay} s, timeout ${p.ike.dpdTimeout} s; LCP echo every ${p.ppp.lcpEchoInterval} s × ${p.ppp.lcpEchoFailure}; xl2tpd max retries ${p.l2tp.maxRetries}, redial ${p.l2tp.redialTimeout} s`;
-    m.reconnect = decomposeReconnect(cl, faultAt, outage.to, hint);
+    const vipMoves = vrrp.filter((v) => v.source === 'keepalived' && v.state === 'MASTER' && v.t >= faultAt).map((v) => ({ t: v.t, node: v.node }));
+    m.reconnect = decomposeReconnect(cl, faultAt, outage.to, hint, vipMoves);
     m.phasesMs = m.reconnect.phasesMs;
     m.reconnectMs = m.reconnect.reconnectMs;
     for (const ms of m.reconnect.milestones.filter((x) => x.name !== 'fault' && x.name !== 'firstPacket')) {

@@ -7,8 +7,8 @@ import { fixture } from '../helpers.js';
  * Client log lines of a real node-crash failover in the lab (fast profile, TCG), with the source daemon
  * in front; the pppd lines are the ones pppd writes (stamped by the log fifo).
  */
-function lines(): LogLine[] {
-  return readFileSync(fixture('logs', 'node-crash-client.log'), 'utf8')
+function lines(file = 'node-crash-client.log'): LogLine[] {
+  return readFileSync(fixture('logs', file), 'utf8')
     .split('\n')
     .filter(Boolean)
     .flatMap((l) => {
@@ -81,5 +81,24 @@ describe('reconnect decomposition with distro-default timers', () => {
     expect(r.detectedBy).to.equal('l2tp-retransmit');
     expect(r.longest?.phase).to.equal('ike');
     expect(r.explanation).to.match(/kept the IPsec SA of the node that was gone until charon's DPD declared the peer dead \(DPD every 30 s, timeout 150 s\); until then 2 L2TP redials/);
+  });
+});
+
+describe('reconnect decomposition when the healed master preempts mid-reconnect (calibrate-takeover, real logs)', () => {
+  // a crashed at 0 and healed at +11.9 s; b took the VIP at +1.5 s, a took it back at +14.0 s. The client
+  // had just set up a tunnel and call with b (+11.3 s): they went nowhere once the VIP was back on a, and
+  // xl2tpd retransmitted on that tunnel until +72.3 s before dialling a.
+  const fault = 1795707426.040663;
+  const moves = [{ t: fault + 1.512, node: 'b' }, { t: fault + 13.958, node: 'a' }];
+  const r = decomposeReconnect(lines('failback-client.log'), fault, 1795707500.394275, 'DPD every 1 s', moves);
+  it('anchors the phases on the reconnect that worked: the last IPsec SA, call and PPP before traffic', () => {
+    expect(r.detectedBy).to.equal('lcp-echo');
+    expect(r.longest?.phase).to.equal('l2tp');
+    expect(r.reconnectMs).to.be.closeTo(74354, 1);
+  });
+  it('says the VIP moved again, and does not blame the first session\'s Terminate-Requests for 70 s', () => {
+    expect(r.explanation).to.match(/The VIP moved again while the client was reconnecting \(to a at \+14\.0 s\)/);
+    expect(r.explanation).not.to.match(/ended its session only at \+72/);
+    expect(r.notable.some((n) => n.what === 'pppd: its LCP Config-Requests went unanswered')).to.equal(true);
   });
 });
