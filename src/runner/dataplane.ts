@@ -115,21 +115,28 @@ export function parseProbe(text: string, intervalMs: number, direction: 'forward
   // yet for icmp_seq=N", which ping prints (-O) as it sends N+1
   const sentAt = new Map<string, number>();
   const unanswered: { run: number; seq: number }[] = [];
-  // ping restarts (new address after a reconnect) begin again at icmp_seq=1: count per run of ping
+  // ping restarts (new address after a reconnect) begin again at icmp_seq=1: count per run of ping. A
+  // run starts at ping's "PING <target> ..." header; not at a falling sequence number, which a late reply
+  // (answered after the next probe went out) also shows
   let sent = 0;
   let runMax = 0;
   let run = 0;
+  let seenAny = false;
   const runMaxes: number[] = [];
   for (const line of text.split('\n')) {
+    if (line.startsWith('PING ')) {
+      if (seenAny) {
+        sent += runMax;
+        runMaxes.push(runMax);
+        runMax = 0;
+        run++;
+      }
+      continue;
+    }
     const seq = /icmp_seq=(\d+)/.exec(line);
     if (!seq) continue;
+    seenAny = true;
     const n = Number(seq[1]);
-    if (n < runMax) {
-      sent += runMax;
-      runMaxes.push(runMax);
-      runMax = 0;
-      run++;
-    }
     runMax = Math.max(runMax, n);
     const m = /^\[(\d+\.\d+)\] \d+ bytes from [^:]+: icmp_seq=\d+ .*time=([\d.]+) ms/.exec(line);
     if (m) {

@@ -54,6 +54,36 @@ describe('data-plane probe', () => {
     expect(q.lostOutsideOutages).to.equal(1);
   });
 
+  it('a late reply (answered after the next probe went out) is not a restart of ping, and nothing is lost', () => {
+    const ls = ['PING x'];
+    for (let k = 1; k <= 40; k++) {
+      if (k === 21) continue;
+      ls.push(line(400 + k * 0.005, k));
+      if (k === 22) {
+        // ping printed "no answer yet" for 21 as it sent 22, and 21's reply came after 22's
+        ls.splice(ls.length - 1, 0, `[${(400 + 22 * 0.005).toFixed(6)}] no answer yet for icmp_seq=21`);
+        ls.push(`[${(400 + 22 * 0.005 + 0.003).toFixed(6)}] 64 bytes from 10.213.2.50: icmp_seq=21 ttl=63 time=8.10 ms`);
+      }
+    }
+    const q = parseProbe(ls.join('\n'), 5);
+    expect(q.sent).to.equal(40);
+    expect(q.received).to.equal(40);
+    expect(q.lostOutsideOutages).to.equal(0);
+    expect(q.outages).to.have.length(0);
+  });
+
+  it('a restart of ping (its PING header) begins a new run of sequence numbers', () => {
+    const ls = ['PING x'];
+    for (let k = 1; k <= 30; k++) ls.push(line(500 + k * 0.005, k));
+    ls.push('PING x');
+    for (let k = 1; k <= 20; k++) ls.push(line(501 + k * 0.005, k));
+    const q = parseProbe(ls.join('\n'), 5);
+    expect(q.sent).to.equal(50);
+    expect(q.received).to.equal(50);
+    expect(q.lostOutsideOutages).to.equal(0);
+    expect(q.outages).to.have.length(1);
+  });
+
   it('no replies, no outages', () => {
     expect(parseProbe('', 10)).to.deep.include({ received: 0, sent: 0, outages: [] });
   });
