@@ -652,11 +652,7 @@ export async function runScenario(engine: Engine, lab: LabContext, sc: Scenario,
   }
   if (end) {
     m.finalHolder = end.holders[0];
-    // which node carries the session at the end: the count of pppd processes per node taken after the
-    // baseline came back (the baseline sample queries the nodes before the client and can straddle a
-    // failback's reconnect: a's pppd not yet spawned, the client's session already up through it)
-    const carrying = Object.entries(sessionsAfter as Record<string, number>).filter(([, n]) => n > 0).map(([k]) => k);
-    m.sessionNode = carrying.length === 1 ? carrying[0] : sessionNode(end);
+    m.sessionNode = sessionNode(end, sessionsAfter);
   }
 
   // 5. expectations
