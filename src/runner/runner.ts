@@ -75,7 +75,7 @@ export interface Calibration {
   detail: string;
 }
 
-/** How an outage's edges were found, in words: "edges 21.5 and 8.2 ms wide, probes every 5.15 ms". */
+/** How an outage's edges were found, in words: "edges 21.5 and 8.2 ms wide, gap 1.1 s". */
 function edgeWords(o: Outage, intervalMs?: number): string {
   if (!o.start || !o.end) return `gap ${formatMs(o.gapMs)} less one ${intervalMs?.toFixed(2) ?? '?'} ms interval`;
   const w = (e: [number, number]) => ((e[1] - e[0]) * 1000).toFixed(1);
@@ -279,8 +279,16 @@ export async function runScenario(engine: Engine, lab: LabContext, sc: Scenario,
     for (const p of probes.splice(0)) {
       try {
         const raw = await stopProbe(engine, p);
-        // (debugging aid: keep the raw ping logs)
-        if (process.env.VIPDRILL_KEEP_PROBE_LOGS) fs.writeFileSync(path.join(process.env.VIPDRILL_KEEP_PROBE_LOGS, `${sc.name}-${p.direction}-${Date.now()}.log`), raw);
+        // (debugging aid: keep the raw ping logs; a directory that cannot be written must not cost the probe)
+        const keep = process.env.VIPDRILL_KEEP_PROBE_LOGS;
+        if (keep) {
+          try {
+            fs.mkdirSync(keep, { recursive: true });
+            fs.writeFileSync(path.join(keep, `${sc.name}-${p.direction}-${Date.now()}.log`), raw);
+          } catch (e) {
+            emit('probe', `could not keep the ${p.direction} probe log in ${keep}: ${errorMessage(e)}`);
+          }
+        }
         out[p.direction] = parseProbe(raw, p.intervalMs, p.direction, p.target);
       } catch (e) {
         probeErrors[p.direction] = errorMessage(e);
