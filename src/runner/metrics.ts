@@ -1,3 +1,5 @@
+import { formatMs } from '../util/time.js';
+
 /**
  * Figures computed from timestamps taken inside the lab: keepalived's own state lines (vrrp.log,
  * written by its notify_fifo with the lab clock) and the runner's lab-clock samples.
@@ -74,4 +76,39 @@ export function tunnelRestored(samples: { t: number; up: boolean }[], from: numb
   if (!down) return {};
   const up = after.find((s) => s.t > down.t && s.up);
   return { downAt: down.t, ...(up ? { upAt: up.t } : {}) };
+}
+
+/** What calibrate-takeover reads: keepalived's own lines and the wire, each ms after the fault. */
+export interface TakeoverCheck {
+  node: string;
+  /** keepalived's "Entering MASTER STATE" line (stamped as keepalived writes it) */
+  keepalivedLogMs?: number;
+  /** the notify fifo line (stamped by the fifo reader) */
+  notifyMs: number;
+  /** the new holder's first ARP claim for the VIP, captured on the client's segment */
+  wireMs?: number;
+  /** the master-down interval VRRP predicts */
+  expectedMs: number;
+}
+
+/** Slack for the capture: the claim crosses one bridge and is stamped by the client's kernel. */
+export const WIRE_SLACK_MS = 5;
+
+/**
+ * keepalived's state line against the wire. keepalived logs "Entering MASTER STATE", then adds the
+ * VIPs, sends its gratuitous ARPs and only then writes the notify fifo line (vrrp_state_master_tx ->
+ * vrrp_state_become_master), so the new holder's first claim seen by the client must fall after the
+ * state line and no later than the notify line plus the capture's slack. How long that pipeline takes
+ * is keepalived's own (18-104 ms to the claim under TCG); the check is that the lab's stamps agree
+ * with the order keepalived does things in, on one clock.
+ */
+export function judgeTakeover(t: TakeoverCheck & { keepalivedLogMs: number }): { errorMs: number; pipelineMs: number; toleranceMs: number; ok: boolean; detail: string } {
+  const pipelineMs = t.notifyMs - t.keepalivedLogMs;
+  const toleranceMs = Math.max(0, pipelineMs) + WIRE_SLACK_MS;
+  const errorMs = t.wireMs !== undefined ? t.wireMs - t.keepalivedLogMs : NaN;
+  const ok = Number.isFinite(errorMs) && errorMs >= 0 && errorMs <= toleranceMs;
+  const wire = t.wireMs === undefined
+    ? 'no ARP claim of the new holder was seen on the wire'
+    : `the client saw ${t.node}'s first ARP claim for the VIP ${errorMs.toFixed(1)} ms later${ok ? ', inside' : errorMs < 0 ? ', before the state line: outside' : ', after the notify line: outside'} keepalived's own pipeline (VIPs added, gratuitous ARP sent, then the notify fifo line at +${pipelineMs.toFixed(1)} ms; allowed 0 to ${toleranceMs.toFixed(1)} ms with ${WIRE_SLACK_MS} ms for the capture)`;
+  return { errorMs, pipelineMs, toleranceMs, ok, detail: `keepalived's "Entering MASTER STATE" ${formatMs(t.keepalivedLogMs)} after the fault; ${wire}; VRRP's master-down interval predicts ${formatMs(t.expectedMs)}` };
 }

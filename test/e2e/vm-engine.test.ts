@@ -132,6 +132,12 @@ describe('VM engine, full stack (end to end)', function () {
         expect(c.resolutionMs, `${x.scenario}: ${c.detail}`).to.be.a('number').and.at.most(100);
         expect(c.toleranceMs).to.be.at.most(Math.max(x.metrics.probeIntervalMs ?? 0, c.resolutionMs!) + 5 + 1e-9);
       }
+      if (c.kind === 'takeover') {
+        // the claim came after keepalived's state line, inside its own pipeline to the notify line;
+        // that pipeline is 40-165 ms under TCG (a loose bound, so the tolerance cannot grow unchecked)
+        expect(c.errorMs, c.detail).to.be.at.least(0);
+        expect(c.pipelineMs, c.detail).to.be.a('number').and.at.most(500);
+      }
     }
   });
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { masterIntervals, parseVrrpLog, splitBrain, tunnelRestored, vipTakeoverMs } from '../../src/runner/metrics.js';
+import { judgeTakeover, masterIntervals, parseVrrpLog, splitBrain, tunnelRestored, vipTakeoverMs } from '../../src/runner/metrics.js';
 
 const logA = ['100.000000 INSTANCE "VI_1" MASTER 150', 'garbage', '105.000000 INSTANCE "VI_1" MASTER_RX_LOWER_PRI 150', '110.500000 INSTANCE "VI_1" FAULT 150', '120.000000 INSTANCE "VI_1" BACKUP 150'].join('\n');
 const logB = ['100.000000 INSTANCE "VI_1" BACKUP 100', '110.800000 INSTANCE "VI_1" MASTER 100', '121.250000 INSTANCE "VI_1" BACKUP 100'].join('\n');
@@ -38,5 +38,39 @@ describe('VRRP metrics', () => {
   it('tunnel restoration needs a down sample first', () => {
     expect(tunnelRestored([{ t: 1, up: true }, { t: 2, up: true }], 0)).to.deep.equal({});
     expect(tunnelRestored([{ t: 1, up: true }, { t: 2, up: false }, { t: 5, up: false }, { t: 7.5, up: true }], 1.5)).to.deep.equal({ downAt: 2, upAt: 7.5 });
+  });
+});
+
+describe('takeover calibration (keepalived\'s state line against the wire)', () => {
+  // the CI run that failed the old fixed 100 ms bound: claim +103.7 ms, notify line +125.7 ms
+  const ci = { node: 'b', keepalivedLogMs: 1339.9, notifyMs: 1339.9 + 125.7, wireMs: 1339.9 + 103.7, expectedMs: 1100 };
+
+  it('passes a claim that keepalived sent between its state line and its notify line', () => {
+    const j = judgeTakeover(ci);
+    expect(j.ok, j.detail).to.equal(true);
+    expect(j.errorMs).to.be.closeTo(103.7, 1e-6);
+    expect(j.pipelineMs).to.be.closeTo(125.7, 1e-6);
+    expect(j.toleranceMs).to.be.closeTo(130.7, 1e-6);
+    expect(j.detail).to.match(/103\.7 ms later, inside keepalived's own pipeline .*notify fifo line at \+125\.7 ms/);
+  });
+
+  it('fails a claim seen before the state line (the stamps disagree with keepalived\'s order)', () => {
+    const j = judgeTakeover({ ...ci, wireMs: ci.keepalivedLogMs - 3 });
+    expect(j.ok).to.equal(false);
+    expect(j.detail).to.match(/before the state line: outside/);
+  });
+
+  it('fails a claim seen after the notify line plus the capture slack', () => {
+    const j = judgeTakeover({ ...ci, wireMs: ci.notifyMs + 6 });
+    expect(j.ok).to.equal(false);
+    expect(j.detail).to.match(/after the notify line: outside/);
+    expect(judgeTakeover({ ...ci, wireMs: ci.notifyMs + 4 }).ok).to.equal(true);
+  });
+
+  it('fails when no claim was seen', () => {
+    const j = judgeTakeover({ node: 'b', keepalivedLogMs: 1300, notifyMs: 1400, expectedMs: 1100 });
+    expect(j.ok).to.equal(false);
+    expect(Number.isNaN(j.errorMs)).to.equal(true);
+    expect(j.detail).to.match(/no ARP claim/);
   });
 });
