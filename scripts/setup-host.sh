@@ -4,7 +4,8 @@
 set -euo pipefail
 
 # chromium: Debian's browser renders report.pdf and runs the report's browser tests (Playwright downloads no browser)
-PACKAGES=(docker.io debootstrap qemu-system-x86 qemu-utils e2fsprogs nftables iproute2 tar ca-certificates chromium fonts-dejavu-core)
+# also: shellcheck (npm run check lints the lab's shell) and python3 (the agent's tests run it on the host)
+PACKAGES=(docker.io debootstrap qemu-system-x86 qemu-utils e2fsprogs nftables iproute2 tar ca-certificates chromium fonts-dejavu-core shellcheck python3)
 
 need=()
 for p in "${PACKAGES[@]}"; do

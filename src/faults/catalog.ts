@@ -1,6 +1,6 @@
 import { VipdrillError } from '../errors.js';
 import type { FaultStep } from '../scenario/schema.js';
-import { addressesOf, addressOn, container, devOf, ensureRunning, FAULT_TABLE, labNow, labSh, nftAdd, nftRemove } from './lab-shell.js';
+import { addressesOf, addressOn, container, devOf, ensureRunning, FAULT_TABLE, labSh, nftAdd, nftRemove } from './lab-shell.js';
 import type { FaultEnv, Host, PlannedFault, Planner } from './types.js';
 
 /**
@@ -19,7 +19,7 @@ const OPERATOR_FILE = '/run/vipdrill/operator-priority';
 /** The lab clock from a host that the fault does not freeze or kill (the client, else the other node). */
 async function clockBeside(env: FaultEnv, victim: Host): Promise<number> {
   const other: Host = victim === 'client' ? env.master : 'client';
-  return labNow(env.engine, container(env.lab, other));
+  return env.now(other);
 }
 
 const killDaemon: Planner<'kill-daemon'> = (env, s) => {
@@ -66,7 +66,7 @@ function containerFault<K extends 'node-crash' | 'node-stop' | 'node-freeze' | '
       },
       revert: async () => {
         await ensureRunning(env.engine, c);
-        return labNow(env.engine, c);
+        return env.now(h);
       },
     };
   };
@@ -126,7 +126,7 @@ function nftFault(env: FaultEnv, kind: FaultStep['fault'], describe: string, par
 async function revertNft(env: FaultEnv, h: Host): Promise<number> {
   const c = container(env.lab, h);
   // a stopped container has no rules to remove (its netns is gone with them)
-  if ((await env.engine.containerState(c)) !== 'running') return labNow(env.engine, container(env.lab, 'client'));
+  if ((await env.engine.containerState(c)) !== 'running') return env.now('client');
   return labSh(env.engine, c, nftRemove(env.id), `remove rules of ${env.id}`);
 }
 
@@ -211,7 +211,7 @@ const drain: Planner<'drain'> = (env, s) => {
     },
     revert: async () => {
       await revertNft(env, h);
-      return (await env.engine.containerState(c)) === 'running' ? operatorWrite(env, h, 0) : labNow(env.engine, container(env.lab, 'client'));
+      return (await env.engine.containerState(c)) === 'running' ? operatorWrite(env, h, 0) : env.now('client');
     },
   };
 };
@@ -226,7 +226,7 @@ function operatorFault<K extends 'demote' | 'takeover'>(kind: K): Planner<K> {
       targets: [h],
       describe: kind === 'demote' ? `forced demotion of ${h} (operator track file -254: FAULT, VIP released)` : `manual VIP takeover by ${h} (priority raised by ${value} above its peer)`,
       inject: () => operatorWrite(env, h, value),
-      revert: async () => ((await env.engine.containerState(container(env.lab, h))) === 'running' ? operatorWrite(env, h, 0) : labNow(env.engine, container(env.lab, 'client'))),
+      revert: async () => ((await env.engine.containerState(container(env.lab, h))) === 'running' ? operatorWrite(env, h, 0) : env.now('client')),
     };
   };
 }
@@ -239,7 +239,7 @@ const rekey: Planner<'rekey'> = (env, s) => {
     targets: ['client'],
     describe: 'client rekeys its IKE SA (swanctl --rekey --ike l2tp)',
     inject: () => labSh(env.engine, c, 'swanctl --rekey --ike l2tp >/dev/null', 'rekey'),
-    revert: () => labNow(env.engine, c),
+    revert: () => env.now('client'),
   };
 };
 
@@ -258,7 +258,7 @@ function notifyFault<K extends 'notify-fail' | 'notify-twice'>(kind: K): Planner
       revert: async () =>
         (await env.engine.containerState(c)) === 'running'
           ? labSh(env.engine, c, `rm -f ${flag}\n[ -r /run/vipdrill/vrrp.state ] && /usr/local/sbin/vipdrill-notify "$(cat /run/vipdrill/vrrp.state)"\ntrue`, `${kind} revert`)
-          : labNow(env.engine, container(env.lab, 'client')),
+          : env.now('client'),
     };
   };
 }

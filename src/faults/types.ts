@@ -13,6 +13,8 @@ export interface FaultEnv {
   backup: Host;
   /** a unique id for this fault (nft rule comments, state files) */
   id: string;
+  /** the lab clock read on a running host (through its agent) */
+  now(h: Host): Promise<number>;
 }
 
 /**

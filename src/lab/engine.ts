@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 
 /**
  * The one interface scenarios, faults, probes and the lab lifecycle use to reach a container
@@ -45,6 +45,18 @@ export interface ExecResult {
   stderr: string;
 }
 
+/** A long-lived process in a container whose stdin and stdout stay open: the agent's one stream. */
+export interface Attached {
+  stdin: Writable;
+  stdout: Readable;
+  /** what the process wrote to stderr so far (the last 4 KiB) */
+  stderrTail(): string;
+  /** settles when the stream ends (the process exited, the container stopped, the connection broke) */
+  closed: Promise<void>;
+  /** end the stream now (the process sees EOF on stdin, or is cut off) */
+  close(): void;
+}
+
 export interface Route {
   dst: string;
   dev?: string;
@@ -81,6 +93,8 @@ export interface Engine {
   containerState(idOrName: string): Promise<string | undefined>;
 
   exec(idOrName: string, argv: string[], opts?: { timeoutMs?: number }): Promise<ExecResult>;
+  /** start `argv` in the container with stdin and stdout attached, for as long as the caller keeps it */
+  attach(idOrName: string, argv: string[]): Promise<Attached>;
   putFiles(idOrName: string, files: { path: string; content: string | Buffer; mode: number }[]): Promise<void>;
 
   list(labels: Record<string, string | undefined>): Promise<LabelledObjects>;

@@ -3,7 +3,7 @@ import { engineLine } from '../cli/format.js';
 import { stats } from '../util/stats.js';
 import { formatMs } from '../util/time.js';
 import type { RunData } from './load.js';
-import { label, TABLE_HEAD, tableRow } from './table.js';
+import { label, TABLE_HEAD, tableRow, verdictWord } from './table.js';
 import { esc, stripSvg, timelineSvg } from './timeline.js';
 
 /**
@@ -70,7 +70,7 @@ function header(d: RunData): string {
 function verdictTable(rs: ScenarioResult[]): string {
   const rows = rs.map((r) => {
     const cells = tableRow(r);
-    return `<tr data-testid="verdict-row" data-scenario="${esc(r.scenario)}"><td><a href="#${esc(id(r))}">${esc(cells[0]!)}</a></td><td class="verdict ${r.verdict}">${esc(cells[1]!)}</td>${cells.slice(2, 5).map((c) => `<td class="num">${esc(c)}</td>`).join('')}<td>${esc(cells[5]!)}</td></tr>`;
+    return `<tr data-testid="verdict-row" data-scenario="${esc(r.scenario)}"><td><a href="#${esc(id(r))}">${esc(cells[0]!)}</a></td><td class="verdict ${r.verdict}"${r.starvation?.starved ? ' data-starved="true"' : ''}>${esc(cells[1]!)}</td>${cells.slice(2, 5).map((c) => `<td class="num">${esc(c)}</td>`).join('')}<td>${esc(cells[5]!)}</td></tr>`;
   });
   return `<table class="verdicts" data-testid="verdict-table"><thead><tr>${TABLE_HEAD.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('\n')}</tbody></table>`;
 }
@@ -115,9 +115,10 @@ function scenarioSection(r: ScenarioResult, all: ScenarioResult[]): string {
   const events = `<details class="events" data-testid="events"><summary>Event log (${r.events.length} events, lab clock)</summary><table><thead><tr><th>+s</th><th>event</th><th>what</th></tr></thead><tbody>${r.events.map((e) => `<tr><td class="num">${((e.t - t0) >= 0 ? '+' : '') + (e.t - t0).toFixed(3)}</td><td>${esc(e.kind)}</td><td>${esc(e.message)}</td></tr>`).join('')}</tbody></table></details>`;
   return [
     `<section class="scenario" id="${esc(id(r))}" data-testid="scenario" data-scenario="${esc(r.scenario)}">`,
-    `<header><h2>${esc(label(r))}</h2><span class="verdict ${r.verdict}">${r.verdict.toUpperCase()}</span><span class="small">${esc(r.file)} · profile ${esc(r.profile)} · ${esc(formatMs(r.durationMs))}</span></header>`,
+    `<header><h2>${esc(label(r))}</h2><span class="verdict ${r.verdict}">${esc(verdictWord(r))}</span><span class="small">${esc(r.file)} · profile ${esc(r.profile)} · ${esc(formatMs(r.durationMs))}</span></header>`,
     `<p>${esc(r.description)}</p>`,
     r.reason && r.verdict !== 'passed' ? `<p class="reason">${esc(r.reason)}</p>` : '',
+    r.calm || r.starvation ? `<p class="small" data-testid="stability">${r.calm ? esc(`calm window before the fault: ${formatMs(r.calm.requiredMs)} with no VRRP transition (waited ${formatMs(r.calm.waitedMs)}; agents at most ${formatMs(r.calm.lagMaxMs)} late). `) : ''}${r.starvation ? esc(r.starvation.detail) : ''}</p>` : '',
     m.reconnect?.explanation ? `<p class="explain">${esc(m.reconnect.explanation)}</p>` : '',
     timelineSvg(r, id(r)),
     `<div class="legend"><span><i style="background:#2e7d32"></i>MASTER</span><span><i style="background:#90a4ae"></i>BACKUP</span><span><i style="background:#c62828"></i>FAULT</span><span><i style="background:#212121"></i>down</span><span><i style="background:#6a1b9a"></i>frozen</span><span><i style="background:#43a047"></i>probe replies</span><span><i style="background:#e53935"></i>no reply</span><span><i style="background:#ff7043;opacity:.4"></i>fault active</span><span><i style="background:#1565c0"></i>reconnect milestones</span></div>`,

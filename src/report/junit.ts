@@ -21,6 +21,8 @@ function metricsText(r: ScenarioResult): string {
   ];
   if (m.phasesMs) lines.push(`phases: ${Object.entries(m.phasesMs).map(([k, v]) => `${k} ${f(v)}`).join(', ')}`);
   if (m.reconnect?.explanation) lines.push(m.reconnect.explanation);
+  if (r.calm) lines.push(`calm window before the fault: ${formatMs(r.calm.requiredMs)} with no VRRP transition (waited ${formatMs(r.calm.waitedMs)}; agents at most ${formatMs(r.calm.lagMaxMs)} late)`);
+  if (r.starvation) lines.push(r.starvation.detail);
   for (const x of r.expectations) lines.push(`${x.ok ? 'ok  ' : 'FAIL'} ${x.name}: ${x.detail}`);
   for (const x of r.invariants ?? []) lines.push(`${x.ok ? 'ok  ' : 'FAIL'} invariant ${x.name}: ${x.detail}`);
   return lines.join('\n');
@@ -41,7 +43,8 @@ export function renderJunit(d: RunData): string {
       : r.verdict === 'error'
         ? `      <error message="${xml(r.reason ?? 'error')}" type="could-not-run">${xml(`${r.reason ?? ''}\n\n${body}`)}</error>\n`
         : '';
-    return `    <testcase classname="vipdrill.${xml(r.profile)}" name="${xml(label(r))}" file="${xml(r.file)}" time="${secs(r.durationMs)}">\n${why}      <system-out>${xml(body)}</system-out>\n    </testcase>`;
+    const props = r.starvation ? `      <properties>\n        <property name="host.starved" value="${r.starvation.starved}"/>\n        <property name="host.lagP90Ms" value="${r.starvation.lagP90Ms}"/>\n        <property name="host.lagMaxMs" value="${r.starvation.lagMaxMs}"/>\n      </properties>\n` : '';
+    return `    <testcase classname="vipdrill.${xml(r.profile)}" name="${xml(label(r))}" file="${xml(r.file)}" time="${secs(r.durationMs)}">\n${props}${why}      <system-out>${xml(body)}</system-out>\n    </testcase>`;
   });
   const labErrs = d.run.labErrors.map((e, i) => `    <testcase classname="vipdrill.lab" name="lab ${i + 1}${e.scenarios.length ? ` (${xml(e.scenarios.join(', '))})` : ''}" time="0">\n      <error message="${xml(e.error)}" type="lab"/>\n    </testcase>`);
   const total = rs.length + d.run.labErrors.length;

@@ -14,7 +14,12 @@ export function tableRow(r: ScenarioResult): string[] {
   const m = r.metrics;
   const outage = m.outageMs !== undefined ? ms(m.outageMs) : m.probe?.error ? 'no probe' : 'none';
   const longest = m.reconnect?.longest ? `${m.reconnect.longest.phase} ${formatMs(m.reconnect.longest.ms)}` : '–';
-  return [label(r), r.verdict.toUpperCase(), outage, ms(m.vipTakeoverMs), ms(m.reconnectMs), longest];
+  return [label(r), verdictWord(r), outage, ms(m.vipTakeoverMs), ms(m.reconnectMs), longest];
+}
+
+/** PASSED, FAILED or ERROR, and "(host starved)" when the hosts' agents ran late during the fault. */
+export function verdictWord(r: ScenarioResult): string {
+  return `${r.verdict.toUpperCase()}${r.starvation?.starved ? ' (host starved)' : ''}`;
 }
 
 /** Aligned plain text (the console). */
@@ -27,7 +32,7 @@ export function textTable(rs: ScenarioResult[]): string {
 /** A GitHub-flavoured Markdown table (a CI job summary). */
 export function markdownTable(rs: ScenarioResult[]): string {
   const esc = (s: string) => s.replace(/\|/g, '\\|');
-  const icon = (v: string) => (v === 'PASSED' ? '✅ passed' : v === 'FAILED' ? '❌ failed' : '⚠️ error');
+  const icon = (v: string) => `${v.startsWith('PASSED') ? '✅ passed' : v.startsWith('FAILED') ? '❌ failed' : '⚠️ error'}${v.includes('starved') ? ' (host starved)' : ''}`;
   const rows = rs.map(tableRow).map((r) => `| ${esc(r[0]!)} | ${icon(r[1]!)} | ${r.slice(2).map(esc).join(' | ')} |`);
   return [`| ${TABLE_HEAD.join(' | ')} |`, `|${TABLE_HEAD.map((_, i) => (i >= 2 && i <= 4 ? '---:' : '---')).join('|')}|`, ...rows].join('\n');
 }

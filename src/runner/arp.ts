@@ -1,4 +1,4 @@
-import type { Engine } from '../lab/engine.js';
+import type { LabHosts } from '../hosts/lab-hosts.js';
 
 /**
  * ARP claims for the VIP as the client's segment sees them: tcpdump in the client records gratuitous
@@ -21,22 +21,18 @@ export interface ArpReport {
 }
 
 export interface ArpWatch {
-  container: string;
-  pid: number;
-  file: string;
+  host: string;
+  tag: string;
 }
 
-export async function startArpWatch(engine: Engine, container: string, dev: string, runTag: string): Promise<ArpWatch> {
-  const file = `/var/log/vipdrill/arp-${runTag}.log`;
-  const r = await engine.exec(container, ['bash', '-c', `setsid tcpdump -l -n -e -tt -i ${dev} arp > ${file} 2>/dev/null < /dev/null & echo $!`]);
-  const pid = Number(r.stdout.trim());
-  if (!Number.isInteger(pid) || pid <= 0) throw new Error(`could not start tcpdump in ${container}: ${r.stderr.trim()}`);
-  return { container, pid, file };
+export async function startArpWatch(hosts: LabHosts, host: string, dev: string, runTag: string): Promise<ArpWatch> {
+  const tag = `arp-${runTag}`;
+  await hosts.host(host).startCapture(tag, dev);
+  return { host, tag };
 }
 
-export async function stopArpWatch(engine: Engine, w: ArpWatch): Promise<string> {
-  const r = await engine.exec(w.container, ['bash', '-c', `grep -q tcpdump /proc/${w.pid}/cmdline 2>/dev/null && kill ${w.pid}; sleep 0.2; cat ${w.file}; rm -f ${w.file}`]);
-  return r.stdout;
+export async function stopArpWatch(hosts: LabHosts, w: ArpWatch): Promise<string> {
+  return hosts.host(w.host).stopRecorder(w.tag);
 }
 
 /** tcpdump -e -tt lines: `<t> <src mac> > <dst mac>, ethertype ARP …: Request who-has V tell V` / `Reply V is-at M`. */

@@ -1,4 +1,4 @@
-import type { Engine } from '../lab/engine.js';
+import type { LabHosts } from '../hosts/lab-hosts.js';
 
 /**
  * The data-plane probe: ping inside the lab at a fixed interval (5 ms by default), timestamped by ping
@@ -17,11 +17,11 @@ import type { Engine } from '../lab/engine.js';
 export const DEFAULT_PROBE_INTERVAL_MS = 5;
 
 export interface ProbeHandle {
-  container: string;
+  host: string;
   direction: 'forward' | 'reverse';
   target: string;
-  pid: number;
-  file: string;
+  /** the agent's recorder */
+  tag: string;
   intervalMs: number;
 }
 
@@ -75,31 +75,16 @@ export interface ProbeReport {
   lossSpacingMs?: number;
 }
 
-const RUN = '/run/vipdrill';
-
-/** Start a ping loop in `container` towards `target`; its pid file names the direction. */
-export async function startProbe(engine: Engine, container: string, target: string, runTag: string, direction: 'forward' | 'reverse', intervalMs = DEFAULT_PROBE_INTERVAL_MS): Promise<ProbeHandle> {
-  const file = `/var/log/vipdrill/probe-${direction}-${runTag}.log`;
-  const secs = (intervalMs / 1000).toFixed(3);
-  const pidFile = `${RUN}/probe.pid`;
-  const loopPid = `${RUN}/probe-loop-${direction}.pid`;
-  // ping pins its source address when it starts (and exits at once without a route): a loop restarts
-  // it; the client's ip-up hook ends the current ping (probe.pid) so it restarts from the new address
-  // (not at real-time priority: 200 probes a second at SCHED_FIFO starve an emulated lab's daemons —
-  // keepalived's checks timed out and nodes went FAULT)
-  const loop = `echo $$ > ${loopPid}; while :; do ping -D -n -O -i ${secs} -W 1 ${target} & echo $! > ${pidFile}; wait $!; sleep 0.05; done`;
-  const r = await engine.exec(container, ['bash', '-c', `mkdir -p ${RUN}; rm -f ${loopPid}; setsid bash -c '${loop}' > ${file} 2>&1 < /dev/null & for _ in $(seq 50); do [ -s ${loopPid} ] && break; sleep 0.05; done; cat ${loopPid}`]);
-  const pid = Number(r.stdout.trim());
-  if (r.exitCode !== 0 || !Number.isInteger(pid) || pid <= 0) throw new Error(`could not start the ${direction} probe in ${container}: ${r.stderr.trim() || r.stdout.trim()}`);
-  return { container, direction, target, pid, file, intervalMs };
+/** Start a ping loop on `host` towards `target` through its agent (which restarts ping when it exits). */
+export async function startProbe(hosts: LabHosts, host: string, target: string, runTag: string, direction: 'forward' | 'reverse', intervalMs = DEFAULT_PROBE_INTERVAL_MS): Promise<ProbeHandle> {
+  const tag = `probe-${direction}-${runTag}`;
+  await hosts.host(host).startProbe(tag, target, intervalMs);
+  return { host, direction, target, tag, intervalMs };
 }
 
-/** Stop the probe (the loop by its PID if it is still ours, then its current ping) and read its log. */
-export async function stopProbe(engine: Engine, h: ProbeHandle): Promise<string> {
-  const loopPid = `${RUN}/probe-loop-${h.direction}.pid`;
-  await engine.exec(h.container, ['bash', '-c', `grep -q 'probe-loop-${h.direction}.pid' /proc/${h.pid}/cmdline 2>/dev/null && kill ${h.pid}; [ -r ${RUN}/probe.pid ] && kill "$(cat ${RUN}/probe.pid)" 2>/dev/null; rm -f ${RUN}/probe.pid ${loopPid}; sleep 0.2; true`]);
-  const r = await engine.exec(h.container, ['bash', '-c', `cat ${h.file}; rm -f ${h.file}`]);
-  return r.stdout;
+/** Stop the probe and read ping's output. */
+export async function stopProbe(hosts: LabHosts, h: ProbeHandle): Promise<string> {
+  return hosts.host(h.host).stopRecorder(h.tag);
 }
 
 const median = (xs: number[]): number | undefined => {

@@ -1,8 +1,6 @@
-import type { Engine } from '../lab/engine.js';
-import { nodesStatus, type LabContext } from '../lab/lab.js';
-import { clientLanCheck, clientStatus, type ClientStatus, type NodeStatus } from '../lab/probes.js';
+import type { LabHosts } from '../hosts/lab-hosts.js';
+import type { ClientStatus, NodeStatus } from '../lab/probes.js';
 import type { Condition } from '../scenario/schema.js';
-import { ARP_FAULT_TABLE, FAULT_TABLE } from '../faults/lab-shell.js';
 
 /** One look at the lab: VRRP state and VIPs per node, and (when asked) the client's tunnel. Lab clock. */
 export interface Sample {
@@ -16,10 +14,18 @@ export interface Sample {
 const needsClient = (c: Condition): boolean | 'lan' => (c === 'baseline' ? true : c === 'tunnel-up' || c === 'tunnel-down' ? 'lan' : false);
 
 /** withClient: 'full' (IKE, L2TP, PPP, LAN: slow under emulation), 'lan' (PPP and a ping), or none. */
-export async function sample(engine: Engine, lab: LabContext, withClient: boolean | 'lan'): Promise<Sample> {
-  const nodes = await nodesStatus(engine, lab);
-  const probe = withClient === 'lan' ? clientLanCheck : clientStatus;
-  const client = withClient ? await probe(engine, lab.record.containers.client!, lab.topology.lanhost.lan).catch(() => undefined) : undefined;
+export async function sample(hosts: LabHosts, withClient: boolean | 'lan'): Promise<Sample> {
+  const t = hosts.lab.topology;
+  // every host at once, each over its live agent stream
+  const [nodes, client] = await Promise.all([
+    Promise.all(hosts.nodes.map((n) => hosts.host(n).status(t.vips))),
+    withClient ? hosts.host('client').client(t.lanhost.lan, withClient === true).catch(() => undefined) : Promise.resolve(undefined),
+  ]);
+  for (const n of nodes) if (n.clock !== undefined) hosts.noteStatus(n.name, n.vrrpState, n.clock);
+  return sampleOf(nodes, client);
+}
+
+export function sampleOf(nodes: NodeStatus[], client: ClientStatus | undefined): Sample {
   const t = client?.clock ?? nodes.find((n) => n.clock)?.clock ?? 0;
   return { t, nodes, holders: nodes.filter((n) => n.holdsVip).map((n) => n.name), masters: nodes.filter((n) => n.vrrpState === 'MASTER').map((n) => n.name), ...(client ? { client } : {}) };
 }
@@ -33,13 +39,13 @@ export interface ConditionContext {
 }
 
 /** Evaluate a condition; returns whether it holds and a short description of what was seen. */
-export async function evaluate(engine: Engine, lab: LabContext, c: Condition, ctx: ConditionContext): Promise<{ ok: boolean; seen: string; sample?: Sample }> {
+export async function evaluate(hosts: LabHosts, c: Condition, ctx: ConditionContext): Promise<{ ok: boolean; seen: string; sample?: Sample }> {
   if (c === 'auth-failure') {
-    const counts = await authFailureCounts(engine, lab);
+    const counts = await authFailureCounts(hosts);
     const grown = [...counts].filter(([k, n]) => n > (ctx.authBaseline.get(k) ?? 0)).map(([k]) => k);
     return { ok: grown.length > 0, seen: grown.length > 0 ? `authentication failures logged on ${grown.join(', ')}` : 'no new authentication failure in the logs' };
   }
-  const s = await sample(engine, lab, needsClient(c));
+  const s = await sample(hosts, needsClient(c));
   const one = s.holders.length === 1 && s.masters.length === 1;
   const lan = s.client?.lanReachable === true;
   const ok = ((): boolean => {
@@ -87,27 +93,27 @@ const AUTH_PATTERNS = [
   'No CHAP secret found',
 ];
 
-export async function authFailureCounts(engine: Engine, lab: LabContext): Promise<Map<string, number>> {
+export async function authFailureCounts(hosts: LabHosts): Promise<Map<string, number>> {
   const out = new Map<string, number>();
-  const pattern = AUTH_PATTERNS.map((p) => `-e '${p}'`).join(' ');
-  for (const h of [...Object.keys(lab.topology.nodes), 'client']) {
-    const c = lab.record.containers[h]!;
-    const r = await engine.exec(c, ['sh', '-c', `cat /var/log/vipdrill/charon.log /var/log/vipdrill/pppd.log 2>/dev/null | grep -c ${pattern} || true`]).catch(() => undefined);
-    if (r) out.set(h, Number(r.stdout.trim()) || 0);
-  }
+  const names = [...hosts.nodes, 'client'];
+  const counts = await Promise.all(names.map((h) => hosts.host(h).countLines(['charon.log', 'pppd.log'], AUTH_PATTERNS).catch(() => undefined)));
+  names.forEach((h, i) => counts[i] !== undefined && out.set(h, counts[i]));
   return out;
 }
 
-/** Hosts that still carry vipdrill's fault table (an invariant after every run: none). */
-export async function leftoverFaultTables(engine: Engine, lab: LabContext): Promise<string[]> {
-  const left: string[] = [];
-  for (const [h, c] of Object.entries(lab.record.containers)) {
-    if ((await engine.containerState(c)) !== 'running') continue;
-    const r = await engine.exec(c, ['sh', '-c', `{ nft list table ${FAULT_TABLE} || nft list table ${ARP_FAULT_TABLE}; } >/dev/null 2>&1 && echo yes || echo no; tc qdisc show | grep -c netem || true`]);
-    const [table, netem] = r.stdout.trim().split('\n');
-    if (table === 'yes' || Number(netem) > 0) left.push(h);
-  }
-  return left;
+/** What vipdrill left on each host: fault tables, netem qdiscs, fault or probe processes (invariants: none). */
+export async function leftovers(hosts: LabHosts): Promise<{ rules: string[]; processes: string[] }> {
+  const rules: string[] = [];
+  const processes: string[] = [];
+  await Promise.all(
+    [...hosts.hosts.values()].map(async (h) => {
+      if ((await h.containerState()) !== 'running') return;
+      const l = await h.leftovers();
+      if (l.tables.length > 0 || l.netem.length > 0) rules.push(`${h.name} (${[...l.tables, ...l.netem].join('; ')})`);
+      for (const p of l.processes) processes.push(`${h.name}: ${p}`);
+    }),
+  );
+  return { rules, processes };
 }
 
 /**

@@ -2,22 +2,23 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { errorMessage, TimeoutError } from '../errors.js';
 import { planFault } from '../faults/catalog.js';
-import { container, labNow } from '../faults/lab-shell.js';
+import { LabHosts, type HostEvent } from '../hosts/lab-hosts.js';
 import type { Host, PlannedFault } from '../faults/types.js';
 import type { Engine, EngineInfo } from '../lab/engine.js';
 import type { LabContext } from '../lab/lab.js';
 import type { Condition, Scenario, Step } from '../scenario/schema.js';
 import type { Progress } from '../util/progress.js';
-import { formatMs, systemClock, waitFor } from '../util/time.js';
+import { formatMs, systemClock, waitFor, type Clock } from '../util/time.js';
 import { parseArp, startArpWatch, stopArpWatch, type ArpReport, type ArpWatch } from './arp.js';
 import { parseProbe, startProbe, stopProbe, type Outage, type ProbeHandle, type ProbeReport } from './dataplane.js';
-import { clientLogs, clientWanDev, keepalivedMasterLines, leftoverProcesses, nodePppLines, nodeWanMacs, sessionCounts } from './evidence.js';
+import { clientLogs, clientWanDev, keepalivedMasterLines, nodePppLines, nodeWanMacs, sessionCounts } from './evidence.js';
 import { decomposeReconnect, type PhaseName, type Reconnect } from './reconnect.js';
 import { judgeSymmetry, readCounters, type CounterSnapshot, type Symmetry } from './symmetry.js';
 import { judgeTakeover, parseVrrpLog, splitBrain, tunnelRestored, vipTakeoverMs, type TakeoverCheck, type VrrpTransition } from './metrics.js';
-import { authFailureCounts, describeSample, evaluate, leftoverFaultTables, sample, sessionNode, type ConditionContext, type Sample } from './observe.js';
+import { authFailureCounts, evaluate, leftovers, sample, sessionNode, type ConditionContext, type Sample } from './observe.js';
+import { awaitCalm, calmWindowMs, starvation, UnstableLabError, type CalmWindow, type Starvation } from './stability.js';
 
-export type EventKind = 'run.start' | 'baseline.ok' | 'probe' | 'fault.inject' | 'fault.revert' | 'wait.ok' | 'wait.timeout' | 'check.pass' | 'check.fail' | 'sleep' | 'heal' | 'heal.final' | 'phase' | 'error' | 'run.end';
+export type EventKind = 'run.start' | 'baseline.ok' | 'calm' | 'probe' | 'fault.inject' | 'fault.revert' | 'wait.ok' | 'wait.timeout' | 'check.pass' | 'check.fail' | 'sleep' | 'heal' | 'heal.final' | 'phase' | 'error' | 'run.end';
 
 /** One entry of the run's ordered event stream; `t` is the lab clock (seconds since the epoch). */
 export interface RunEvent {
@@ -151,6 +152,14 @@ export interface ScenarioResult {
   holderAtStart?: string;
   holderAtFault?: string;
   firstFaultAt?: number;
+  /** the stability gate's calm window before the first fault */
+  calm?: CalmWindow;
+  /** the hosts' agents' scheduling lag from the first fault to the end: a starved host is named */
+  starvation?: Starvation;
+  /** what the hosts' agents pushed during the run (VRRP lines, daemon starts and exits, lag), host clock */
+  hostEvents?: HostEvent[];
+  /** lab round trips (agent requests, container look-ups) this repeat took */
+  roundTrips?: number;
   metrics: RunMetrics;
   expectations: ExpectationResult[];
   invariants: Invariant[];
@@ -166,6 +175,10 @@ export interface RunOptions {
   baselineTimeoutMs?: number;
   /** interrupt (Ctrl-C): stop the timeline, then heal as always */
   signal?: AbortSignal;
+  /** the lab's hosts with their live agents (one set for a whole suite); made and released here if absent */
+  hosts?: LabHosts;
+  /** the controller's clock for waits and sleeps (unit tests inject one that does not sleep) */
+  clock?: Clock;
 }
 
 
@@ -175,7 +188,8 @@ const CONTAINER_FAULTS = new Set<string>(['node-crash', 'node-stop', 'node-freez
 interface Registered {
   fault: PlannedFault;
   revert: () => Promise<void>;
-  timer?: NodeJS.Timeout;
+  /** aborts the timed revert of a fault with a duration */
+  timer?: AbortController;
 }
 
 /**
@@ -184,12 +198,25 @@ interface Registered {
  * back at baseline with no vipdrill rule left. Figures come from the lab's clock and keepalived's logs.
  */
 export async function runScenario(engine: Engine, lab: LabContext, sc: Scenario, o: RunOptions): Promise<ScenarioResult> {
+  if (o.hosts) return runWithHosts(engine, lab, sc, o, o.hosts);
+  const hosts = new LabHosts(engine, lab);
+  try {
+    return await runWithHosts(engine, lab, sc, o, hosts);
+  } finally {
+    hosts.release();
+  }
+}
+
+async function runWithHosts(engine: Engine, lab: LabContext, sc: Scenario, o: RunOptions, hosts: LabHosts): Promise<ScenarioResult> {
   const progress = o.progress;
+  const labNow = (h: string) => hosts.host(h).now();
+  await hosts.connect().catch(() => {}); // a host that cannot be reached now is reported by the baseline
+  const roundTrips0 = hosts.roundTrips;
   const signal = o.signal;
-  const sleep = (ms: number) => systemClock.sleep(ms, signal);
+  const clock = o.clock ?? systemClock;
+  const sleep = (ms: number) => clock.sleep(ms, signal);
   const events: RunEvent[] = [];
   const started = performance.now();
-  const clientC = container(lab, 'client');
   let lastT = 0;
   const emit = (kind: EventKind, message: string, t?: number, extra: { step?: number; data?: Record<string, unknown> } = {}) => {
     const e: RunEvent = { seq: events.length, t: t ?? lastT, kind, message, ...extra };
@@ -202,7 +229,7 @@ export async function runScenario(engine: Engine, lab: LabContext, sc: Scenario,
   const samples: Sample[] = [];
   const ctx: ConditionContext & { tunnelIpAtStart?: string } = { holderAtStart: '', authBaseline: new Map() };
   const check = async (c: Condition) => {
-    const r = await evaluate(engine, lab, c, ctx);
+    const r = await evaluate(hosts, c, ctx);
     if (r.sample) {
       samples.push(r.sample);
       if (r.sample.client) tunnelSamples.push({ t: r.sample.t, up: r.sample.client.lanReachable });
@@ -215,6 +242,7 @@ export async function runScenario(engine: Engine, lab: LabContext, sc: Scenario,
       // every sample is three execs into the lab: under TCG faster polling slows the lab it measures
       intervalMs: 250,
       maxIntervalMs: 500,
+      clock,
       signal,
       onStillWaiting: (last, ms) => progress.step(`  still waiting for ${c} (${formatMs(ms)} of ${formatMs(within)}): ${last}`),
     });
@@ -249,7 +277,7 @@ export async function runScenario(engine: Engine, lab: LabContext, sc: Scenario,
     ctx.holderAtStart = b.sample!.holders[0]!;
     ctx.tunnelIpAtStart = b.sample!.client?.tunnelIp ?? undefined;
     result.holderAtStart = ctx.holderAtStart;
-    ctx.authBaseline = await authFailureCounts(engine, lab);
+    ctx.authBaseline = await authFailureCounts(hosts);
     emit('run.start', `${sc.name} (repeat ${o.repeat}/${o.repeats}) on lab ${lab.record.name}`, b.sample!.t);
     emit('baseline.ok', `baseline: ${b.seen}`, b.sample!.t);
   } catch (e) {
@@ -265,12 +293,12 @@ export async function runScenario(engine: Engine, lab: LabContext, sc: Scenario,
   const probeErrors: Partial<Record<'forward' | 'reverse', string>> = {};
   const probes: ProbeHandle[] = [];
   const tunnelIp = ctx.tunnelIpAtStart;
-  for (const [direction, c, target] of [['forward', clientC, lab.topology.lanhost.lan], ['reverse', container(lab, 'lanhost'), tunnelIp]] as const) {
+  for (const [direction, h, target] of [['forward', 'client', lab.topology.lanhost.lan], ['reverse', 'lanhost', tunnelIp]] as const) {
     try {
       if (!target) throw new Error('the client had no tunnel address at the start');
-      const p = await startProbe(engine, c, target, tag, direction);
+      const p = await startProbe(hosts, h, target, tag, direction);
       probes.push(p);
-      emit('probe', `${direction} probe: ${direction === 'forward' ? 'client' : 'LAN host'} pings ${target} through the tunnel every ${p.intervalMs} ms (pid ${p.pid})`, await labNow(engine, c));
+      emit('probe', `${direction} probe: ${direction === 'forward' ? 'client' : 'LAN host'} pings ${target} through the tunnel every ${p.intervalMs} ms (agent recorder ${p.tag})`, await labNow(h));
     } catch (e) {
       probeErrors[direction] = errorMessage(e);
       emit('probe', `${direction} probe unavailable: ${probeErrors[direction]}`);
@@ -280,7 +308,7 @@ export async function runScenario(engine: Engine, lab: LabContext, sc: Scenario,
     const out: Partial<Record<'forward' | 'reverse', ProbeReport>> = {};
     for (const p of probes.splice(0)) {
       try {
-        const raw = await stopProbe(engine, p);
+        const raw = await stopProbe(hosts, p);
         // (debugging aid: keep the raw ping logs; a directory that cannot be written must not cost the probe)
         const keep = process.env.VIPDRILL_KEEP_PROBE_LOGS;
         if (keep) {
@@ -302,16 +330,16 @@ export async function runScenario(engine: Engine, lab: LabContext, sc: Scenario,
   let arpWatch: ArpWatch | undefined;
   let macs: Record<string, string> = {};
   try {
-    macs = await nodeWanMacs(engine, lab);
-    arpWatch = await startArpWatch(engine, clientC, await clientWanDev(engine, lab), tag);
+    macs = await nodeWanMacs(hosts);
+    arpWatch = await startArpWatch(hosts, 'client', await clientWanDev(hosts), tag);
   } catch (e) {
     emit('probe', `ARP watch unavailable: ${errorMessage(e)}`);
   }
   // routing symmetry: counter snapshots at every step boundary; sessions per node before the faults
-  const snapshots: CounterSnapshot[] = [await readCounters(engine, lab, 'start')];
-  const sessionsBefore = await sessionCounts(engine, lab);
+  const snapshots: CounterSnapshot[] = [await readCounters(hosts, 'start')];
+  const sessionsBefore = await sessionCounts(hosts);
   const snapshot = async (label: string) => {
-    snapshots.push(await readCounters(engine, lab, label).catch(() => ({ t: lastT, label, nodes: {} })));
+    snapshots.push(await readCounters(hosts, label).catch(() => ({ t: lastT, label, nodes: {} })));
   };
 
   // 2. the timeline
@@ -327,18 +355,37 @@ export async function runScenario(engine: Engine, lab: LabContext, sc: Scenario,
     const r = registered.get(id);
     if (!r) return;
     registered.delete(id);
-    if (r.timer) clearTimeout(r.timer);
+    r.timer?.abort();
     await r.revert();
   };
 
   const runStep = async (st: Step, i: number) => {
     if ('fault' in st) {
-      const now = await sample(engine, lab, false);
-      if (now.holders.length !== 1) throw new Error(`cannot resolve master/backup for the fault: ${describeSample(now)}`);
-      const master = now.holders[0] as Host;
-      const backup = Object.keys(lab.topology.nodes).find((n) => n !== master) as Host;
+      const first = injections.length === 0;
+      if (first) {
+        // the stability gate: a calm window first, and the holder still the baseline's
+        const requiredMs = calmWindowMs(lab.topology, lab.profile);
+        const calm = await awaitCalm(hosts, {
+          requiredMs,
+          maxWaitMs: Math.max(30_000, 10 * requiredMs),
+          since: result.labStart,
+          tunnelOk: async () => (await sample(hosts, 'lan')).client?.lanReachable === true,
+          clock,
+          ...(signal ? { signal } : {}),
+          onWait: (why) => progress.detail(`  waiting for a calm lab before the fault: ${why}`),
+        });
+        result.calm = calm;
+        emit('calm', `calm for ${formatMs(requiredMs)} (3 × master down, at least 2 s) after waiting ${formatMs(calm.waitedMs)}: no VRRP transition, agents at most ${formatMs(calm.lagMaxMs)} late`, calm.to, { data: { ...calm } });
+      }
+      // master/backup from the states the agents pushed last, at this moment
+      const pushed = hosts.pushedHolder();
+      const states = Object.entries(pushed.states).map(([n, x]) => `${n}=${x}`).join(' ');
+      if (!pushed.holder) throw new UnstableLabError(`cannot resolve master/backup for the fault: pushed VRRP states ${states}. No fault was injected.`);
+      if (first && pushed.holder !== ctx.holderAtStart) throw new UnstableLabError(`the VIP holder changed since the baseline (${ctx.holderAtStart} then, ${pushed.holder} now: ${states}). No fault was injected.`);
+      const master = pushed.holder as Host;
+      const backup = hosts.nodes.find((n) => n !== master) as Host;
       const id = st.id ?? `step${i}`;
-      const fault = planFault({ engine, lab, master, backup, id: `vipdrill-${id}` }, st);
+      const fault = planFault({ engine, lab, master, backup, id: `vipdrill-${id}`, now: (h) => hosts.host(h).now() }, st);
       let reverted = false;
       const revert = async () => {
         if (reverted) return;
@@ -376,24 +423,31 @@ export async function runScenario(engine: Engine, lab: LabContext, sc: Scenario,
         blackouts.push(w);
       } else if (st.flap) registered.delete(id);
       else if (st.for !== 'until-healed') {
+        // reverted after its duration on the run's clock, unless a heal came first
         const r = registered.get(id)!;
-        r.timer = setTimeout(() => {
-          registered.delete(id);
-          r.revert().catch((e: unknown) => pendingErrors.push(`revert of ${id} failed: ${errorMessage(e)}`));
-        }, st.for);
+        const timer = new AbortController();
+        r.timer = timer;
+        clock.sleep(st.for, timer.signal).then(
+          () => {
+            if (registered.get(id) !== r) return;
+            registered.delete(id);
+            r.revert().catch((e: unknown) => pendingErrors.push(`revert of ${id} failed: ${errorMessage(e)}`));
+          },
+          () => {},
+        );
       }
     } else if ('wait' in st) {
       try {
         const r = await waitCondition(st.wait, st.within);
-        emit('wait.ok', `${st.wait}: ${r.seen}`, r.sample?.t ?? (await labNow(engine, clientC)), { step: i });
+        emit('wait.ok', `${st.wait}: ${r.seen}`, r.sample?.t ?? (await labNow('client')), { step: i });
       } catch (e) {
         if (!(e instanceof TimeoutError)) throw e;
         failure = `step ${i + 1}: ${st.wait} not reached within ${formatMs(st.within)}: ${e.message}`;
-        emit('wait.timeout', failure, await labNow(engine, clientC).catch(() => lastT), { step: i });
+        emit('wait.timeout', failure, await labNow('client').catch(() => lastT), { step: i });
       }
     } else if ('check' in st) {
       const r = await check(st.check);
-      const t = r.sample?.t ?? (await labNow(engine, clientC));
+      const t = r.sample?.t ?? (await labNow('client'));
       if (r.ok) emit('check.pass', `${st.check}: ${r.seen}`, t, { step: i });
       else {
         failure = `step ${i + 1}: check ${st.check} failed: ${r.seen}`;
@@ -402,10 +456,10 @@ export async function runScenario(engine: Engine, lab: LabContext, sc: Scenario,
     } else if ('heal' in st) {
       const ids = st.heal === 'all' ? [...registered.keys()].reverse() : [st.heal];
       for (const id of ids) await heal(id);
-      emit('heal', `healed ${st.heal === 'all' ? `all (${ids.join(', ') || 'nothing active'})` : st.heal}`, await labNow(engine, clientC), { step: i });
+      emit('heal', `healed ${st.heal === 'all' ? `all (${ids.join(', ') || 'nothing active'})` : st.heal}`, await labNow('client'), { step: i });
     } else {
       await sleep(st.sleep);
-      emit('sleep', `slept ${formatMs(st.sleep)}`, await labNow(engine, clientC), { step: i });
+      emit('sleep', `slept ${formatMs(st.sleep)}`, await labNow('client'), { step: i });
     }
   };
 
@@ -417,13 +471,13 @@ export async function runScenario(engine: Engine, lab: LabContext, sc: Scenario,
       if (failure) break;
     }
   } catch (e) {
-    error = `the run could not continue: ${errorMessage(e)}`;
+    error = e instanceof UnstableLabError ? e.message : `the run could not continue: ${errorMessage(e)}`;
     emit('error', error);
   } finally {
     // final heal: every fault still registered, newest first; all are attempted
     const ids = [...registered.keys()].reverse();
     for (const id of ids) await heal(id).catch((e: unknown) => pendingErrors.push(`final heal of ${id} failed: ${errorMessage(e)}`));
-    emit('heal.final', `final heal: ${ids.length > 0 ? ids.join(', ') : 'nothing left to revert'}`, await labNow(engine, clientC).catch(() => lastT));
+    emit('heal.final', `final heal: ${ids.length > 0 ? ids.join(', ') : 'nothing left to revert'}`, await labNow('client').catch(() => lastT));
   }
   if (pendingErrors.length > 0) {
     error ??= pendingErrors.join('; ');
@@ -434,7 +488,7 @@ export async function runScenario(engine: Engine, lab: LabContext, sc: Scenario,
   let end: Sample | undefined;
   const stopWatchers = async () => {
     const reports = await finishProbes();
-    const arpText = arpWatch ? await stopArpWatch(engine, arpWatch).catch(() => '') : '';
+    const arpText = arpWatch ? await stopArpWatch(hosts, arpWatch).catch(() => '') : '';
     arpWatch = undefined;
     return { reports, arpText };
   };
@@ -455,7 +509,7 @@ export async function runScenario(engine: Engine, lab: LabContext, sc: Scenario,
     emit('error', `not back at baseline: ${errorMessage(e)}`);
     // a finding, not the end of the suite: restart the L2TP/IPsec daemons so the next run starts clean
     try {
-      await resetTunnel(engine, lab);
+      await resetTunnel(hosts);
       const b = await waitCondition('baseline', baselineTimeoutMs);
       emit('baseline.ok', `baseline after restarting xl2tpd and charon (lab reset): ${b.seen}`, b.sample!.t);
     } catch (e2) {
@@ -468,17 +522,17 @@ export async function runScenario(engine: Engine, lab: LabContext, sc: Scenario,
   await snapshot('back at baseline');
   await sleep(1000).catch(() => {});
   await snapshot('end');
-  const sessionsAfter = await sessionCounts(engine, lab).catch(() => ({}));
+  const sessionsAfter = await sessionCounts(hosts).catch(() => ({}));
   const { reports: probeReports, arpText } = await stopWatchers();
 
   // invariants: exactly one VIP holder, the client's tunnel up, no vipdrill rule or process left
-  const leftovers = await leftoverFaultTables(engine, lab).catch((e: unknown) => [`(could not check: ${errorMessage(e)})`]);
-  const procs = await leftoverProcesses(engine, lab).catch((e: unknown) => [`(could not check: ${errorMessage(e)})`]);
-  const last = end ?? (await sample(engine, lab, 'lan').catch(() => undefined));
+  const left = await leftovers(hosts).catch((e: unknown) => ({ rules: [`(could not check: ${errorMessage(e)})`], processes: [`(could not check: ${errorMessage(e)})`] }));
+  const procs = left.processes;
+  const last = end ?? (await sample(hosts, 'lan').catch(() => undefined));
   result.invariants = [
     { name: 'single-vip-holder', ok: last?.holders.length === 1, detail: last ? `VIP held by ${last.holders.join(', ') || 'nobody'}` : 'the lab could not be sampled' },
     { name: 'client-tunnel-up', ok: last?.client?.lanReachable === true, detail: last?.client ? (last.client.lanReachable ? 'the client reaches the LAN through the tunnel' : 'the client does not reach the LAN') : 'the client could not be sampled' },
-    { name: 'no-vipdrill-rule-left', ok: leftovers.length === 0, detail: leftovers.length === 0 ? 'no vipdrill nft table or netem qdisc in any container' : `left on ${leftovers.join(', ')}` },
+    { name: 'no-vipdrill-rule-left', ok: left.rules.length === 0, detail: left.rules.length === 0 ? 'no vipdrill nft table or netem qdisc in any container' : `left on ${left.rules.join(', ')}` },
     { name: 'no-fault-process-left', ok: procs.length === 0, detail: procs.length === 0 ? 'no probe, capture or fault process of vipdrill running' : procs.join('; ') },
   ];
   const broken = result.invariants.filter((x) => !x.ok && x.name !== 'single-vip-holder' && x.name !== 'client-tunnel-up');
@@ -489,10 +543,11 @@ export async function runScenario(engine: Engine, lab: LabContext, sc: Scenario,
 
   // 4. figures
   const vrrp: VrrpTransition[] = [...containerEvents];
-  for (const n of Object.keys(lab.topology.nodes)) {
-    const r = await engine.exec(container(lab, n as Host), ['cat', '/var/log/vipdrill/vrrp.log']).catch(() => undefined);
-    if (!r) continue;
-    const all = parseVrrpLog(r.stdout, n);
+  const vrrpLogs = await Promise.all(hosts.nodes.map((n) => hosts.host(n).logWindow('vrrp.log', 0, Infinity).catch(() => undefined)));
+  for (const [k, n] of hosts.nodes.entries()) {
+    const text = vrrpLogs[k];
+    if (text === undefined) continue;
+    const all = parseVrrpLog(text, n);
     // the state each node was in when the run started, then everything during the run
     const before = all.filter((x) => x.t < result.labStart).at(-1);
     vrrp.push(...(before ? [before] : []), ...all.filter((x) => x.t >= result.labStart));
@@ -523,7 +578,7 @@ export async function runScenario(engine: Engine, lab: LabContext, sc: Scenario,
       m.takeoverFaultAt = from;
       // keepalived's own "Entering MASTER STATE" line is the transition itself; the notify fifo line
       // comes after the VIPs were added (a pipeline ~150 ms long under TCG, found by calibration)
-      const lines = await keepalivedMasterLines(engine, lab, tk.node, from - 0.001, result.labEnd).catch(() => []);
+      const lines = await keepalivedMasterLines(hosts, tk.node, from - 0.001, result.labEnd).catch(() => []);
       const logMs = lines[0] !== undefined && lines[0] <= from + notifyMs / 1000 + 0.001 ? (lines[0] - from) * 1000 : undefined;
       m.vipTakeoverMs = logMs ?? notifyMs;
       const prio = lab.topology.nodes[tk.node]?.priority ?? 100;
@@ -568,7 +623,7 @@ export async function runScenario(engine: Engine, lab: LabContext, sc: Scenario,
   // the reconnect, phase by phase, from the client's daemons' logs
   const faultAt = m.outageFaultAt ?? m.takeoverFaultAt ?? result.firstFaultAt;
   // one read of the client's logs from the fault to the end serves the phases and the session check
-  const cl = faultAt !== undefined ? await clientLogs(engine, lab, faultAt - 1, Math.max(result.labEnd, (outage?.to ?? 0) + 1)).catch(() => []) : [];
+  const cl = faultAt !== undefined ? await clientLogs(hosts, faultAt - 1, Math.max(result.labEnd, (outage?.to ?? 0) + 1)).catch(() => []) : [];
   if (faultAt !== undefined && outage) {
     const p = lab.profile;
     const hint = `DPD every ${p.ike.dpdDelay} s, timeout ${p.ike.dpdTimeout} s; LCP echo every ${p.ppp.lcpEchoInterval} s × ${p.ppp.lcpEchoFailure}; xl2tpd max retries ${p.l2tp.maxRetries}, redial ${p.l2tp.redialTimeout} s`;
@@ -583,7 +638,7 @@ export async function runScenario(engine: Engine, lab: LabContext, sc: Scenario,
   }
 
   // sessions: who answered CHAP after the fault, the client's new address, pppd's accounting lines
-  const ppp = await nodePppLines(engine, lab, result.labStart, result.labEnd).catch(() => []);
+  const ppp = await nodePppLines(hosts, result.labStart, result.labEnd).catch(() => []);
   const after = faultAt ?? Infinity;
   // the node's pppd requires CHAP (auth, require-chap) and logs no success line of its own: IPCP
   // completing on it ("remote IP address") after the fault is the re-authentication
@@ -598,7 +653,10 @@ export async function runScenario(engine: Engine, lab: LabContext, sc: Scenario,
   };
 
   // routing symmetry from the nodes' counters
-  const sym = judgeSymmetry(snapshots, vrrp.filter((v) => v.t >= result.labStart).map((v) => v.t));
+  // a window with a VRRP change, or in which the client's tunnel was sampled down, holds a handover in
+  // flight (a failback's reconnect runs on after the VRRP change): not judged
+  const inFlight = [...vrrp.filter((v) => v.t >= result.labStart).map((v) => v.t), ...tunnelSamples.filter((x) => !x.up).map((x) => x.t)];
+  const sym = judgeSymmetry(snapshots, inFlight);
   m.symmetry = sym;
   m.routingSymmetric = sym.symmetric;
 
@@ -646,7 +704,7 @@ export async function runScenario(engine: Engine, lab: LabContext, sc: Scenario,
   const gaps = tunnelSamples.slice(1).map((s, k) => (s.t - tunnelSamples[k]!.t) * 1000);
   m.resolution.tunnel = gaps.length > 0 ? `client tunnel sampled by ping through ppp, median interval ${formatMs([...gaps].sort((a, b) => a - b)[Math.floor(gaps.length / 2)]!)}` : 'client tunnel not sampled';
   m.resolution.probe = m.probeIntervalMs !== undefined ? `ping every ${fwd?.intervalMs} ms (achieved ${m.probeIntervalMs.toFixed(2)} ms), send times from ping's own -D stamps less the round trip; while a probe is unanswered ping waits ${fwd?.lossSpacingMs !== undefined ? `${fwd.lossSpacingMs.toFixed(1)} ms or more` : 'at least 10 ms'} before the next (iputils' MIN_INTERVAL_MS); outage = middle of its start edge (last reply back, first lost probe out) to middle of its end edge (last lost probe out, first probe through), each ± half its width` : 'no probe';
-  const auth = await authFailureCounts(engine, lab).catch(() => new Map<string, number>());
+  const auth = await authFailureCounts(hosts).catch(() => new Map<string, number>());
   for (const [k, n] of auth) {
     const d = n - (ctx.authBaseline.get(k) ?? 0);
     if (d > 0) m.authFailures[k] = d;
@@ -656,12 +714,21 @@ export async function runScenario(engine: Engine, lab: LabContext, sc: Scenario,
     m.sessionNode = sessionNode(end, sessionsAfter);
   }
 
+  // the hosts' own record of the run, and whether they were starved while it mattered
+  result.hostEvents = hosts.events(result.labStart, result.labEnd + 1);
+  if (result.firstFaultAt !== undefined) result.starvation = starvation(result.hostEvents, result.firstFaultAt, result.labEnd);
+  result.roundTrips = hosts.roundTrips - roundTrips0;
+
   // 5. expectations
   result.expectations = judge(sc, result);
   const failed = result.expectations.filter((x) => !x.ok);
   if (error) {
     result.verdict = 'error';
     result.reason = error;
+  } else if ((failure || failed.length > 0) && result.starvation?.starved) {
+    // a starved lab cannot fail an expectation: what it measured is the starvation's
+    result.verdict = 'error';
+    result.reason = `${result.starvation.detail}; not judged: ${failure ?? failed.map((x) => `${x.name}: ${x.detail}`).join('; ')}`;
   } else if (failure || failed.length > 0) {
     result.verdict = 'failed';
     result.reason = failure ?? failed.map((x) => `${x.name}: ${x.detail}`).join('; ');
@@ -674,11 +741,10 @@ export async function runScenario(engine: Engine, lab: LabContext, sc: Scenario,
 }
 
 /** Restart xl2tpd on the nodes and charon + xl2tpd on the client: a fresh dial, as after a reboot. */
-async function resetTunnel(engine: Engine, lab: LabContext): Promise<void> {
-  const restart = (h: Host, d: string) => engine.exec(container(lab, h), ['sh', '-c', `vipdrill-ctl kill ${d} TERM >/dev/null 2>&1; vipdrill-ctl start ${d}`]);
-  for (const n of Object.keys(lab.topology.nodes)) await restart(n as Host, 'xl2tpd');
-  await restart('client', 'xl2tpd');
-  await restart('client', 'charon');
+async function resetTunnel(hosts: LabHosts): Promise<void> {
+  for (const n of hosts.nodes) await hosts.host(n).act('restart-daemon', { daemon: 'xl2tpd' });
+  await hosts.host('client').act('restart-daemon', { daemon: 'xl2tpd' });
+  await hosts.host('client').act('restart-daemon', { daemon: 'charon' });
 }
 
 /**

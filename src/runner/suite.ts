@@ -11,6 +11,7 @@ import type { Scenario } from '../scenario/schema.js';
 import type { Progress } from '../util/progress.js';
 import { stats, type Stats } from '../util/stats.js';
 import { PHASES } from './reconnect.js';
+import { LabHosts } from '../hosts/lab-hosts.js';
 import { runScenario, type ScenarioResult, type Verdict } from './runner.js';
 
 export interface SuiteOptions {
@@ -114,12 +115,14 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
     out.labs.push(await labInfo(engine, lab));
     // while faults may be in the lab it belongs to this process: a killed run leaves it to `vipdrill reap`
     markRunning(lab.record);
+    // one live agent per host for the whole list: every repeat reuses the same streams
+    await using hosts = new LabHosts(engine, lab);
     for (const sc of list) {
       const repeats = o.repeat ?? sc.repeat;
       for (let k = 1; k <= repeats; k++) {
         if (o.signal?.aborted) return;
         o.progress.step(`── ${sc.name} ${repeats > 1 ? `(${k}/${repeats}) ` : ''}── ${sc.description}`);
-        save(await runScenario(engine, lab, sc, { repeat: k, repeats, progress: o.progress, signal: o.signal }));
+        save(await runScenario(engine, lab, sc, { repeat: k, repeats, progress: o.progress, signal: o.signal, hosts }));
       }
     }
   };
@@ -211,7 +214,14 @@ export function writeResult(dir: string, r: ScenarioResult, all: ScenarioResult[
   const sdir = join(dir, r.scenario);
   mkdirSync(join(sdir, `repeat-${r.repeat}`), { recursive: true });
   writeFileSync(join(sdir, `repeat-${r.repeat}`, 'result.json'), JSON.stringify(r, null, 2) + '\n');
+  writeFileSync(join(sdir, `repeat-${r.repeat}`, 'events.jsonl'), eventLines(r));
   writeFileSync(join(sdir, 'result.json'), JSON.stringify(aggregate(all), null, 2) + '\n');
+}
+
+/** The repeat's stream as JSON lines in host-clock order: the runner's events and what the hosts pushed. */
+export function eventLines(r: ScenarioResult): string {
+  const all = [...r.events.map((e) => ({ source: 'runner', ...e })), ...(r.hostEvents ?? []).map((e) => ({ source: 'host', ...e }))];
+  return all.sort((a, b) => a.t - b.t).map((e) => JSON.stringify(e)).join('\n') + '\n';
 }
 
 export type AggregateResult = ScenarioResult & {

@@ -1,5 +1,4 @@
-import type { Engine } from '../lab/engine.js';
-import type { LabContext } from '../lab/lab.js';
+import type { LabHosts } from '../hosts/lab-hosts.js';
 
 /**
  * Routing symmetry from per-node nft counters (table inet vipdrill_fw, chain symmetry, hook prerouting):
@@ -35,21 +34,15 @@ export interface Symmetry {
   evidence: string;
 }
 
-export async function readCounters(engine: Engine, lab: LabContext, label: string): Promise<CounterSnapshot> {
+export async function readCounters(hosts: LabHosts, label: string): Promise<CounterSnapshot> {
   const nodes: CounterSnapshot['nodes'] = {};
   let t = 0;
-  for (const n of Object.keys(lab.topology.nodes)) {
-    const c = lab.record.containers[n]!;
-    const r = await engine.exec(c, ['sh', '-c', 'echo "clock=$(date +%s.%N)"; nft list counters table inet vipdrill_fw 2>/dev/null']).catch(() => undefined);
-    if (!r || r.exitCode !== 0) {
-      nodes[n] = null;
-      continue;
-    }
-    const parsed = parseCounters(r.stdout);
-    nodes[n] = parsed;
-    const clock = /clock=(\d+\.\d+)/.exec(r.stdout);
-    if (clock) t = Math.max(t, Number(clock[1]));
-  }
+  const read = await Promise.all(hosts.nodes.map((n) => hosts.host(n).counters().catch(() => null)));
+  hosts.nodes.forEach((n, i) => {
+    const r = read[i];
+    nodes[n] = r ? parseCounters(r.text) : null;
+    if (r) t = Math.max(t, r.t);
+  });
   return { t, label, nodes };
 }
 

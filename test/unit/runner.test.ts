@@ -1,17 +1,26 @@
 import { expect } from 'chai';
+import { EventEmitter } from 'node:events';
+import type { AgentEvent } from '../../src/hosts/agent-link.js';
+import type { Host } from '../../src/hosts/host.js';
+import { nodeStatusOf } from '../../src/hosts/lab-host.js';
+import { LabHosts } from '../../src/hosts/lab-hosts.js';
 import type { Engine, ExecResult } from '../../src/lab/engine.js';
 import { loadLabInputs, type LabContext } from '../../src/lab/lab.js';
+import type { ClientStatus, NodeStatus } from '../../src/lab/probes.js';
 import { runScenario } from '../../src/runner/runner.js';
 import type { Scenario } from '../../src/scenario/schema.js';
 import { scenarioSchema } from '../../src/scenario/schema.js';
 import { defaultTopologyPath } from '../../src/topology/load.js';
 import { silentProgress } from '../../src/util/progress.js';
+import type { Clock } from '../../src/util/time.js';
 
 /**
- * A stub of the engine interface: a two-node pair whose VIP follows a simple rule (the running,
- * unfrozen node with the higher priority holds it) and a client whose tunnel works while a holder
- * exists. It records every command, so the runner's ordering and its final heal can be checked
- * without a lab. The real stack is exercised by test/e2e.
+ * A stub lab: a two-node pair whose VIP follows a simple rule (the running node first in a, b holds it)
+ * and a client whose tunnel works while a holder exists. The engine side takes the faults' commands
+ * (nft, docker kill); the hosts side fakes the Host interface the run observes through (status, logs,
+ * pushed VRRP events, leftovers). It records every fault command, so the runner's ordering and its final
+ * heal can be checked without a lab. Time is the stub's own: its clock moves when the run sleeps, so no
+ * test sleeps. The real stack is exercised by test/e2e.
  */
 class FakeLab implements Partial<Engine> {
   readonly info = { name: 'local' as const, accel: 'native' as const, kernel: 'fake' };
@@ -19,18 +28,58 @@ class FakeLab implements Partial<Engine> {
   state: Record<string, string> = { 'l-a': 'running', 'l-b': 'running', 'l-client': 'running', 'l-lanhost': 'running' };
   log: string[] = [];
   failInject = false;
+  /** a revert that "forgets" its rules: the invariant must catch it */
+  leakRules = false;
+  /** a probe process left behind: the invariant must catch it */
+  leakProcess = false;
   vrrpLog: Record<string, string[]> = { 'l-a': ['999.000000 INSTANCE "VI_1" MASTER 150'], 'l-b': ['999.000000 INSTANCE "VI_1" BACKUP 100'] };
   nft = new Set<string>();
   probeLog = '';
+  /** host lag the agents report (ms), per 1 s window */
+  lagMs = 5;
+  readonly bus = new EventEmitter<{ push: [string, AgentEvent] }>();
+  /** each host's own wan/lan address (the ARP watch finds the client's interface by it) */
+  readonly addr: Record<string, string> = (() => {
+    const t = lab().topology;
+    return { a: t.nodes.a!.wan, b: t.nodes.b!.wan, client: t.client.wan, lanhost: t.lanhost.lan };
+  })();
+  /** VRRP flaps to push (host time offsets after the baseline are applied by the test) */
+  flapAt: { t: number; node: string; state: string }[] = [];
 
+  /** the node a pushed flap gave the VIP to (the stub's status follows its pushed states, as a lab's does) */
+  vipOn = 'l-a';
   holder(): string | undefined {
-    return ['l-a', 'l-b'].find((c) => this.state[c] === 'running');
+    return this.state[this.vipOn] === 'running' ? this.vipOn : ['l-a', 'l-b'].find((c) => this.state[c] === 'running');
   }
 
   tick(): number {
-    this.clock += 0.25;
+    this.clock += 0.05;
+    this.pushDue();
     return this.clock;
   }
+
+  /** lag windows once a (fake) second, and any scheduled flap whose time came */
+  private lastLag = 1000;
+  pushDue(): void {
+    while (this.clock - this.lastLag >= 1) {
+      this.lastLag += 1;
+      for (const h of ['a', 'b', 'client', 'lanhost']) this.bus.emit('push', h, { ev: 'host.lag', t: this.lastLag, maxMs: this.lagMs, meanMs: this.lagMs / 2, ticks: 10 });
+    }
+    for (const f of this.flapAt.filter((x) => x.t <= this.clock)) {
+      this.flapAt.splice(this.flapAt.indexOf(f), 1);
+      if (f.state === 'MASTER') this.vipOn = `l-${f.node}`;
+      this.bus.emit('push', f.node, { ev: 'vrrp.notify', t: f.t, instance: 'VI_1', state: f.state, priority: 100 });
+    }
+  }
+
+  readonly sleeper: Clock = {
+    now: () => this.clock * 1000,
+    sleep: (ms) => {
+      this.clock += ms / 1000;
+      this.pushDue();
+      return Promise.resolve();
+    },
+  };
 
   containerState(c: string): Promise<string | undefined> {
     return Promise.resolve(this.state[c]);
@@ -40,7 +89,11 @@ class FakeLab implements Partial<Engine> {
     this.log.push(`kill ${c}`);
     this.state[c] = 'exited';
     const other = c === 'l-a' ? 'l-b' : 'l-a';
-    this.vrrpLog[other]!.push(`${(this.clock + 1).toFixed(6)} INSTANCE "VI_1" MASTER 100`);
+    this.vipOn = other;
+    const t = this.clock + 1;
+    this.vrrpLog[other]!.push(`${t.toFixed(6)} INSTANCE "VI_1" MASTER 100`);
+    this.bus.emit('push', c.slice(2), { ev: 'agent.closed', t: this.clock, why: 'killed' });
+    this.bus.emit('push', other.slice(2), { ev: 'vrrp.notify', t, instance: 'VI_1', state: 'MASTER', priority: 100 });
     return Promise.resolve();
   }
 
@@ -50,23 +103,12 @@ class FakeLab implements Partial<Engine> {
     return Promise.resolve();
   }
 
+  /** the faults' own commands (nft rules, boot checks): the engine side of the stub */
   exec(c: string, argv: string[]): Promise<ExecResult> {
     const cmd = argv.join(' ');
     const t = this.tick();
     const ok = (stdout: string): Promise<ExecResult> => Promise.resolve({ exitCode: 0, stdout, stderr: '' });
-    if (cmd.includes('vipdrill-ctl status')) {
-      const holds = this.holder() === c;
-      return ok([`daemon.keepalived=running 1`, `vrrp.state=${holds ? 'MASTER' : 'BACKUP'}`, ...(holds ? ['addr=eth1 10.213.1.100/24'] : []), `clock=${t}`].join('\n'));
-    }
-    if (cmd.includes('client-status')) return ok(`ike=up\nchild=up\nl2tp=up\nppp=up\npppdev=ppp0\ntunnelip=10.213.3.10\nlan=${this.holder() ? 'up' : 'down'}\nclock=${t}`);
-    if (cmd.includes('setsid')) return ok('4242\n');
-    if (cmd.includes('cat /var/log/vipdrill/probe-')) return ok(this.probeLog);
-    if (cmd.includes('lan-check')) return ok(`ppp=up\nlan=${this.holder() ? 'up' : 'down'}\nclock=${t}`);
     if (cmd.includes('/run/vipdrill/boot')) return ok('ok');
-    if (cmd.startsWith('cat /var/log/vipdrill/vrrp.log')) return ok(this.vrrpLog[c]!.join('\n'));
-    if (cmd.includes('grep -c')) return ok('0');
-    if (cmd.includes('ps -eo')) return ok('');
-    if (cmd.includes('pidof pppd')) return ok(this.holder() === c ? '1' : '0');
     if (cmd.includes('nft add rule')) {
       this.log.push(`nft add ${c}`);
       if (this.failInject) return Promise.resolve({ exitCode: 1, stdout: `${t}\n`, stderr: 'Error: simulated' });
@@ -75,11 +117,85 @@ class FakeLab implements Partial<Engine> {
     }
     if (cmd.includes('nft delete')) {
       this.log.push(`nft remove ${c}`);
-      this.nft.delete(c);
+      if (!this.leakRules) this.nft.delete(c);
       return ok(`${t}\n`);
     }
-    if (cmd.includes('nft list table inet vipdrill >/dev/null')) return ok(`${this.nft.has(c) ? 'yes' : 'no'}\n0`);
     return ok(`${t}\n`);
+  }
+}
+
+/** The Host interface faked over the stub lab's state. */
+class FakeHost extends EventEmitter<{ event: [AgentEvent] }> implements Host {
+  roundTrips = 0;
+  constructor(
+    readonly name: string,
+    private readonly c: string,
+    private readonly fake: FakeLab,
+  ) {
+    super();
+    fake.bus.on('push', (h, e) => h === name && this.emit('event', e));
+  }
+  private t(): number {
+    this.roundTrips++;
+    return this.fake.tick();
+  }
+  containerState(): Promise<string> {
+    return Promise.resolve(this.fake.state[this.c] ?? 'missing');
+  }
+  connect(): Promise<void> {
+    this.emit('event', { ev: 'agent.ready', t: this.fake.clock, version: 1, pid: 1 });
+    return Promise.resolve();
+  }
+  status(vips: { wan: string; lan: string }): Promise<NodeStatus> {
+    const state = this.fake.state[this.c]!;
+    if (state !== 'running') return Promise.resolve(nodeStatusOf(this.name, this.c, state, undefined, vips));
+    const holds = this.fake.holder() === this.c;
+    const own = { dev: 'eth0', cidr: `${this.fake.addr[this.name]}/24`, mac: `02:00:00:00:00:0${this.name.length}` };
+    const a = { daemons: { keepalived: { running: true, pid: 1 } }, processes: { pppd: holds ? [7] : [] }, vrrpState: holds ? 'MASTER' : 'BACKUP', addresses: [own, ...(holds ? [{ dev: 'eth1', cidr: `${vips.wan}/24` }] : [])], ready: true, booted: true };
+    return Promise.resolve({ ...nodeStatusOf(this.name, this.c, 'running', a, vips), clock: this.t() });
+  }
+  client(): Promise<ClientStatus> {
+    const up = this.fake.holder() !== undefined;
+    return Promise.resolve({ ikeSa: true, childSa: true, l2tpTunnel: true, pppUp: true, tunnelIp: '10.213.3.10', lanReachable: up, clock: this.t() });
+  }
+  counters(): Promise<null> {
+    this.t();
+    return Promise.resolve(null);
+  }
+  sessions(): Promise<number> {
+    this.t();
+    return Promise.resolve(this.fake.holder() === this.c ? 1 : 0);
+  }
+  logWindow(file: string): Promise<string> {
+    this.t();
+    return Promise.resolve(file === 'vrrp.log' ? (this.fake.vrrpLog[this.c] ?? []).join('\n') : '');
+  }
+  countLines(): Promise<number> {
+    this.t();
+    return Promise.resolve(0);
+  }
+  leftovers(): Promise<{ tables: string[]; netem: string[]; processes: string[] }> {
+    this.t();
+    return Promise.resolve({ tables: this.fake.nft.has(this.c) ? ['table inet vipdrill'] : [], netem: [], processes: this.fake.leakProcess && this.name === 'client' ? ['99 ping -D -n -O -i 0.005 10.213.2.50'] : [] });
+  }
+  startProbe(): Promise<number> {
+    return Promise.resolve(this.t());
+  }
+  startCapture(): Promise<number> {
+    return Promise.resolve(this.t());
+  }
+  stopRecorder(tag: string): Promise<string> {
+    this.t();
+    return Promise.resolve(tag.startsWith('probe-forward') ? this.fake.probeLog : '');
+  }
+  act<T>(): Promise<{ t: number; result: T }> {
+    return Promise.resolve({ t: this.t(), result: {} as T });
+  }
+  now(): Promise<number> {
+    return Promise.resolve(this.t());
+  }
+  release(): void {
+    this.removeAllListeners();
   }
 }
 
@@ -92,7 +208,14 @@ function scenario(doc: unknown): Scenario {
   return { ...scenarioSchema.parse(doc), file: 'inline.yaml' };
 }
 
-const run = (fake: FakeLab, doc: unknown) => runScenario(fake as unknown as Engine, lab(), scenario(doc), { repeat: 1, repeats: 1, progress: silentProgress, baselineTimeoutMs: 1000 });
+function hostsOf(fake: FakeLab, l = lab()): LabHosts {
+  return new LabHosts(fake as unknown as Engine, l, (name, c) => new FakeHost(name, c, fake));
+}
+
+const run = (fake: FakeLab, doc: unknown, extra: { signal?: AbortSignal } = {}) => {
+  const l = lab();
+  return runScenario(fake as unknown as Engine, l, scenario(doc), { repeat: 1, repeats: 1, progress: silentProgress, baselineTimeoutMs: 1000, hosts: hostsOf(fake, l), clock: fake.sleeper, ...extra });
+};
 
 describe('scenario runner (stub engine)', function () {
   this.timeout(10_000);
@@ -106,7 +229,7 @@ describe('scenario runner (stub engine)', function () {
     });
     expect(r.verdict, r.reason).to.equal('passed');
     expect(fake.log).to.deep.equal(['kill l-a', 'start l-a']);
-    expect(r.events.map((e) => e.kind)).to.deep.equal(['run.start', 'baseline.ok', 'probe', 'probe', 'fault.inject', 'wait.ok', 'fault.revert', 'heal', 'heal.final', 'baseline.ok', 'run.end']);
+    expect(r.events.map((e) => e.kind)).to.deep.equal(['run.start', 'baseline.ok', 'probe', 'probe', 'calm', 'fault.inject', 'wait.ok', 'fault.revert', 'heal', 'heal.final', 'baseline.ok', 'run.end']);
     const ts = r.events.map((e) => e.t);
     expect(ts).to.deep.equal([...ts].sort((x, y) => x - y));
     expect(r.metrics.newHolder).to.equal('b');
@@ -167,9 +290,13 @@ describe('scenario runner (stub engine)', function () {
   it('an interrupt (Ctrl-C) stops the timeline and still heals', async () => {
     const fake = new FakeLab();
     const abort = new AbortController();
-    setTimeout(() => abort.abort(new Error('interrupted by SIGINT')), 300);
-    const sc = scenario({ name: 'x', description: 'd', steps: [{ fault: 'partition', target: 'b', for: 'until-healed' }, { wait: 'tunnel-down', within: '60s' }] });
-    const r = await runScenario(fake as unknown as Engine, lab(), sc, { repeat: 1, repeats: 1, progress: silentProgress, baselineTimeoutMs: 1000, signal: abort.signal });
+    // Ctrl-C once the fault is in: the stub's clock moves as the run waits, so abort from it
+    const sleep = fake.sleeper.sleep.bind(fake.sleeper);
+    fake.sleeper.sleep = (ms) => {
+      if (fake.log.includes('nft add l-b') && !abort.signal.aborted) abort.abort(new Error('interrupted by SIGINT'));
+      return abort.signal.aborted ? Promise.reject(abort.signal.reason as Error) : sleep(ms);
+    };
+    const r = await run(fake, { name: 'x', description: 'd', steps: [{ fault: 'partition', target: 'b', for: 'until-healed' }, { wait: 'tunnel-down', within: '60s' }] }, { signal: abort.signal });
     expect(r.verdict).to.equal('error');
     expect(r.reason).to.match(/interrupted by SIGINT/);
     expect(fake.log).to.deep.equal(['nft add l-b', 'nft remove l-b']);
@@ -183,6 +310,102 @@ describe('scenario runner (stub engine)', function () {
     expect(r.verdict).to.equal('error');
     expect(r.reason).to.match(/not at its baseline/);
     expect(fake.log).to.deep.equal([]);
+  });
+});
+
+describe('invariants after a run (stub lab)', function () {
+  this.timeout(10_000);
+  const doc = { name: 'x', description: 'd', steps: [{ fault: 'cut-client', target: 'backup', for: 'until-healed' }, { heal: 'all' }] };
+
+  it('a fault rule the revert left behind is caught: no-vipdrill-rule-left fails and the run is an error', async () => {
+    const fake = new FakeLab();
+    fake.leakRules = true;
+    const r = await run(fake, doc);
+    const inv = r.invariants.find((x) => x.name === 'no-vipdrill-rule-left')!;
+    expect(inv.ok).to.equal(false);
+    expect(inv.detail).to.equal('left on b (table inet vipdrill)');
+    expect(r.verdict).to.equal('error');
+    expect(r.reason).to.match(/invariant no-vipdrill-rule-left/);
+  });
+
+  it('a probe process left behind is caught: no-fault-process-left fails', async () => {
+    const fake = new FakeLab();
+    fake.leakProcess = true;
+    const r = await run(fake, doc);
+    const inv = r.invariants.find((x) => x.name === 'no-fault-process-left')!;
+    expect(inv.ok).to.equal(false);
+    expect(inv.detail).to.match(/^client: 99 ping -D -n -O/);
+    expect(r.verdict).to.equal('error');
+  });
+
+  it('with nothing left behind every invariant holds', async () => {
+    const r = await run(new FakeLab(), doc);
+    expect(r.invariants.map((x) => [x.name, x.ok])).to.deep.equal([['single-vip-holder', true], ['client-tunnel-up', true], ['no-vipdrill-rule-left', true], ['no-fault-process-left', true]]);
+    expect(r.verdict, r.reason).to.equal('passed');
+  });
+});
+
+describe('the stability gate (stub lab)', function () {
+  this.timeout(10_000);
+  const crash = { name: 'crash', description: 'd', steps: [{ fault: 'node-crash', target: 'master', for: 'until-healed' }, { wait: 'vip-moved', within: '2s' }, { heal: 'all' }], expect: { vipMoved: true } };
+
+  it('waits for a calm window of 3 × master down (at least 2 s) before the first fault', async () => {
+    const fake = new FakeLab();
+    const r = await run(fake, crash);
+    expect(r.verdict, r.reason).to.equal('passed');
+    // fast profile: advert 0.3 s, backup priority 100 -> master down 0.9 + 0.18 s; 3 × that = 3.24 s
+    expect(r.calm!.requiredMs).to.be.closeTo(3 * (0.9 + (156 * 0.3) / 256) * 1000, 0.01);
+    expect(r.calm!.to - r.calm!.from).to.be.closeTo(r.calm!.requiredMs / 1000, 1e-9);
+    expect(r.firstFaultAt).to.be.at.least(r.calm!.to);
+  });
+
+  it('a holder that moved since the baseline gets no fault: an error naming what moved, never a failed verdict', async () => {
+    const fake = new FakeLab();
+    // right after the baseline, b takes the VIP by a flap (its notify line) and keeps it
+    fake.flapAt = [{ t: 1001.2, node: 'b', state: 'MASTER' }, { t: 1001.21, node: 'a', state: 'BACKUP' }];
+    const r = await run(fake, crash);
+    expect(r.verdict).to.equal('error');
+    expect(r.reason).to.match(/^unstable lab: the VIP holder changed since the baseline \(a then, b now: a=BACKUP b=MASTER\)\. No fault was injected\.$/);
+    expect(fake.log).to.deep.equal([]);
+  });
+
+  it('a lab that keeps flapping never gets a fault: no calm window, with the moves and the lag named', async () => {
+    const fake = new FakeLab();
+    fake.lagMs = 400;
+    for (let k = 0; k < 400; k++) fake.flapAt.push({ t: 1001 + k * 0.5, node: k % 2 ? 'a' : 'b', state: k % 4 < 2 ? 'BACKUP' : 'MASTER' });
+    const r = await run(fake, crash);
+    expect(r.verdict).to.equal('error');
+    // 10 × the window (3 × (0.9 + 156 × 0.3 / 256) s = 3.25 s): 32.5 s
+    expect(r.reason, r.reason).to.match(/^unstable lab: no calm window of 3\.2 s within 32\.5 s before the first fault/);
+    expect(r.reason).to.match(/VRRP transition\(s\)/);
+    expect(r.reason).to.match(/ran up to 400 ms late/);
+    expect(fake.log).to.deep.equal([]);
+  });
+
+  it('a later fault resolves master from the state the agents pushed last, at its injection', async () => {
+    const fake = new FakeLab();
+    const doc = { name: 'x', description: 'd', steps: [{ fault: 'node-crash', target: 'a', for: 'until-healed' }, { wait: 'vip-moved', within: '2s' }, { fault: 'cut-client', target: 'master', for: 'until-healed' }] };
+    const r = await run(fake, doc);
+    const injects = r.events.filter((e) => e.kind === 'fault.inject');
+    expect(injects.map((e) => e.data?.master)).to.deep.equal(['a', 'b']);
+    expect(injects[1]!.data?.targets).to.deep.equal(['b']);
+  });
+
+  it('a starved host turns a failed expectation into an error with its evidence, and marks the repeat', async () => {
+    const fake = new FakeLab();
+    fake.lagMs = 300;
+    const r = await run(fake, { ...crash, expect: { vipMoved: false } });
+    expect(r.starvation!.starved).to.equal(true);
+    expect(r.starvation!.lagP90Ms).to.equal(300);
+    expect(r.verdict).to.equal('error');
+    expect(r.reason).to.match(/^host starved during the fault: agents' lag over \d+ one-second windows: p90 300 ms, max 300 ms .*not judged: vipMoved: expected false, got true \(to b\)$/);
+  });
+
+  it('on a quiet host the same expectation fails (exit 1 material)', async () => {
+    const fake = new FakeLab();
+    const r = await run(fake, { ...crash, expect: { vipMoved: false } });
+    expect(r.starvation!.starved).to.equal(false);
+    expect(r.verdict).to.equal('failed');
   });
 });
 

@@ -2,7 +2,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import Docker from 'dockerode';
 import tar from 'tar-stream';
 import { VipdrillError } from '../../errors.js';
-import type { ContainerSpec, Engine, EngineInfo, ExecResult, LabelledObjects, NetworkSpec, Route } from '../engine.js';
+import type { Attached, ContainerSpec, Engine, EngineInfo, ExecResult, LabelledObjects, NetworkSpec, Route } from '../engine.js';
 import { LABEL_LAB } from '../engine.js';
 
 function labelFilters(labels: Record<string, string | undefined>): string[] {
@@ -174,6 +174,26 @@ export abstract class DockerEngine implements Engine {
     });
     const info = await ex.inspect();
     return { exitCode: info.ExitCode ?? -1, stdout: Buffer.concat(chunks).toString('utf8'), stderr: Buffer.concat(errChunks).toString('utf8') };
+  }
+
+  async attach(idOrName: string, argv: string[]): Promise<Attached> {
+    const ex = await this.docker.getContainer(idOrName).exec({ Cmd: argv, AttachStdin: true, AttachStdout: true, AttachStderr: true });
+    const stream = (await ex.start({ hijack: true, stdin: true }));
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    let tail = '';
+    stderr.on('data', (c: Buffer) => (tail = (tail + c.toString('utf8')).slice(-4096)));
+    this.docker.modem.demuxStream(stream, stdout, stderr);
+    const closed = new Promise<void>((resolve) => {
+      const done = () => {
+        stdout.end();
+        resolve();
+      };
+      stream.once('end', done);
+      stream.once('close', done);
+      stream.once('error', done);
+    });
+    return { stdin: stream, stdout, stderrTail: () => tail, closed, close: () => stream.destroy() };
   }
 
   async putFiles(idOrName: string, files: { path: string; content: string | Buffer; mode: number }[]): Promise<void> {

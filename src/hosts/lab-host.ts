@@ -1,0 +1,196 @@
+import { readFileSync } from 'node:fs';
+import { EventEmitter } from 'node:events';
+import { VipdrillError } from '../errors.js';
+import type { Attached, Engine } from '../lab/engine.js';
+import type { ClientStatus, NodeStatus } from '../lab/probes.js';
+import { AgentLink, type AgentEvent } from './agent-link.js';
+import type { Host } from './host.js';
+import { AGENT_SOURCE, HOST_PATHS, type HostLog } from './paths.js';
+
+interface AgentStatus {
+  daemons: Record<string, { running: boolean; pid: number | null }>;
+  processes: { pppd: number[] };
+  vrrpState: string | null;
+  addresses: { dev: string; cidr: string; mac?: string }[];
+  ready: boolean;
+  booted: boolean;
+}
+
+interface AgentClient {
+  ppp: boolean;
+  pppDev: string | null;
+  tunnelIp: string | null;
+  lan: boolean;
+  ike?: boolean;
+  child?: boolean;
+  l2tp?: boolean;
+}
+
+/** Deadlines of the host's requests (ms): generous, since a starved emulated lab is slow, but finite. */
+export const DEADLINES = { status: 5_000, client: 8_000, clientFull: 15_000, read: 10_000, act: 30_000 };
+
+/**
+ * One lab host (a lab container) as the controller sees it: typed requests to its resident agent over
+ * one attached stream, and the events the agent pushes. The agent is copied in and started on first use,
+ * and again after the container restarted (a crashed node coming back). Faults, watchers and checks ask
+ * the Host; they never build shell strings.
+ */
+export class LabHost extends EventEmitter<{ event: [AgentEvent] }> implements Host {
+  private link: AgentLink | undefined;
+  private attached: Attached | undefined;
+  private connecting: Promise<AgentLink> | undefined;
+  private disposed = false;
+  /** requests of links that were closed, for the round-trip count */
+  private pastRequests = 0;
+
+  constructor(
+    readonly name: string,
+    readonly container: string,
+    private readonly engine: Engine,
+  ) {
+    super();
+  }
+
+  /** Agent requests plus container-state look-ups so far: the lab round trips. */
+  get roundTrips(): number {
+    return this.pastRequests + (this.link?.requests ?? 0) + this.stateLookups;
+  }
+  private stateLookups = 0;
+
+  async containerState(): Promise<string> {
+    this.stateLookups++;
+    return (await this.engine.containerState(this.container)) ?? 'missing';
+  }
+
+  async connect(): Promise<void> {
+    await this.agent();
+  }
+
+  /** The live link, started if there is none (the container must be running). */
+  async agent(): Promise<AgentLink> {
+    if (this.disposed) throw new VipdrillError('EXEC_FAILED', `${this.name}: the host was released`);
+    if (this.link?.isOpen) return this.link;
+    this.connecting ??= this.open().finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  private async open(): Promise<AgentLink> {
+    const since = this.link?.lastT;
+    if (this.link) this.pastRequests += this.link.requests;
+    await this.engine.putFiles(this.container, [{ path: HOST_PATHS.agent, content: readFileSync(AGENT_SOURCE), mode: 0o755 }]);
+    const a = await this.engine.attach(this.container, ['python3', '-u', HOST_PATHS.agent, ...(since ? ['--since', since.toFixed(6)] : [])]);
+    const link = new AgentLink(`agent on ${this.name}`, a.stdin, a.stdout);
+    link.on('event', (e) => this.emit('event', e));
+    link.once('closed', (why) => this.emit('event', { ev: 'agent.closed', t: link.lastT, why }));
+    void a.closed.then(() => link.end(`the agent stream ended${a.stderrTail() ? `: ${a.stderrTail().trim().split('\n').slice(-2).join(' | ')}` : ''}`));
+    this.attached = a;
+    this.link = link;
+    await link.request('hello', {}, DEADLINES.status, 25_000);
+    return link;
+  }
+
+  private async ask<T>(op: string, args: Record<string, unknown>, deadlineMs: number): Promise<{ t: number; result: T }> {
+    return (await this.agent()).request<T>(op, args, deadlineMs);
+  }
+
+  /** A node's VRRP state, VIPs, daemons; a host that is not running says only that. */
+  async status(vips: { wan: string; lan: string }): Promise<NodeStatus> {
+    const state = this.link?.isOpen ? 'running' : await this.containerState();
+    if (state !== 'running') return nodeStatusOf(this.name, this.container, state, undefined, vips);
+    try {
+      const a = await this.ask<AgentStatus>('status', {}, DEADLINES.status);
+      return { ...nodeStatusOf(this.name, this.container, 'running', a.result, vips), clock: a.t };
+    } catch (e) {
+      // a frozen or just-stopped container does not answer: say what it is
+      const now = await this.containerState();
+      if (now !== 'running') return nodeStatusOf(this.name, this.container, now, undefined, vips);
+      throw e;
+    }
+  }
+
+  /** The client's tunnel: PPP and a ping through it to `lan`; `full` adds the IKE/CHILD SAs and L2TP (slow). */
+  async client(lan: string, full: boolean): Promise<ClientStatus> {
+    const a = await this.ask<AgentClient>('client', { lan, full }, full ? DEADLINES.clientFull : DEADLINES.client);
+    const r = a.result;
+    return { ikeSa: r.ike ?? false, childSa: r.child ?? false, l2tpTunnel: r.l2tp ?? false, pppUp: r.ppp, tunnelIp: r.tunnelIp, lanReachable: r.lan, clock: a.t, ...(full ? {} : { lanCheckOnly: true }) };
+  }
+
+  /** `nft list counters table inet vipdrill_fw`, or null when it could not be read. */
+  async counters(): Promise<{ t: number; text: string } | null> {
+    const a = await this.ask<{ exitCode: number; text: string }>('counters', {}, DEADLINES.read);
+    return a.result.exitCode === 0 ? { t: a.t, text: a.result.text } : null;
+  }
+
+  /** pppd sessions running here. */
+  async sessions(): Promise<number> {
+    return (await this.ask<{ pppd: number }>('sessions', {}, DEADLINES.read)).result.pppd;
+  }
+
+  /** Lines of a stamped log whose stamp lies in [from, to] (host clock). */
+  async logWindow(file: HostLog, from: number, to: number): Promise<string> {
+    // JSON has no infinity: an open end is a far-off time
+    const bound = (x: number, far: number) => (Number.isFinite(x) ? x : far);
+    return (await this.ask<{ text: string }>('log', { file, from: bound(from, 0), to: bound(to, 1e12) }, DEADLINES.read)).result.text;
+  }
+
+  /** Start a ping loop here; returns the host clock when it started. */
+  async startProbe(tag: string, target: string, intervalMs: number): Promise<number> {
+    return (await this.ask('probe.start', { tag, target, intervalMs }, DEADLINES.read)).t;
+  }
+
+  /** Start an ARP capture (tcpdump -e -tt) on `dev`; returns the host clock when it started. */
+  async startCapture(tag: string, dev: string): Promise<number> {
+    return (await this.ask('capture.start', { tag, dev }, DEADLINES.read)).t;
+  }
+
+  /** Stop a probe or a capture and return its raw output. */
+  async stopRecorder(tag: string): Promise<string> {
+    return (await this.ask<{ text: string }>('record.stop', { tag }, DEADLINES.read)).result.text;
+  }
+
+  /** Lines of the given stamped logs containing any of the fixed strings. */
+  async countLines(files: HostLog[], patterns: string[]): Promise<number> {
+    return (await this.ask<{ count: number }>('grep.count', { files, patterns }, DEADLINES.read)).result.count;
+  }
+
+  /** vipdrill's fault tables, netem qdiscs and fault or probe processes still here. */
+  async leftovers(): Promise<{ tables: string[]; netem: string[]; processes: string[] }> {
+    return (await this.ask<{ tables: string[]; netem: string[]; processes: string[] }>('leftovers', {}, DEADLINES.read)).result;
+  }
+
+  /** The host's clock now. */
+  async now(): Promise<number> {
+    return (await this.ask('now', {}, DEADLINES.status)).t;
+  }
+
+  /** A named action with a deadline (kill-daemon, start-daemon, restart-daemon); the host clock when done. */
+  async act<T = Record<string, unknown>>(name: string, args: Record<string, unknown> = {}, deadlineMs = DEADLINES.act): Promise<{ t: number; result: T }> {
+    return this.ask<T>('act', { name, args }, deadlineMs);
+  }
+
+  /** Close the stream: the agent sees EOF, ends its probes and exits. */
+  release(): void {
+    this.disposed = true;
+    this.link?.end('released');
+    this.attached?.close();
+  }
+}
+
+export function nodeStatusOf(name: string, container: string, containerState: string, a: AgentStatus | undefined, vips: { wan: string; lan: string }): NodeStatus {
+  const addrs = a?.addresses ?? [];
+  const has = (ip: string) => addrs.some((x) => x.cidr.split('/')[0] === ip);
+  const daemons: Record<string, boolean> = {};
+  for (const [k, v] of Object.entries(a?.daemons ?? {})) daemons[k] = v.running;
+  if (a && a.processes.pppd.length > 0) daemons.pppd = true;
+  const keepalivedUp = daemons.keepalived ?? false;
+  return {
+    name,
+    container,
+    containerState,
+    vrrpState: containerState !== 'running' ? containerState.toUpperCase() : keepalivedUp ? (a?.vrrpState ?? 'INIT') : 'STOPPED',
+    holdsVip: has(vips.wan),
+    holdsLanVip: has(vips.lan),
+    daemons,
+    addresses: addrs,
+  };
+}

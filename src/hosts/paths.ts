@@ -1,0 +1,25 @@
+import { join } from 'node:path';
+import { labDir } from '../util/paths.js';
+
+/**
+ * The agent/Host contract: the one place that names where things live on a lab host. The agent
+ * (lab/agent/vipdrill-agent) uses the same paths; the lab's shell helpers (lab/images/lab/rootfs) too.
+ */
+export const HOST_PATHS = {
+  /** runtime state (a tmpfs in lab containers: empty after every start) */
+  run: '/run/vipdrill',
+  /** the daemons' logs, each line stamped with the host's CLOCK_REALTIME */
+  log: '/var/log/vipdrill',
+  /** the supervisor's daemon descriptions */
+  daemons: '/etc/vipdrill/daemons',
+  /** where the controller copies the agent on each host before it starts it */
+  agent: '/usr/local/lib/vipdrill/vipdrill-agent',
+  /** the lab's control script (kill/start daemons) */
+  ctl: '/usr/local/sbin/vipdrill-ctl',
+} as const;
+
+/** The agent's source on the controller. */
+export const AGENT_SOURCE = join(labDir, 'agent', 'vipdrill-agent');
+
+/** The stamped logs a log window may read (the agent refuses any other). */
+export type HostLog = 'charon.log' | 'xl2tpd.log' | 'pppd.log' | 'redial.log' | 'keepalived.log' | 'vrrp.log' | 'notify.log' | 'supervisor.log';
