@@ -161,6 +161,9 @@ const runOptions = (c: Command) =>
 
 type RunOpts = { engine: 'auto' | 'local' | 'vm'; reportDir: string; name: string; json?: boolean; lab?: string; repeat?: string };
 
+/** After Ctrl-C, how long the heal and the clean-up may take before the process exits anyway. */
+const INTERRUPT_BUDGET_MS = 25_000;
+
 async function runAndReport(files: string[], o: RunOpts): Promise<void> {
   const repeat = o.repeat === undefined ? undefined : Number(o.repeat);
   if (repeat !== undefined && (!Number.isInteger(repeat) || repeat < 1 || repeat > 100)) throw new VipdrillError('CONFIG_INVALID', `--repeat: expected a whole number from 1 to 100, got ${o.repeat}`);
@@ -170,6 +173,11 @@ async function runAndReport(files: string[], o: RunOpts): Promise<void> {
     if (abort.signal.aborted) process.exit(130);
     process.stderr.write(`\nvipdrill: ${sig}: healing the running scenario and cleaning up (again to exit now; 'vipdrill reap' cleans up after that)\n`);
     abort.abort(new Error(`interrupted by ${sig}`));
+    // the heal and the clean-up have a budget: a lab call that hangs must not keep the process
+    setTimeout(() => {
+      process.stderr.write(`vipdrill: the clean-up did not finish within ${INTERRUPT_BUDGET_MS / 1000} s; exiting. 'vipdrill heal --name <lab>' undoes faults left in a lab that is up, 'vipdrill reap' removes what this run brought up\n`);
+      process.exit(130);
+    }, INTERRUPT_BUDGET_MS).unref();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

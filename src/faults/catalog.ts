@@ -11,7 +11,7 @@ import type { FaultEnv, Host, PlannedFault, Planner } from './types.js';
 function resolve(env: FaultEnv, target: string): Host {
   if (target === 'master') return env.master;
   if (target === 'backup') return env.backup;
-  return target as Host;
+  return target;
 }
 
 const OPERATOR_FILE = '/run/vipdrill/operator-priority';
@@ -147,8 +147,7 @@ const partition: Planner<'partition'> = (env, s) => {
 
 const splitBrain: Planner<'split-brain'> = (env, s) =>
   nftFault(env, s.fault, 'block VRRP between the nodes only (both still reach the client and the LAN)', [
-    { host: 'a', rules: ['input ip protocol 112', 'output ip protocol 112'] },
-    { host: 'b', rules: ['input ip protocol 112', 'output ip protocol 112'] },
+    ...Object.keys(env.lab.topology.nodes).map((host) => ({ host, rules: ['input ip protocol 112', 'output ip protocol 112'] })),
   ]);
 
 const cutClient: Planner<'cut-client'> = (env, s) => {

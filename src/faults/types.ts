@@ -2,8 +2,8 @@ import type { Engine } from '../lab/engine.js';
 import type { LabContext } from '../lab/lab.js';
 import type { FaultStep } from '../scenario/schema.js';
 
-/** Logical lab hosts after role resolution (master/backup resolved when the fault is injected). */
-export type Host = 'a' | 'b' | 'client' | 'lanhost';
+/** A lab host after role resolution (master/backup resolved when the fault is injected): a node's name, client or lanhost. */
+export type Host = string;
 
 export interface FaultEnv {
   engine: Engine;

@@ -60,13 +60,13 @@ export async function evaluate(hosts: LabHosts, c: Condition, ctx: ConditionCont
         return s.holders.length === 1 && s.holders[0] !== (ctx.holderAtFault ?? ctx.holderAtStart);
       case 'vip-on-original':
         return s.holders.length === 1 && s.holders[0] === ctx.holderAtStart;
-      case 'vip-on-a':
-      case 'vip-on-b':
-        return s.holders.length === 1 && s.holders[0] === c.slice(-1);
       case 'tunnel-up':
         return lan;
       case 'tunnel-down':
         return !lan;
+      default:
+        // vip-on-<node>
+        return s.holders.length === 1 && s.holders[0] === c.slice('vip-on-'.length);
     }
   })();
   return { ok, seen: describeSample(s), sample: s };

@@ -382,7 +382,7 @@ async function runWithHosts(engine: Engine, lab: LabContext, sc: Scenario, o: Ru
       const states = Object.entries(pushed.states).map(([n, x]) => `${n}=${x}`).join(' ');
       if (!pushed.holder) throw new UnstableLabError(`cannot resolve master/backup for the fault: pushed VRRP states ${states}. No fault was injected.`);
       if (first && pushed.holder !== ctx.holderAtStart) throw new UnstableLabError(`the VIP holder changed since the baseline (${ctx.holderAtStart} then, ${pushed.holder} now: ${states}). No fault was injected.`);
-      const master = pushed.holder as Host;
+      const master = pushed.holder;
       const backup = hosts.nodes.find((n) => n !== master) as Host;
       const id = st.id ?? `step${i}`;
       const fault = planFault({ engine, lab, master, backup, id: `vipdrill-${id}`, now: (h) => hosts.host(h).now() }, st);
@@ -720,7 +720,7 @@ async function runWithHosts(engine: Engine, lab: LabContext, sc: Scenario, o: Ru
   result.roundTrips = hosts.roundTrips - roundTrips0;
 
   // 5. expectations
-  result.expectations = judge(sc, result);
+  result.expectations = judge(sc, result, hosts.nodes);
   const failed = result.expectations.filter((x) => !x.ok);
   if (error) {
     result.verdict = 'error';
@@ -769,12 +769,12 @@ export function splitBrainToleranceMs(advertIntSeconds: number): number {
   return Math.max(500, 3 * advertIntSeconds * 1000);
 }
 
-function judge(sc: Scenario, r: ScenarioResult): ExpectationResult[] {
+function judge(sc: Scenario, r: ScenarioResult, nodes: string[]): ExpectationResult[] {
   const x = sc.expect;
   const m = r.metrics;
   const out: ExpectationResult[] = [];
   const add = (name: string, expected: string, actual: string, ok: boolean) => out.push({ name, ok, detail: `expected ${expected}, got ${actual}`, expected, actual });
-  const who = (w: string) => (w === 'original' ? r.holderAtStart : w === 'other' ? ['a', 'b'].find((n) => n !== r.holderAtStart) : w);
+  const who = (w: string) => (w === 'original' ? r.holderAtStart : w === 'other' ? nodes.find((n) => n !== r.holderAtStart) : w);
   if (x.vipMoved !== undefined) add('vipMoved', String(x.vipMoved), m.newHolder ? `true (to ${m.newHolder})` : 'false', (m.newHolder !== undefined) === x.vipMoved);
   if (x.vipTakeover) add('vipTakeover', `<= ${formatMs(x.vipTakeover.max)}`, m.vipTakeoverMs !== undefined ? formatMs(m.vipTakeoverMs) : 'the VIP never moved', m.vipTakeoverMs !== undefined && m.vipTakeoverMs <= x.vipTakeover.max);
   if (x.tunnelRestored) {

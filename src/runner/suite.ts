@@ -6,12 +6,13 @@ import type { Engine, EngineInfo } from '../lab/engine.js';
 import { loadLabInputs, type LabContext } from '../lab/lab.js';
 import { downCommand, openEngineForLab, upCommand } from '../lab/lifecycle.js';
 import { newRunId, requireLab, writeLab, type LabRecord } from '../lab/state.js';
-import { topologyPathOf, validateScenarios } from '../scenario/load.js';
+import { targetIssues, topologyPathOf, validateScenarios } from '../scenario/load.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { Progress } from '../util/progress.js';
 import { stats, type Stats } from '../util/stats.js';
 import { PHASES } from './reconnect.js';
 import { LabHosts } from '../hosts/lab-hosts.js';
+import { displayPath } from '../topology/load.js';
 import { runScenario, type ScenarioResult, type Verdict } from './runner.js';
 
 export interface SuiteOptions {
@@ -132,7 +133,11 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
     const inputs = loadLabInputs(record.topologyFile, record.profile, record.name);
     const engine = await openEngineForLab(record);
     try {
-      const mismatched = scenarios.filter((s) => topologyPathOf(s.topology) !== resolve(record.topologyFile) || (s.profile !== undefined && s.profile !== record.profile));
+      // a scenario that names no topology runs on the lab's, whatever its nodes are called; its hosts
+      // must then be the lab's: checked before anything runs
+      const mismatched = scenarios.filter((s) => (s.topology !== undefined && topologyPathOf(s.topology) !== resolve(record.topologyFile)) || (s.profile !== undefined && s.profile !== record.profile));
+      const wrong = scenarios.flatMap((s) => targetIssues(s, inputs.topology).map((i) => ({ file: displayPath(s.file), ...i })));
+      if (wrong.length > 0) throw new ConfigError(wrong);
       if (mismatched.length > 0) {
         out.labErrors.push({ scenarios: mismatched.map((s) => s.name), error: `lab ${record.name} runs ${record.topologyFile} with profile ${record.profile}; these scenarios ask for another topology or profile: run them without --lab, or bring up a matching lab` });
       }
@@ -172,7 +177,7 @@ export function hostInfo(): HostInfo {
 async function labInfo(engine: Engine, lab: LabContext): Promise<LabInfo> {
   const p = lab.profile;
   const versions: Record<string, string> = {};
-  const r = await engine.exec(lab.record.containers.a!, ['sh', '-c', "dpkg-query -W -f='${Package} ${Version}\\n' keepalived strongswan-charon xl2tpd ppp"]).catch(() => undefined);
+  const r = await engine.exec(lab.record.containers[Object.keys(lab.topology.nodes)[0]!]!, ['sh', '-c', "dpkg-query -W -f='${Package} ${Version}\\n' keepalived strongswan-charon xl2tpd ppp"]).catch(() => undefined);
   for (const line of (r?.stdout ?? '').split('\n')) {
     const [k, v] = line.trim().split(' ');
     if (k && v) versions[k] = v;

@@ -3,11 +3,44 @@ import { join, resolve } from 'node:path';
 import { ConfigError, VipdrillError, type ConfigIssue } from '../errors.js';
 import { displayPath, loadProfile, loadTopology, parseWith, readYamlMapping } from '../topology/load.js';
 import { labDir, packageRoot } from '../util/paths.js';
+import type { Topology } from '../topology/schema.js';
+import { NODE_ROLES, OTHER_HOSTS } from './roles.js';
 import { DAEMONS, scenarioSchema, type Scenario, type Step } from './schema.js';
 
 export function topologyPathOf(nameOrPath: string | undefined): string {
   const n = nameOrPath ?? 'default';
   return n.includes('/') || n.endsWith('.yaml') ? resolve(n) : join(labDir, 'topologies', `${n}.yaml`);
+}
+
+/**
+ * Every host a scenario names must be one of the topology's nodes or a role word: fault targets, drop
+ * ends, vip-on-<node> conditions, finalHolder and sessionOn. Checked when a scenario is loaded (against
+ * its own topology) and again against the lab's topology when it runs on a lab (`run --lab`).
+ */
+export function targetIssues(s: Pick<Scenario, 'steps' | 'expect'>, t: Topology): { path: string; message: string }[] {
+  const nodes = Object.keys(t.nodes);
+  const out: { path: string; message: string }[] = [];
+  const list = (xs: readonly string[]) => xs.join(', ');
+  const check = (path: string, v: string | undefined, allowed: readonly string[], what: string) => {
+    if (v !== undefined && !allowed.includes(v)) out.push({ path, message: `expected ${what} of topology "${t.name}" (${list(allowed)}), got "${v}"` });
+  };
+  s.steps.forEach((st: Step, i) => {
+    const at = `steps[${i}]`;
+    if ('fault' in st) {
+      const x = st as { target?: string; from?: string; to?: string };
+      // faults on any lab host, and faults on a node of the pair only
+      const anyHost = ['kill-daemon', 'link-down', 'degrade', 'drop', 'blackout', 'rekey'].includes(st.fault);
+      const hosts = anyHost ? [...nodes, ...NODE_ROLES, ...OTHER_HOSTS] : [...nodes, ...NODE_ROLES];
+      check(`${at}.target`, x.target, hosts, anyHost ? 'a node, a role or a host' : 'a node or a role');
+      check(`${at}.from`, x.from, [...nodes, ...NODE_ROLES, ...OTHER_HOSTS], 'a host');
+      check(`${at}.to`, x.to, [...nodes, ...NODE_ROLES, ...OTHER_HOSTS], 'a host');
+    }
+    const c = 'wait' in st ? st.wait : 'check' in st ? st.check : undefined;
+    if (c?.startsWith('vip-on-') && c !== 'vip-on-original') check(`${at}.${'wait' in st ? 'wait' : 'check'}`, c.slice('vip-on-'.length), nodes, 'a node');
+  });
+  check('expect.finalHolder', s.expect.finalHolder, [...nodes, 'original', 'other'], 'a node, original or other');
+  check('expect.sessionOn', s.expect.sessionOn, [...nodes, 'original', 'other'], 'a node, original or other');
+  return out;
 }
 
 /** Checks across steps: ids, heal targets, daemons per role, interfaces per host, topology and profile. */
@@ -25,7 +58,7 @@ function semanticIssues(s: Omit<Scenario, 'file'>, file: string): ConfigIssue[] 
         ids.add(st.id);
       }
       if (st.fault === 'kill-daemon') {
-        if (st.target === 'lanhost') add(`${at}.target`, 'the LAN host runs no daemons; expected a node (a, b, master, backup) or client');
+        if (st.target === 'lanhost') add(`${at}.target`, 'the LAN host runs no daemons; expected a node (by name, master or backup) or client');
         else if (st.target === 'client' && !(DAEMONS.client as readonly string[]).includes(st.daemon)) add(`${at}.daemon`, `the client does not run ${st.daemon}; expected one of ${DAEMONS.client.join(', ')}`);
         if (st.daemon === 'pppd' && st.restart === false) add(`${at}.restart`, 'pppd is started by xl2tpd per session, not by the supervisor; expected restart: true (the default)');
       }
@@ -44,7 +77,8 @@ function semanticIssues(s: Omit<Scenario, 'file'>, file: string): ConfigIssue[] 
   });
   if (faults === 0 && s.expect.calibrate !== 'calm') add('steps', 'a scenario without a fault step drills nothing; expected at least one fault (or expect.calibrate: calm)');
   try {
-    loadTopology(topologyPathOf(s.topology));
+    const t = loadTopology(topologyPathOf(s.topology)).topology;
+    for (const i of targetIssues(s, t)) add(i.path, i.message);
   } catch (e) {
     if (e instanceof ConfigError) add('topology', `cannot load topology "${s.topology ?? 'default'}": ${e.issues.map((x) => `${x.file} ${x.path}: ${x.message}`).join('; ')}`);
     else throw e;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { NODE_NAME } from './roles.js';
 
 /**
  * Scenario files (scenarios/*.yaml): a declarative drill. A timeline of steps (fault, wait, heal,
@@ -24,11 +25,13 @@ function toMs(v: string): number {
 /** How long a fault lasts: a duration, or until a `heal` step (or the final heal) reverts it. */
 const lasting = z.union([z.literal('until-healed'), duration(1, 3_600_000)], { error: 'expected a duration like "5s" or "until-healed"' });
 
-/** A node of the pair by name, or by role at the moment the fault is injected. */
-export const NODE_TARGETS = ['a', 'b', 'master', 'backup'] as const;
-const nodeTarget = z.enum(NODE_TARGETS, { error: `expected a node: ${NODE_TARGETS.join(', ')} (master/backup: the VIP holder or the other node when the fault is injected)` });
-export const HOSTS = ['a', 'b', 'master', 'backup', 'client', 'lanhost'] as const;
-const host = z.enum(HOSTS, { error: `expected a host: ${HOSTS.join(', ')}` });
+/**
+ * A node of the pair by its name in the topology, or by role at the moment the fault is injected
+ * (master: the VIP holder, backup: the other node). Whether a name is one of the topology's nodes is
+ * checked against the topology (scenario/load.ts), before anything runs.
+ */
+const nodeTarget = z.string({ error: 'expected a node of the topology by name, or master/backup' }).regex(NODE_NAME, { error: 'expected a node of the topology by name (lowercase letters, digits, dashes), or master/backup' });
+const host = z.string({ error: 'expected a host: a node of the topology by name, master, backup, client or lanhost' }).regex(NODE_NAME, { error: 'expected a host: a node of the topology by name, master, backup, client or lanhost' });
 const containerTarget = host;
 
 /** Daemons the lab image runs, per role (pppd on a node is spawned by xl2tpd per session). */
@@ -104,8 +107,8 @@ export type FaultStep = z.output<typeof faultStep>;
 export type FaultKind = FaultStep['fault'];
 
 export const CONDITIONS = ['baseline', 'single-holder', 'split-brain', 'vip-moved', 'vip-on-original', 'tunnel-up', 'tunnel-down', 'auth-failure'] as const;
-export type Condition = (typeof CONDITIONS)[number] | `vip-on-${'a' | 'b'}`;
-const condition = z.union([z.enum(CONDITIONS), z.enum(['vip-on-a', 'vip-on-b'])], { error: `expected a condition: ${CONDITIONS.join(', ')}, vip-on-a, vip-on-b` });
+export type Condition = (typeof CONDITIONS)[number] | `vip-on-${string}`;
+const condition = z.union([z.enum(CONDITIONS), z.string().regex(/^vip-on-[a-z][a-z0-9-]{0,30}$/).transform((x) => x as `vip-on-${string}`)], { error: `expected a condition: ${CONDITIONS.join(', ')}, or vip-on-<node>` });
 
 const waitStep = z.strictObject({ wait: condition, within: duration(100, 1_800_000) });
 const healStep = z.strictObject({ heal: z.union([z.literal('all'), z.string().regex(/^[a-z0-9-]+$/)], { error: 'expected all or the id of a fault step' }) });
@@ -156,7 +159,7 @@ export const expectationsSchema = z.strictObject({
   /** both nodes MASTER at the same time (from both nodes' VRRP logs) */
   splitBrain: z.enum(['none', 'detected'], { error: 'expected none or detected' }).optional(),
   /** who holds the VIP at the end of the run */
-  finalHolder: z.enum(['a', 'b', 'original', 'other'], { error: 'expected a, b, original or other' }).optional(),
+  finalHolder: z.string({ error: 'expected a node of the topology, original or other' }).regex(NODE_NAME, { error: 'expected a node of the topology, original or other' }).optional(),
   /** an IKE or CHAP authentication failure in the client or node logs */
   authFailure: z.enum(['none', 'detected'], { error: 'expected none or detected' }).optional(),
   /** which way client <-> LAN traffic went: through one node both ways, or not (nft counters per node) */
@@ -170,7 +173,7 @@ export const expectationsSchema = z.strictObject({
    */
   calibrate: z.enum(['outage', 'takeover', 'calm'], { error: 'expected outage, takeover or calm' }).optional(),
   /** which node carries the client's PPP session at the end */
-  sessionOn: z.enum(['a', 'b', 'original', 'other'], { error: 'expected a, b, original or other' }).optional(),
+  sessionOn: z.string({ error: 'expected a node of the topology, original or other' }).regex(NODE_NAME, { error: 'expected a node of the topology, original or other' }).optional(),
 });
 export type Expectations = z.output<typeof expectationsSchema>;
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { NODE_NAME, ROLE_WORDS } from '../scenario/roles.js';
 import { parseCidr, parseIpv4 } from '../util/ip.js';
 
 /**
@@ -44,8 +45,9 @@ export const topologySchema = z.strictObject({
     last: ipv4,
   }),
   nodes: z
-    .record(labName, node)
-    .refine((r) => Object.keys(r).length === 2, { error: 'expected exactly two nodes (the VRRP pair), e.g. a and b' }),
+    .record(z.string().regex(NODE_NAME, { error: 'expected a node name of lowercase letters, digits and dashes, starting with a letter' }), node)
+    .refine((r) => Object.keys(r).length === 2, { error: 'expected exactly two nodes (the VRRP pair), e.g. a and b' })
+    .refine((r) => Object.keys(r).every((n) => !(ROLE_WORDS as readonly string[]).includes(n)), { error: `expected node names that are not role words (${ROLE_WORDS.join(', ')}): scenarios use those for roles` }),
   client: z.strictObject({
     /** the client's own address: on the wan, or with `nat` on the home network behind the router */
     wan: ipv4,

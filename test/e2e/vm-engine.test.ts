@@ -15,7 +15,8 @@ import { cli } from '../helpers.js';
 
 /**
  * End to end on the VM engine: the full stack (keepalived, charon, xl2tpd, pppd with kernel PPP, L2TP
- * and ESP) in Docker inside a Debian VM. One VM boot for the whole file.
+ * and ESP) in Docker inside a Debian VM. One VM boot for the whole file. The lab's nodes are named east
+ * and west (lab/topologies/east-west.yaml): every scenario here names nodes by role, and runs on any names.
  */
 describe('VM engine, full stack (end to end)', function () {
   this.timeout(1_800_000);
@@ -43,7 +44,7 @@ describe('VM engine, full stack (end to end)', function () {
   });
 
   it('up (fast profile) brings the tunnel up through the VIP and reaches the LAN host through ppp0', async () => {
-    const r = await upCommand({ topologyFile: 'lab/topologies/default.yaml', profile: 'fast', name: LAB, engine: 'vm', waitUntil: 'tunnel', progress: consoleProgress() });
+    const r = await upCommand({ topologyFile: 'lab/topologies/east-west.yaml', profile: 'fast', name: LAB, engine: 'vm', waitUntil: 'tunnel', progress: consoleProgress() });
     engine = r.engine;
     lab = r.result;
     expect(engine.info.name).to.equal('vm');
@@ -52,6 +53,10 @@ describe('VM engine, full stack (end to end)', function () {
     expect(s.client.pppUp).to.equal(true);
     expect(s.client.lanReachable).to.equal(true);
     expect(s.client.tunnelIp).to.match(/^10\.213\.3\./);
+  });
+
+  it('the lab\'s nodes are named east and west', () => {
+    expect(Object.keys(lab.topology.nodes)).to.deep.equal(['east', 'west']);
   });
 
   it('status --json reports exactly one VIP holder and a working tunnel', () => {
@@ -67,7 +72,7 @@ describe('VM engine, full stack (end to end)', function () {
 
   const runScenarios = (files: string[]) => {
     const r = spawnSync(process.execPath, [cli, 'run', ...files.map((f) => `scenarios/${f}.yaml`), '--lab', LAB, '--json', '--report-dir', reportDir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-    const out = JSON.parse(r.stdout) as { exitCode: number; dir: string; results: { scenario: string; verdict: string; reason?: string; metrics: RunMetrics; expectations: { name: string; ok: boolean; detail: string }[] }[] };
+    const out = JSON.parse(r.stdout) as { exitCode: number; dir: string; results: { scenario: string; verdict: string; reason?: string; metrics: RunMetrics; expectations: { name: string; ok: boolean; detail: string }[]; starvation?: { starved: boolean; detail: string } }[] };
     for (const x of out.results) {
       const m = x.metrics;
       process.stderr.write(`      ${x.scenario}: ${x.verdict}${x.reason ? ` (${x.reason})` : ''}; VIP takeover ${m.vipTakeoverMs?.toFixed(0) ?? '-'} ms, outage (probe) ${m.outageMs?.toFixed(0) ?? '-'} ms, reconnect ${m.reconnectMs?.toFixed(0) ?? '-'} ms, split brain ${m.splitBrainMs.toFixed(0)} ms${m.calibration ? `; calibration: ${m.calibration.detail}` : ''}\n`);
@@ -149,15 +154,32 @@ describe('VM engine, full stack (end to end)', function () {
     expect(m.symmetry?.evidence).to.match(/client→LAN via \w+ .*LAN→client via/);
   });
 
+  const hasTable = async () => {
+    for (const n of Object.keys(lab.topology.nodes)) {
+      const r = await engine.exec(lab.record.containers[n]!, ['sh', '-c', 'nft list table inet vipdrill >/dev/null 2>&1 && echo yes || echo no']);
+      if (r.stdout.trim() === 'yes') return true;
+    }
+    return false;
+  };
+
+  it('Ctrl-C mid-fault heals the lab and exits within 30 s with status 2', async () => {
+    const child = spawn(process.execPath, [cli, 'run', 'scenarios/partition-master.yaml', '--lab', LAB, '--report-dir', reportDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    await waitFor('the partition rules in a node', hasTable, (x) => x, (x) => String(x), { timeoutMs: 300_000, intervalMs: 500 });
+    const t0 = performance.now();
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    const ms = performance.now() - t0;
+    process.stderr.write(`      Ctrl-C to exit: ${(ms / 1000).toFixed(1)} s\n`);
+    expect(ms, stderr).to.be.at.most(30_000);
+    expect(code, stderr).to.equal(2);
+    expect(await hasTable(), 'a vipdrill rule left after Ctrl-C').to.equal(false);
+    expect(stderr).to.match(/SIGINT: healing the running scenario/);
+  });
+
   it('a run killed mid-fault leaves its fault in the lab, and vipdrill reap removes lab, rules and VM', async () => {
     const child = spawn(process.execPath, [cli, 'run', 'scenarios/partition-master.yaml', '--lab', LAB, '--report-dir', reportDir], { stdio: 'ignore' });
-    const hasTable = async () => {
-      for (const n of ['a', 'b']) {
-        const r = await engine.exec(lab.record.containers[n]!, ['sh', '-c', 'nft list table inet vipdrill >/dev/null 2>&1 && echo yes || echo no']);
-        if (r.stdout.trim() === 'yes') return true;
-      }
-      return false;
-    };
     await waitFor('the partition rules in a node', hasTable, (x) => x, (x) => String(x), { timeoutMs: 300_000, intervalMs: 500 });
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));

@@ -66,3 +66,36 @@ describe('scenario files', function () {
     expect(committed, 'run: node dist/src/cli/main.js schema > scenarios/scenario.schema.json').to.deep.equal(scenarioJsonSchema());
   });
 });
+
+describe('free node names', function () {
+  this.timeout(20_000);
+  const eastWest = join(repoRoot, 'lab', 'topologies', 'east-west.yaml');
+
+  it('every shipped scenario names its hosts by role, so it runs on a topology whose nodes are east and west', async () => {
+    const { loadTopology } = await import('../../src/topology/load.js');
+    const { targetIssues } = await import('../../src/scenario/load.js');
+    const t = loadTopology(eastWest).topology;
+    expect(Object.keys(t.nodes)).to.deep.equal(['east', 'west']);
+    const wrong = validateScenarios(shipped).flatMap((v) => targetIssues(v.scenario!, t).map((i) => `${v.file}: ${i.path}: ${i.message}`));
+    expect(wrong).to.deep.equal([]);
+  });
+
+  it('a scenario naming a node the topology does not have is refused with the file, the field and the nodes it has', async () => {
+    const { loadTopology } = await import('../../src/topology/load.js');
+    const { targetIssues } = await import('../../src/scenario/load.js');
+    const t = loadTopology(eastWest).topology;
+    const sc = loadScenario(join(scenariosDir, 'node-crash.yaml'));
+    const issues = targetIssues({ ...sc, steps: [{ ...sc.steps[0]!, target: 'a' } as (typeof sc.steps)[number], { wait: 'vip-on-b', within: 1000 }], expect: { ...sc.expect, finalHolder: 'b' } }, t);
+    expect(issues).to.deep.equal([
+      { path: 'steps[0].target', message: 'expected a node or a role of topology "eastwest" (east, west, master, backup), got "a"' },
+      { path: 'steps[1].wait', message: 'expected a node of topology "eastwest" (east, west), got "b"' },
+      { path: 'expect.finalHolder', message: 'expected a node, original or other of topology "eastwest" (east, west, original, other), got "b"' },
+    ]);
+  });
+
+  it('validate names the topology\'s nodes for a target it does not have (exit 2)', () => {
+    const r = spawnSync(process.execPath, [cli, 'validate', join(brokenDir, 'unknown-target.yaml')], { encoding: 'utf8' });
+    expect(r.status).to.equal(2);
+    expect(r.stdout).to.contain('steps[0].target: expected a node or a role of topology "vipdrill" (a, b, master, backup), got "c"');
+  });
+});

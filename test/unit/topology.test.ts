@@ -68,3 +68,14 @@ describe('profiles', () => {
     expect(() => loadProfile('nope')).to.throw(ConfigError, /no profile named "nope"/);
   });
 });
+
+describe('node names', () => {
+  it('a node named like a role is refused: scenarios could not tell them apart', async () => {
+    const { mkdtempSync, readFileSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'vipdrill-topo-'));
+    const file = join(dir, 'roles.yaml');
+    writeFileSync(file, readFileSync(defaultTopologyPath(), 'utf8').replace('  a: {', '  master: {').replace('  b: {', '  backup: {'));
+    expect(() => loadTopology(file)).to.throw(ConfigError, /nodes: expected node names that are not role words \(master, backup, client, lanhost, original, other, all\)/);
+  });
+});
