@@ -18,6 +18,21 @@ export default tseslint.config(
     },
   },
   {
+    // analysis and reporters are pure views of recorded runs: they never reach the lab, faults, hosts or CLI
+    files: ['src/analysis/**/*.ts', 'src/report/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/lab/*', '!**/lab/engine.js'], message: 'analysis and reporters may not reach the lab (only its EngineInfo type)', allowTypeImports: false },
+            { group: ['**/faults/*', '**/hosts/*', '**/cli/*', '**/run/scenario.js', '**/run/suite.js', '**/run/watchers.js', '**/run/observe.js', '**/run/evidence.js', '**/run/stability.js'], message: 'analysis and reporters are pure views of recorded runs: no lab, fault, host or CLI code here' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['src/cli/main.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },

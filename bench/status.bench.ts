@@ -9,7 +9,7 @@ import { loadLabInputs, nodesStatus } from '../src/lab/lab.js';
 import { openEngineForLab } from '../src/lab/lifecycle.js';
 import { clientLanCheck } from '../src/lab/probes.js';
 import { listLabs, requireLab } from '../src/lab/state.js';
-import { sample } from '../src/runner/observe.js';
+import { sample } from '../src/run/observe.js';
 
 const args = process.argv.slice(2);
 const n = Number(args.includes('--n') ? args[args.indexOf('--n') + 1] : 20);

@@ -1,3 +1,4 @@
+import { engineLine } from '../report/table.js';
 import type { EngineInfo } from '../lab/engine.js';
 import type { LabStatus, UpResult } from '../lab/lab.js';
 import type { PreflightReport } from '../lab/preflight.js';
@@ -14,9 +15,6 @@ export function printPreflight(r: PreflightReport): void {
   out(r.chosen ? `chosen: ${r.chosen} (${r.reason})` : `no engine can run the full stack: ${r.reason}`);
 }
 
-export function engineLine(info: EngineInfo): string {
-  return `engine ${info.name} (${info.accel}, kernel ${info.kernel})${info.caveat ? `\n  note: ${info.caveat}` : ''}`;
-}
 
 export function printUp(r: UpResult, info: EngineInfo): void {
   out(`lab ${r.record.name} is up (run ${r.record.runId}, profile ${r.profile.name}) on ${engineLine(info)}`);

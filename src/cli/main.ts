@@ -10,7 +10,7 @@ import { consoleProgress } from '../util/progress.js';
 import { formatMs, parseDuration } from '../util/time.js';
 import { printSuite, printValidation } from './run.js';
 import { expandScenarioArgs, loadSuite, validateScenarios } from '../scenario/load.js';
-import { runSuite } from '../runner/suite.js';
+import { runSuite } from '../run/suite.js';
 import { scenarioJsonSchema } from '../scenario/json-schema.js';
 import { printLabStatus, printPreflight, printUp } from './format.js';
 import { downCommand, openEngineForLab, reapCommand, upCommand } from '../lab/lifecycle.js';

@@ -1,10 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { label, textTable } from '../report/table.js';
-import type { SuiteResult } from '../runner/suite.js';
+import { engineLine, label, textTable } from '../report/table.js';
+import type { SuiteResult } from '../run/suite.js';
 import type { Validation } from '../scenario/load.js';
 import { formatMs } from '../util/time.js';
-import { engineLine } from './format.js';
 
 const w = (s = '') => process.stdout.write(s + '\n');
 

@@ -1,4 +1,5 @@
 import type { Engine } from '../lab/engine.js';
+import type { BlackoutWindow } from '../run/result.js';
 import type { LabContext } from '../lab/lab.js';
 import type { FaultStep } from '../scenario/schema.js';
 
@@ -35,7 +36,7 @@ export interface PlannedFault {
    * a fault timed inside the lab (blackout): set by inject, which returns only after the lab removed it.
    * `on`/`off` are the midpoints of the lab-clock brackets around the two nft commits.
    */
-  window?: { on: number; off: number; nominalMs: number; appliedMs: number; uncertaintyMs: number; onBracket: [number, number]; offBracket: [number, number] };
+  window?: BlackoutWindow;
 }
 
 export type Planner<K extends FaultStep['fault']> = (env: FaultEnv, step: Extract<FaultStep, { fault: K }>) => PlannedFault;

@@ -2,17 +2,9 @@ import { EventEmitter } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { VipdrillError } from '../errors.js';
+import type { AgentEvent } from '../run/events.js';
 
-/** What the agent pushes on its own, stamped with the host's clock (seconds since the epoch). */
-export type AgentEvent =
-  | { ev: 'agent.ready'; t: number; version: number; pid: number }
-  | { ev: 'vrrp.notify'; t: number; instance: string; state: string; priority: number }
-  | { ev: 'vrrp.state'; t: number; state: 'MASTER' | 'BACKUP' | 'FAULT'; line: string }
-  | { ev: 'daemon.start'; t: number; daemon: string; pid: number }
-  | { ev: 'daemon.exit'; t: number; daemon: string; pid: number }
-  | { ev: 'host.lag'; t: number; maxMs: number; meanMs: number; ticks: number }
-  /** the controller's note that the stream ended; t is the last host time seen on it */
-  | { ev: 'agent.closed'; t: number; why: string };
+export type { AgentEvent };
 
 /** A request's answer: the result and the host's clock when it was taken. */
 export interface Answer<T> {

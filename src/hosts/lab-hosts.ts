@@ -1,11 +1,10 @@
 import type { Engine } from '../lab/engine.js';
 import type { LabContext } from '../lab/lab.js';
-import type { AgentEvent } from './agent-link.js';
+import type { AgentEvent, HostEvent } from '../run/events.js';
 import type { Host } from './host.js';
 import { LabHost } from './lab-host.js';
 
-/** A pushed event with the host it came from. */
-export type HostEvent = AgentEvent & { host: string };
+export type { HostEvent };
 
 /** A node's VRRP state as its agent last pushed it (keepalived's notify fifo, in order), host clock. */
 export interface PushedVrrp {

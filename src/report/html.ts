@@ -1,9 +1,8 @@
-import type { ScenarioResult } from '../runner/runner.js';
-import { engineLine } from '../cli/format.js';
+import type { ScenarioResult } from '../run/result.js';
 import { stats } from '../util/stats.js';
 import { formatMs } from '../util/time.js';
 import type { RunData } from './load.js';
-import { label, TABLE_HEAD, tableRow, verdictWord } from './table.js';
+import { label, TABLE_HEAD, tableRow, verdictWord, engineLine } from './table.js';
 import { esc, stripSvg, timelineSvg } from './timeline.js';
 
 /**

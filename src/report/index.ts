@@ -34,7 +34,7 @@ export async function writeReports(dirOrData: string | RunData, formats: readonl
     }
   };
   if (formats.includes('json')) {
-    const { aggregate } = await import('../runner/suite.js');
+    const { aggregate } = await import('../run/suite.js');
     await timed('json', join(d.dir, '<scenario>/result.json'), () => {
       const by = new Map<string, typeof d.results>();
       for (const r of d.results) by.set(r.scenario, [...(by.get(r.scenario) ?? []), r]);

@@ -1,4 +1,4 @@
-import type { ScenarioResult } from '../runner/runner.js';
+import type { ScenarioResult } from '../run/result.js';
 import { formatMs } from '../util/time.js';
 import type { RunData } from './load.js';
 import { label } from './table.js';

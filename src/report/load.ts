@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { VipdrillError } from '../errors.js';
-import type { ScenarioResult } from '../runner/runner.js';
-import type { SuiteResult } from '../runner/suite.js';
+import type { ScenarioResult } from '../run/result.js';
+import type { SuiteResult } from '../run/result.js';
 
 /** A run as reports see it: run.json and every `<scenario>/repeat-<k>/result.json`, from the JSON alone. */
 export interface RunData {

@@ -1,7 +1,6 @@
 import type { RunData } from './load.js';
-import { label, markdownTable } from './table.js';
+import { label, markdownTable, engineLine } from './table.js';
 import { formatMs } from '../util/time.js';
-import { engineLine } from '../cli/format.js';
 
 /** summary.md: fit for $GITHUB_STEP_SUMMARY — counts, the verdict table, and why each failure failed. */
 export function renderMarkdown(d: RunData): string {

@@ -1,4 +1,5 @@
-import type { ScenarioResult } from '../runner/runner.js';
+import type { ScenarioResult } from '../run/result.js';
+import type { EngineInfo } from '../lab/engine.js';
 import { formatMs } from '../util/time.js';
 
 /** The verdict table every report shares (summary.md, the console after `run`, index.html). */
@@ -35,4 +36,9 @@ export function markdownTable(rs: ScenarioResult[]): string {
   const icon = (v: string) => `${v.startsWith('PASSED') ? '✅ passed' : v.startsWith('FAILED') ? '❌ failed' : '⚠️ error'}${v.includes('starved') ? ' (host starved)' : ''}`;
   const rows = rs.map(tableRow).map((r) => `| ${esc(r[0]!)} | ${icon(r[1]!)} | ${r.slice(2).map(esc).join(' | ')} |`);
   return [`| ${TABLE_HEAD.join(' | ')} |`, `|${TABLE_HEAD.map((_, i) => (i >= 2 && i <= 4 ? '---:' : '---')).join('|')}|`, ...rows].join('\n');
+}
+
+/** The engine a run used, in words (reports and the console). */
+export function engineLine(info: EngineInfo): string {
+  return `engine ${info.name} (${info.accel}, kernel ${info.kernel})${info.caveat ? `\n  note: ${info.caveat}` : ''}`;
 }

@@ -1,5 +1,5 @@
-import type { ScenarioResult } from '../runner/runner.js';
-import type { Outage } from '../runner/dataplane.js';
+import type { ScenarioResult } from '../run/result.js';
+import type { Outage } from '../analysis/dataplane.js';
 import { formatMs } from '../util/time.js';
 
 /**

@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RunMetrics, ScenarioResult } from '../../src/runner/runner.js';
+import type { RunMetrics, ScenarioResult } from '../../src/run/result.js';
 import { expect } from 'chai';
 import type { Engine } from '../../src/lab/engine.js';
 import { status, type UpResult } from '../../src/lab/lab.js';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
-import { parseProbe } from '../../src/runner/dataplane.js';
+import { parseProbe } from '../../src/analysis/dataplane.js';
 
 const line = (t: number, seq: number) => `[${t.toFixed(6)}] 64 bytes from 10.213.2.50: icmp_seq=${seq} ttl=63 time=2.10 ms`;
 
@@ -93,11 +93,11 @@ describe('the outage a fault caused', () => {
   const gap = (from: number, to: number) => ({ from, to, gapMs: (to - from) * 1000, ms: (to - from) * 1000 - 5 });
   const gaps = [gap(99, 99.2), gap(100.1, 100.19), gap(100.5, 112), gap(130, 140)];
   it('is the gap in which sampling saw the tunnel down', async () => {
-    const { faultOutage } = await import('../../src/runner/runner.js');
+    const { faultOutage } = await import('../../src/analysis/figures.js');
     expect(faultOutage(gaps, 100, 105)).to.equal(gaps[2]);
   });
   it('not a gap that began after the fault was reverted (the failback of a returning master), when one began while it was active', async () => {
-    const { faultOutage } = await import('../../src/runner/runner.js');
+    const { faultOutage } = await import('../../src/analysis/figures.js');
     // crash at 100, reverted at 111.5: the failover gap 100.5-112, then the failback 113-128, sampled down at 115
     const fb = [gap(100.5, 112), gap(113, 128)];
     expect(faultOutage(fb, 100, 115, 111.5)).to.equal(fb[0]);
@@ -107,7 +107,7 @@ describe('the outage a fault caused', () => {
     expect(faultOutage([gap(113, 128)], 100, 115, 111.5)!.from).to.equal(113);
   });
   it('else the longest gap that began while the fault was active, not a blip right after it', async () => {
-    const { faultOutage } = await import('../../src/runner/runner.js');
+    const { faultOutage } = await import('../../src/analysis/figures.js');
     expect(faultOutage(gaps, 100, undefined, 120)).to.equal(gaps[2]);
     expect(faultOutage(gaps, 100, undefined, 100.3)).to.equal(gaps[1]);
   });

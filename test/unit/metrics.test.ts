@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { judgeTakeover, masterIntervals, parseVrrpLog, splitBrain, tunnelRestored, vipTakeoverMs } from '../../src/runner/metrics.js';
+import { judgeTakeover, masterIntervals, parseVrrpLog, splitBrain, tunnelRestored, vipTakeoverMs } from '../../src/analysis/metrics.js';
 
 const logA = ['100.000000 INSTANCE "VI_1" MASTER 150', 'garbage', '105.000000 INSTANCE "VI_1" MASTER_RX_LOWER_PRI 150', '110.500000 INSTANCE "VI_1" FAULT 150', '120.000000 INSTANCE "VI_1" BACKUP 150'].join('\n');
 const logB = ['100.000000 INSTANCE "VI_1" BACKUP 100', '110.800000 INSTANCE "VI_1" MASTER 100', '121.250000 INSTANCE "VI_1" BACKUP 100'].join('\n');

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
-import { decomposeReconnect, parseStampedLog, type LogLine } from '../../src/runner/reconnect.js';
+import { decomposeReconnect, parseStampedLog, type LogLine } from '../../src/analysis/reconnect.js';
 import { fixture } from '../helpers.js';
 
 /**

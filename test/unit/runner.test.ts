@@ -7,7 +7,7 @@ import { LabHosts } from '../../src/hosts/lab-hosts.js';
 import type { Engine, ExecResult } from '../../src/lab/engine.js';
 import { loadLabInputs, type LabContext } from '../../src/lab/lab.js';
 import type { ClientStatus, NodeStatus } from '../../src/lab/probes.js';
-import { runScenario } from '../../src/runner/runner.js';
+import { runScenario } from '../../src/run/scenario.js';
 import type { Scenario } from '../../src/scenario/schema.js';
 import { scenarioSchema } from '../../src/scenario/schema.js';
 import { defaultTopologyPath } from '../../src/topology/load.js';
@@ -413,11 +413,11 @@ describe('which node carries the session at the end', () => {
   const node = (name: string, pppd: boolean) => ({ name, container: `x-${name}`, containerState: 'running', vrrpState: 'BACKUP', holdsVip: false, holdsLanVip: false, daemons: { pppd }, addresses: [] });
   const sample = { t: 0, nodes: [node('a', false), node('b', false)], holders: ['a'], masters: ['a'] };
   it('is the node with pppd in the counts taken after the baseline, though the baseline sample saw none (it straddled the failback)', async () => {
-    const { sessionNode } = await import('../../src/runner/observe.js');
+    const { sessionNode } = await import('../../src/analysis/figures.js');
     expect(sessionNode(sample, { a: 1, b: 0 })).to.equal('a');
   });
   it('else what the sample saw', async () => {
-    const { sessionNode } = await import('../../src/runner/observe.js');
+    const { sessionNode } = await import('../../src/analysis/figures.js');
     expect(sessionNode({ ...sample, nodes: [node('a', false), node('b', true)] }, { a: 1, b: 1 })).to.equal('b');
     expect(sessionNode(sample)).to.equal(undefined);
   });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { parseArp } from '../../src/runner/arp.js';
-import { judgeSymmetry, parseCounters, type CounterSnapshot } from '../../src/runner/symmetry.js';
+import { parseArp } from '../../src/analysis/arp.js';
+import { judgeSymmetry, parseCounters, type CounterSnapshot } from '../../src/analysis/symmetry.js';
 import { stats } from '../../src/util/stats.js';
 
 const snap = (t: number, a: [number, number] | null, b: [number, number] | null, label = `t${t}`): CounterSnapshot => ({

@@ -1,4 +1,3 @@
-import type { LabHosts } from '../hosts/lab-hosts.js';
 
 /**
  * Routing symmetry from per-node nft counters (table inet vipdrill_fw, chain symmetry, hook prerouting):
@@ -32,18 +31,6 @@ export interface Symmetry {
   windows: SymmetryWindow[];
   /** the counters as evidence, in words */
   evidence: string;
-}
-
-export async function readCounters(hosts: LabHosts, label: string): Promise<CounterSnapshot> {
-  const nodes: CounterSnapshot['nodes'] = {};
-  let t = 0;
-  const read = await Promise.all(hosts.nodes.map((n) => hosts.host(n).counters().catch(() => null)));
-  hosts.nodes.forEach((n, i) => {
-    const r = read[i];
-    nodes[n] = r ? parseCounters(r.text) : null;
-    if (r) t = Math.max(t, r.t);
-  });
-  return { t, label, nodes };
 }
 
 /** `counter client_to_lan { packets 12 bytes 1008 }` blocks of `nft list counters`. */

@@ -1,5 +1,7 @@
 import { VipdrillError } from '../errors.js';
-import type { HostEvent, LabHosts } from '../hosts/lab-hosts.js';
+import type { LabHosts } from '../hosts/lab-hosts.js';
+import { lagMax } from '../analysis/starvation.js';
+import type { HostEvent } from './events.js';
 import type { Profile, Topology } from '../topology/schema.js';
 import { formatMs, systemClock, type Clock } from '../util/time.js';
 
@@ -50,21 +52,16 @@ function describeMoves(moves: HostEvent[], origin: number): string {
   return `${moves.length} VRRP transition(s)${moves.length > 6 ? ' (last 6)' : ''}: ${shown.join(', ')}`;
 }
 
-export function lagMax(events: HostEvent[], from: number, to: number): { maxMs: number; host?: string } {
-  let best: { maxMs: number; host?: string } = { maxMs: 0 };
-  for (const e of events) if (e.ev === 'host.lag' && e.t >= from && e.t <= to + 1 && e.maxMs > best.maxMs) best = { maxMs: e.maxMs, host: e.host };
-  return best;
-}
-
 /**
  * Wait until the lab has been calm for `requiredMs` (host clock), at most `maxWaitMs`. `tunnelOk` is the
  * last check: the client's tunnel answering at the end of the window.
  */
 export async function awaitCalm(
   hosts: LabHosts,
-  o: { requiredMs: number; maxWaitMs: number; /** VRRP moves counted in the message from here */ since: number; tunnelOk: () => Promise<boolean>; clock?: Clock; signal?: AbortSignal; onWait?: (why: string) => void },
+  o: { requiredMs: number; /** default: 10 × the window, at least 30 s */ maxWaitMs?: number; /** VRRP moves counted in the message from here */ since: number; tunnelOk: () => Promise<boolean>; clock?: Clock; signal?: AbortSignal; onWait?: (why: string) => void },
 ): Promise<CalmWindow> {
   const clk = o.clock ?? systemClock;
+  const maxWaitMs = o.maxWaitMs ?? Math.max(30_000, 10 * o.requiredMs);
   const clock = hosts.nodes[0]!;
   const t0 = await hosts.host(clock).now();
   const started = clk.now();
@@ -89,10 +86,10 @@ export async function awaitCalm(
       why = masters.length !== 1 || others.length > 0 ? `states ${hosts.nodes.map((n) => `${n}=${states[n]}`).join(' ')}` : `calm for ${formatMs(calmFor)} of ${formatMs(o.requiredMs)}`;
     }
     const waited = clk.now() - started;
-    if (waited >= o.maxWaitMs) {
+    if (waited >= maxWaitMs) {
       const lag = lagMax(ev, t0, now);
       throw new UnstableLabError(
-        `no calm window of ${formatMs(o.requiredMs)} within ${formatMs(o.maxWaitMs)} before the first fault (${why}); ${moves.filter((e) => e.t >= t0).length > 0 ? describeMoves(moves.filter((e) => e.t >= t0), t0) : 'no VRRP transition'} while waiting; the hosts' agents ran up to ${formatMs(lag.maxMs)} late${lag.host ? ` (${lag.host})` : ''}: the lab host is ${lag.maxMs >= 100 ? 'starved' : 'not visibly starved'}. No fault was injected.`,
+        `no calm window of ${formatMs(o.requiredMs)} within ${formatMs(maxWaitMs)} before the first fault (${why}); ${moves.filter((e) => e.t >= t0).length > 0 ? describeMoves(moves.filter((e) => e.t >= t0), t0) : 'no VRRP transition'} while waiting; the hosts' agents ran up to ${formatMs(lag.maxMs)} late${lag.host ? ` (${lag.host})` : ''}: the lab host is ${lag.maxMs >= 100 ? 'starved' : 'not visibly starved'}. No fault was injected.`,
       );
     }
     o.onWait?.(why);
@@ -100,49 +97,15 @@ export async function awaitCalm(
   }
 }
 
-export interface Starvation {
-  /** the hosts' 1 s lag windows from the first fault to the end: their 90th percentile and maximum (ms) */
-  lagP90Ms: number;
-  lagMaxMs: number;
-  /** the host of the worst window */
-  host?: string;
-  windows: number;
-  thresholds: { p90Ms: number; maxMs: number };
-  starved: boolean;
-  detail: string;
-}
-
-const envMs = (name: string, dflt: number) => {
-  const v = Number(process.env[name]);
-  return Number.isFinite(v) && v > 0 ? v : dflt;
-};
-
 /**
- * When a repeat counts as starved: the hosts' agents ran late for a sustained stretch (the 90th percentile
- * of their 1 s lag windows at least $VIPDRILL_STARVED_P90_MS, 100 ms by default), or once for long (a
- * window at least $VIPDRILL_STARVED_MAX_MS, 1 s by default). A quiet TCG lab: p90 8-50 ms, single spikes
- * to ~300 ms while a node container starts.
+ * master/backup at the moment of injection, from the states the agents pushed last. With `baselineHolder`
+ * (the first fault) the holder must still be the baseline's; otherwise the lab moved and gets no fault.
  */
-export function starvedThresholds(): { p90Ms: number; maxMs: number } {
-  return { p90Ms: envMs('VIPDRILL_STARVED_P90_MS', 100), maxMs: envMs('VIPDRILL_STARVED_MAX_MS', 1000) };
-}
-
-export function starvation(events: HostEvent[], from: number, to: number, thresholds = starvedThresholds()): Starvation {
-  const lags = events.filter((e): e is Extract<HostEvent, { ev: 'host.lag' }> => e.ev === 'host.lag' && e.t >= from && e.t <= to + 1);
-  const sorted = lags.map((e) => e.maxMs).sort((a, b) => a - b);
-  const p90 = sorted.length > 0 ? sorted[Math.min(sorted.length - 1, Math.floor(0.9 * sorted.length))]! : 0;
-  const worst = lagMax(events, from, to);
-  const starved = p90 >= thresholds.p90Ms || worst.maxMs >= thresholds.maxMs;
-  const figures = `agents' lag over ${lags.length} one-second windows: p90 ${formatMs(p90)}, max ${formatMs(worst.maxMs)}${worst.host ? ` (${worst.host})` : ''}`;
-  return {
-    lagP90Ms: p90,
-    lagMaxMs: worst.maxMs,
-    ...(worst.host ? { host: worst.host } : {}),
-    windows: lags.length,
-    thresholds,
-    starved,
-    detail: starved
-      ? `host starved during the fault: ${figures} (limits p90 ${formatMs(thresholds.p90Ms)}, max ${formatMs(thresholds.maxMs)}); timings are the starved lab's`
-      : `${figures} (limits p90 ${formatMs(thresholds.p90Ms)}, max ${formatMs(thresholds.maxMs)})`,
-  };
+export function rolesNow(hosts: LabHosts, baselineHolder?: string): { master: string; backup: string } {
+  const pushed = hosts.pushedHolder();
+  const states = Object.entries(pushed.states).map(([n, x]) => `${n}=${x}`).join(' ');
+  if (!pushed.holder) throw new UnstableLabError(`cannot resolve master/backup for the fault: pushed VRRP states ${states}. No fault was injected.`);
+  if (baselineHolder !== undefined && pushed.holder !== baselineHolder) throw new UnstableLabError(`the VIP holder changed since the baseline (${baselineHolder} then, ${pushed.holder} now: ${states}). No fault was injected.`);
+  const master = pushed.holder;
+  return { master, backup: hosts.nodes.find((n) => n !== master)! };
 }

@@ -115,15 +115,3 @@ export async function leftovers(hosts: LabHosts): Promise<{ rules: string[]; pro
   );
   return { rules, processes };
 }
-
-/**
- * Which node carries the client's PPP session (a pppd process for it): the one node with pppd in the
- * per-node counts when there is exactly one, else the sample's. The counts are taken after the baseline
- * came back; the baseline sample queries the nodes before the client and can straddle a failback's
- * reconnect (the node's pppd not yet spawned, the client's session already up through it).
- */
-export function sessionNode(s: Sample, counts: Record<string, number> = {}): string | undefined {
-  const carrying = Object.entries(counts).filter(([, n]) => n > 0).map(([k]) => k);
-  if (carrying.length === 1) return carrying[0];
-  return s.nodes.find((n) => n.daemons.pppd === true)?.name;
-}

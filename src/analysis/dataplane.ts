@@ -1,4 +1,3 @@
-import type { LabHosts } from '../hosts/lab-hosts.js';
 
 /**
  * The data-plane probe: ping inside the lab at a fixed interval (5 ms by default), timestamped by ping
@@ -15,15 +14,6 @@ import type { LabHosts } from '../hosts/lab-hosts.js';
  */
 
 export const DEFAULT_PROBE_INTERVAL_MS = 5;
-
-export interface ProbeHandle {
-  host: string;
-  direction: 'forward' | 'reverse';
-  target: string;
-  /** the agent's recorder */
-  tag: string;
-  intervalMs: number;
-}
 
 export interface Outage {
   /** the last reply's receive time before the gap, the send time of the first probe through after it (lab clock, s) */
@@ -73,18 +63,6 @@ export interface ProbeReport {
    * every 10-20 ms, not every `intervalMs`; the outage's edges are as wide as this
    */
   lossSpacingMs?: number;
-}
-
-/** Start a ping loop on `host` towards `target` through its agent (which restarts ping when it exits). */
-export async function startProbe(hosts: LabHosts, host: string, target: string, runTag: string, direction: 'forward' | 'reverse', intervalMs = DEFAULT_PROBE_INTERVAL_MS): Promise<ProbeHandle> {
-  const tag = `probe-${direction}-${runTag}`;
-  await hosts.host(host).startProbe(tag, target, intervalMs);
-  return { host, direction, target, tag, intervalMs };
-}
-
-/** Stop the probe and read ping's output. */
-export async function stopProbe(hosts: LabHosts, h: ProbeHandle): Promise<string> {
-  return hosts.host(h.host).stopRecorder(h.tag);
 }
 
 const median = (xs: number[]): number | undefined => {

@@ -1,6 +1,6 @@
 import type { LabHosts } from '../hosts/lab-hosts.js';
 import type { HostLog } from '../hosts/paths.js';
-import { parseStampedLog, type LogLine } from './reconnect.js';
+import { parseStampedLog, type LogLine } from '../analysis/reconnect.js';
 
 /** Evidence read from the lab after a run through the hosts' agents: stamped daemon logs, sessions, MACs. */
 

@@ -2,7 +2,7 @@ import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, hostname, release, totalmem, type } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ConfigError, errorMessage } from '../errors.js';
-import type { Engine, EngineInfo } from '../lab/engine.js';
+import type { Engine } from '../lab/engine.js';
 import { loadLabInputs, type LabContext } from '../lab/lab.js';
 import { downCommand, openEngineForLab, upCommand } from '../lab/lifecycle.js';
 import { newRunId, requireLab, writeLab, type LabRecord } from '../lab/state.js';
@@ -10,10 +10,11 @@ import { targetIssues, topologyPathOf, validateScenarios } from '../scenario/loa
 import type { Scenario } from '../scenario/schema.js';
 import type { Progress } from '../util/progress.js';
 import { stats, type Stats } from '../util/stats.js';
-import { PHASES } from './reconnect.js';
+import { PHASES } from '../analysis/reconnect.js';
 import { LabHosts } from '../hosts/lab-hosts.js';
 import { displayPath } from '../topology/load.js';
-import { runScenario, type ScenarioResult, type Verdict } from './runner.js';
+import type { HostInfo, LabInfo, ScenarioResult, SuiteResult, Verdict } from './result.js';
+import { runScenario } from './scenario.js';
 
 export interface SuiteOptions {
   files: string[];
@@ -31,43 +32,7 @@ export interface SuiteOptions {
 }
 
 /** What a report's header says about the lab a set of scenarios ran on. */
-export interface LabInfo {
-  name: string;
-  engine: EngineInfo;
-  topology: string;
-  profile: string;
-  profileDescription: string;
-  /** the tunables that decide failover times */
-  tunables: Record<string, string>;
-  /** Debian package versions in the lab image */
-  versions: Record<string, string>;
-}
-
-export interface HostInfo {
-  hostname: string;
-  os: string;
-  kernel: string;
-  cpus: number;
-  memoryGiB: number;
-  node: string;
-}
-
-export interface SuiteResult {
-  schema: 'vipdrill.run/1';
-  runId: string;
-  dir: string;
-  startedAt: string;
-  durationMs: number;
-  engine?: EngineInfo;
-  host: HostInfo;
-  labs: LabInfo[];
-  results: ScenarioResult[];
-  /** labs that could not be brought up, with why (their scenarios count as errors) */
-  labErrors: { scenarios: string[]; error: string }[];
-  counts: Record<Verdict, number>;
-  /** 0 all passed, 1 an expectation failed, 2 could not run or decide */
-  exitCode: 0 | 1 | 2;
-}
+export type { HostInfo, LabInfo, SuiteResult };
 
 /** Scenarios grouped by the lab they need (topology + profile), in file order. */
 function groups(scenarios: Scenario[]): { topology: string; profile?: string; scenarios: Scenario[] }[] {

@@ -1,4 +1,3 @@
-import type { LabHosts } from '../hosts/lab-hosts.js';
 
 /**
  * ARP claims for the VIP as the client's segment sees them: tcpdump in the client records gratuitous
@@ -18,21 +17,6 @@ export interface ArpReport {
   claims: ArpClaim[];
   duplicate: boolean;
   detail: string;
-}
-
-export interface ArpWatch {
-  host: string;
-  tag: string;
-}
-
-export async function startArpWatch(hosts: LabHosts, host: string, dev: string, runTag: string): Promise<ArpWatch> {
-  const tag = `arp-${runTag}`;
-  await hosts.host(host).startCapture(tag, dev);
-  return { host, tag };
-}
-
-export async function stopArpWatch(hosts: LabHosts, w: ArpWatch): Promise<string> {
-  return hosts.host(w.host).stopRecorder(w.tag);
 }
 
 /** tcpdump -e -tt lines: `<t> <src mac> > <dst mac>, ethertype ARP …: Request who-has V tell V` / `Reply V is-at M`. */

@@ -1,0 +1,54 @@
+import type { Scenario } from '../scenario/schema.js';
+import { formatMs } from '../util/time.js';
+import type { ExpectationResult, ScenarioResult } from '../run/result.js';
+
+/** The scenario's expectations against the repeat's figures: each with what was expected and what was got. */
+export function judge(sc: Scenario, r: ScenarioResult, nodes: string[]): ExpectationResult[] {
+  const x = sc.expect;
+  const m = r.metrics;
+  const out: ExpectationResult[] = [];
+  const add = (name: string, expected: string, actual: string, ok: boolean) => out.push({ name, ok, detail: `expected ${expected}, got ${actual}`, expected, actual });
+  const who = (w: string) => (w === 'original' ? r.holderAtStart : w === 'other' ? nodes.find((n) => n !== r.holderAtStart) : w);
+  if (x.vipMoved !== undefined) add('vipMoved', String(x.vipMoved), m.newHolder ? `true (to ${m.newHolder})` : 'false', (m.newHolder !== undefined) === x.vipMoved);
+  if (x.vipTakeover) add('vipTakeover', `<= ${formatMs(x.vipTakeover.max)}`, m.vipTakeoverMs !== undefined ? formatMs(m.vipTakeoverMs) : 'the VIP never moved', m.vipTakeoverMs !== undefined && m.vipTakeoverMs <= x.vipTakeover.max);
+  if (x.tunnelRestored) {
+    const actual = !m.tunnelSeenDown ? 'no outage seen by sampling' : m.tunnelRestoredMs !== undefined ? formatMs(m.tunnelRestoredMs) : 'not restored';
+    add('tunnelRestored', `<= ${formatMs(x.tunnelRestored.max)}`, actual, !m.tunnelSeenDown || (m.tunnelRestoredMs !== undefined && m.tunnelRestoredMs <= x.tunnelRestored.max));
+  }
+  if (x.outage) {
+    const o = m.outageMs;
+    const probeOk = m.probe !== undefined && m.probe.error === undefined;
+    const actual = !probeOk ? `no probe (${m.probe?.error ?? 'not run'})` : o === undefined ? 'no outage' : formatMs(o);
+    const passed = probeOk && (o === undefined ? x.outage.min === 0 : o >= x.outage.min && o <= x.outage.max);
+    add('outage', `${x.outage.min > 0 ? `>= ${formatMs(x.outage.min)} and ` : ''}<= ${formatMs(x.outage.max)}`, actual, passed);
+  }
+  if (x.probeLoss) {
+    const p = m.probe;
+    const ok = p !== undefined && p.error === undefined;
+    add('probeLoss', `<= ${x.probeLoss.max} probes lost outside outages`, ok ? `${p.lostOutsideOutages} of ${p.sent} lost, ${m.outages?.length ?? 0} outage(s), achieved interval ${m.probeIntervalMs?.toFixed(2)} ms` : 'no probe', ok && p.lostOutsideOutages <= x.probeLoss.max);
+  }
+  if (x.splitBrain) {
+    const seen = m.splitBrainMs > 0 || m.splitBrainSampled;
+    add('splitBrain', x.splitBrain, seen ? `detected (${formatMs(m.splitBrainMs)} with both MASTER${m.splitBrainSampled ? ', two VIP holders sampled' : ''})` : 'none', seen === (x.splitBrain === 'detected'));
+  }
+  if (x.finalHolder) add('finalHolder', `${x.finalHolder} (${who(x.finalHolder)})`, m.finalHolder ?? 'no single holder', m.finalHolder === who(x.finalHolder));
+  if (x.authFailure) {
+    const seen = Object.keys(m.authFailures).length > 0;
+    add('authFailure', x.authFailure, seen ? `detected (${Object.entries(m.authFailures).map(([k, n]) => `${n} on ${k}`).join(', ')})` : 'none', seen === (x.authFailure === 'detected'));
+  }
+  if (x.routing) {
+    const s = m.routingSymmetric;
+    add('routing', x.routing, s === null || s === undefined ? `undecided (${m.symmetry?.evidence ?? 'no counters'})` : `${s ? 'symmetric' : 'asymmetric'} (${m.symmetry!.evidence})`, s !== null && s !== undefined && s === (x.routing === 'symmetric'));
+  }
+  if (x.reauthenticated !== undefined) {
+    const se = m.sessions;
+    const did = se?.reauthOn !== undefined && se.reauthOn === m.newHolder && se.clientAddress !== undefined;
+    add('reauthenticated', x.reauthenticated ? `CHAP on the new holder and an address` : 'no new authentication', se?.reauthOn ? `CHAP answered by ${se.reauthOn}${se.clientAddress ? `, client got ${se.clientAddress}` : ', no address'}` : 'no CHAP after the fault', did === x.reauthenticated);
+  }
+  if (x.calibrate) {
+    const c = m.calibration;
+    add('calibrate', `${x.calibrate} measured within its tolerance of the truth`, c ? c.detail : 'nothing to calibrate against (no blackout or no keepalived log line)', c?.ok === true);
+  }
+  if (x.sessionOn) add('sessionOn', `${x.sessionOn} (${who(x.sessionOn)})`, m.sessionNode ?? 'no session', m.sessionNode === who(x.sessionOn));
+  return out;
+}

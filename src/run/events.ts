@@ -1,0 +1,41 @@
+/**
+ * The run's event stream, defined in one place. A repeat is an ordered list of two kinds of event, both
+ * stamped with the lab's clock (seconds since the epoch), written to events.jsonl in time order:
+ *
+ * - RunEvent: what the runner did and saw (run.start, baseline.ok, calm, probe, fault.inject,
+ *   fault.revert, wait.*, check.*, sleep, heal, heal.final, phase, error, run.end);
+ * - HostEvent: what a host's agent pushed as it happened (vrrp.notify, vrrp.state, daemon.start,
+ *   daemon.exit, host.lag, agent.ready, agent.closed), with the host's name.
+ *
+ * Figures are pure functions of these and of the evidence read after the run (src/analysis).
+ */
+
+export type EventKind = 'run.start' | 'baseline.ok' | 'calm' | 'probe' | 'fault.inject' | 'fault.revert' | 'wait.ok' | 'wait.timeout' | 'check.pass' | 'check.fail' | 'sleep' | 'heal' | 'heal.final' | 'phase' | 'error' | 'run.end';
+
+/** One entry of the run's ordered event stream; `t` is the lab clock (seconds since the epoch). */
+export interface RunEvent {
+  seq: number;
+  t: number;
+  kind: EventKind;
+  message: string;
+  step?: number;
+  data?: Record<string, unknown>;
+}
+
+
+/** What the agent pushes on its own, stamped with the host's clock (seconds since the epoch). */
+export type AgentEvent =
+  | { ev: 'agent.ready'; t: number; version: number; pid: number }
+  | { ev: 'vrrp.notify'; t: number; instance: string; state: string; priority: number }
+  | { ev: 'vrrp.state'; t: number; state: 'MASTER' | 'BACKUP' | 'FAULT'; line: string }
+  | { ev: 'daemon.start'; t: number; daemon: string; pid: number }
+  | { ev: 'daemon.exit'; t: number; daemon: string; pid: number }
+  | { ev: 'host.lag'; t: number; maxMs: number; meanMs: number; ticks: number }
+  /** the controller's note that the stream ended; t is the last host time seen on it */
+  | { ev: 'agent.closed'; t: number; why: string };
+
+/** A pushed event with the host it came from. */
+export type HostEvent = AgentEvent & { host: string };
+
+/** One line of events.jsonl. */
+export type StreamLine = ({ source: 'runner' } & RunEvent) | ({ source: 'host' } & HostEvent);

@@ -1,0 +1,194 @@
+import type { EngineInfo } from '../lab/engine.js';
+import type { ArpReport } from '../analysis/arp.js';
+import type { Outage, ProbeReport } from '../analysis/dataplane.js';
+import type { TakeoverCheck, VrrpTransition } from '../analysis/metrics.js';
+import type { PhaseName, Reconnect } from '../analysis/reconnect.js';
+import type { Symmetry } from '../analysis/symmetry.js';
+import type { Starvation } from '../analysis/starvation.js';
+import type { HostEvent, RunEvent } from './events.js';
+import type { CalmWindow } from './stability.js';
+
+/** What one repeat of a scenario produced: result.json. Every figure comes from src/analysis. */
+
+export type Verdict = 'passed' | 'failed' | 'error';
+
+export interface ExpectationResult {
+  name: string;
+  ok: boolean;
+  /** "expected …, got …" */
+  detail: string;
+  expected: string;
+  actual: string;
+}
+
+/** Checked after every scenario: the lab is back where the next one can start. */
+export interface Invariant {
+  name: 'single-vip-holder' | 'client-tunnel-up' | 'no-vipdrill-rule-left' | 'no-fault-process-left';
+  ok: boolean;
+  detail: string;
+}
+
+export interface SessionCheck {
+  /** pppd sessions per node at the start and at the end of the run */
+  before: Record<string, number>;
+  after: Record<string, number>;
+  /** the node that answered CHAP for the client after the fault, and when (lab clock) */
+  reauthOn?: string;
+  reauthAt?: number;
+  /** the address the client got after the fault (IPCP) */
+  clientAddress?: string;
+  /** pppd's own accounting lines (connect time, bytes) of sessions that ended during the run, per node */
+  accounting: { node: string; t: number; line: string }[];
+}
+
+export interface Calibration {
+  kind: 'outage' | 'takeover' | 'calm';
+  /** what the truth says (ms): the blackout's applied window, or keepalived's own log line */
+  truthMs: number;
+  /** how well the truth itself is known (ms): the blackout's commit brackets */
+  truthUncertaintyMs?: number;
+  measuredMs: number;
+  errorMs: number;
+  toleranceMs: number;
+  /** how well the probe saw the outage's edges (±ms, half their widths): see Outage.resolutionMs */
+  resolutionMs?: number;
+  /** takeover: keepalived's state line to its notify fifo line (ms), the window its gratuitous ARP is sent in */
+  pipelineMs?: number;
+  ok: boolean;
+  detail: string;
+}
+
+export interface RunMetrics {
+  /** the fault -> new holder's MASTER line in keepalived's log (ms) */
+  vipTakeoverMs?: number;
+  /** the fault -> the first probe through after the outage (ms), decomposed in phasesMs */
+  reconnectMs?: number;
+  phasesMs?: Record<PhaseName, number | null>;
+  /** how the client noticed, the milestones, and the longest phase in words */
+  reconnect?: Reconnect;
+  /** the probe's achieved interval (ms): the resolution of outageMs */
+  probeIntervalMs?: number;
+  /** the LAN host -> client probe's outage around the fault (ms) */
+  reverseOutageMs?: number;
+  reverseProbe?: ProbeReport & { error?: string };
+  /** nft counters per node: null when no window had traffic both ways */
+  routingSymmetric?: boolean | null;
+  symmetry?: Symmetry;
+  sessions?: SessionCheck;
+  calibration?: Calibration;
+  /** takeover from keepalived's own log line, and what VRRP predicts (master down interval) */
+  takeoverCheck?: TakeoverCheck;
+  newHolder?: string;
+  /** the fault -> the client's tunnel seen reaching the LAN again, after it was seen down (ms) */
+  tunnelRestoredMs?: number;
+  /** data-plane probe (ping every 10 ms through the tunnel, lab clock): the gap around the fault */
+  outageMs?: number;
+  outages?: Outage[];
+  probe?: Omit<ProbeReport, 'outages'> & { error?: string };
+  /** lab-clock time of the fault each figure counts from: the last inject before the effect */
+  takeoverFaultAt?: number;
+  outageFaultAt?: number;
+  tunnelSeenDown: boolean;
+  /** time with both nodes MASTER per keepalived's logs (ms), and whether samples saw two VIP holders */
+  splitBrainMs: number;
+  splitBrainLongestMs: number;
+  splitBrainSampled: boolean;
+  /** both MASTER for less than the tolerance: a normal handover, not counted as split brain */
+  handoverOverlapMs: number;
+  splitBrainToleranceMs: number;
+  /** duplicate ARP claims for the VIP seen from the client's segment */
+  arp?: ArpReport;
+  authFailures: Record<string, number>;
+  finalHolder?: string;
+  sessionNode?: string;
+  /** how the figures were taken, for readers of the numbers */
+  resolution: { vrrp: string; tunnel: string; probe?: string };
+}
+
+export interface ScenarioResult {
+  schema: 'vipdrill.result/1';
+  scenario: string;
+  description: string;
+  file: string;
+  repeat: number;
+  repeats: number;
+  lab: string;
+  engine: EngineInfo;
+  profile: string;
+  topology: string;
+  verdict: Verdict;
+  reason?: string;
+  startedAt: string;
+  labStart: number;
+  labEnd: number;
+  durationMs: number;
+  holderAtStart?: string;
+  holderAtFault?: string;
+  firstFaultAt?: number;
+  /** the stability gate's calm window before the first fault */
+  calm?: CalmWindow;
+  /** the hosts' agents' scheduling lag from the first fault to the end: a starved host is named */
+  starvation?: Starvation;
+  /** what the hosts' agents pushed during the run (VRRP lines, daemon starts and exits, lag), host clock */
+  hostEvents?: HostEvent[];
+  /** lab round trips (agent requests, container look-ups) this repeat took */
+  roundTrips?: number;
+  metrics: RunMetrics;
+  expectations: ExpectationResult[];
+  invariants: Invariant[];
+  vrrp: VrrpTransition[];
+  events: RunEvent[];
+}
+
+export type { RunEvent } from './events.js';
+
+/** A fault timed inside the lab (blackout): `on`/`off` are the midpoints of the lab-clock brackets around its two nft commits. */
+export interface BlackoutWindow {
+  on: number;
+  off: number;
+  nominalMs: number;
+  appliedMs: number;
+  uncertaintyMs: number;
+  onBracket: [number, number];
+  offBracket: [number, number];
+}
+
+/** run.json: the whole run. */
+export interface LabInfo {
+  name: string;
+  engine: EngineInfo;
+  topology: string;
+  profile: string;
+  profileDescription: string;
+  /** the tunables that decide failover times */
+  tunables: Record<string, string>;
+  /** Debian package versions in the lab image */
+  versions: Record<string, string>;
+}
+
+export interface HostInfo {
+  hostname: string;
+  os: string;
+  kernel: string;
+  cpus: number;
+  memoryGiB: number;
+  node: string;
+}
+
+export interface SuiteResult {
+  schema: 'vipdrill.run/1';
+  runId: string;
+  dir: string;
+  startedAt: string;
+  durationMs: number;
+  engine?: EngineInfo;
+  host: HostInfo;
+  labs: LabInfo[];
+  results: ScenarioResult[];
+  /** labs that could not be brought up, with why (their scenarios count as errors) */
+  labErrors: { scenarios: string[]; error: string }[];
+  counts: Record<Verdict, number>;
+  /** 0 all passed, 1 an expectation failed, 2 could not run or decide */
+  exitCode: 0 | 1 | 2;
+}
+

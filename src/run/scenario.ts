@@ -1,0 +1,400 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { computeFigures } from '../analysis/figures.js';
+import { parseProbe, type ProbeReport } from '../analysis/dataplane.js';
+import type { VrrpTransition } from '../analysis/metrics.js';
+import { starvation } from '../analysis/starvation.js';
+import { errorMessage, TimeoutError } from '../errors.js';
+import { planFault } from '../faults/catalog.js';
+import type { PlannedFault } from '../faults/types.js';
+import { LabHosts } from '../hosts/lab-hosts.js';
+import type { Engine } from '../lab/engine.js';
+import type { LabContext } from '../lab/lab.js';
+import type { Condition, Scenario, Step } from '../scenario/schema.js';
+import type { Progress } from '../util/progress.js';
+import { formatMs, systemClock, waitFor, type Clock } from '../util/time.js';
+import type { EventKind, RunEvent } from './events.js';
+import { clientLogs, keepalivedMasterLines, nodePppLines, sessionCounts } from './evidence.js';
+import { judge } from '../analysis/judge.js';
+import { authFailureCounts, evaluate, leftovers, sample, type ConditionContext, type Sample } from './observe.js';
+import type { ScenarioResult } from './result.js';
+import { awaitCalm, calmWindowMs, rolesNow, UnstableLabError } from './stability.js';
+import { FaultRegistry } from './registry.js';
+import { Watchers, type ProbeHandle } from './watchers.js';
+
+export interface RunOptions {
+  repeat: number;
+  repeats: number;
+  progress: Progress;
+  /** deadline for the lab to be at its baseline before and after the run */
+  baselineTimeoutMs?: number;
+  /** interrupt (Ctrl-C): stop the timeline, then heal as always */
+  signal?: AbortSignal;
+  /** the lab's hosts with their live agents (one set for a whole suite); made and released here if absent */
+  hosts?: LabHosts;
+  /** the controller's clock for waits and sleeps (unit tests inject one that does not sleep) */
+  clock?: Clock;
+}
+
+
+
+/** Faults that take a whole node out: its VRRP state ends with them (keepalived logs nothing). */
+const CONTAINER_FAULTS = new Set<string>(['node-crash', 'node-stop', 'node-freeze']);
+
+
+/**
+ * Run one scenario once against a lab at its baseline: inject, wait, check, heal; always a final heal
+ * (every revert, registered before its inject, runs even when a step failed); then the lab must be
+ * back at baseline with no vipdrill rule left. Figures come from the lab's clock and keepalived's logs.
+ */
+export async function runScenario(engine: Engine, lab: LabContext, sc: Scenario, o: RunOptions): Promise<ScenarioResult> {
+  if (o.hosts) return runWithHosts(engine, lab, sc, o, o.hosts);
+  const hosts = new LabHosts(engine, lab);
+  try {
+    return await runWithHosts(engine, lab, sc, o, hosts);
+  } finally {
+    hosts.release();
+  }
+}
+
+async function runWithHosts(engine: Engine, lab: LabContext, sc: Scenario, o: RunOptions, hosts: LabHosts): Promise<ScenarioResult> {
+  const progress = o.progress;
+  const labNow = (h: string) => hosts.host(h).now();
+  await hosts.connect().catch(() => {}); // a host that cannot be reached now is reported by the baseline
+  const roundTrips0 = hosts.roundTrips;
+  const signal = o.signal;
+  const clock = o.clock ?? systemClock;
+  const sleep = (ms: number) => clock.sleep(ms, signal);
+  const events: RunEvent[] = [];
+  const started = performance.now();
+  let lastT = 0;
+  const emit = (kind: EventKind, message: string, t?: number, extra: { step?: number; data?: Record<string, unknown> } = {}) => {
+    const e: RunEvent = { seq: events.length, t: t ?? lastT, kind, message, ...extra };
+    if (t !== undefined) lastT = Math.max(lastT, t);
+    events.push(e);
+    progress.step(`${kind.padEnd(12)} ${message}`);
+  };
+  const baselineTimeoutMs = o.baselineTimeoutMs ?? 240_000;
+  const tunnelSamples: { t: number; up: boolean }[] = [];
+  const samples: Sample[] = [];
+  const ctx: ConditionContext & { tunnelIpAtStart?: string } = { holderAtStart: '', authBaseline: new Map() };
+  const check = async (c: Condition) => {
+    const r = await evaluate(hosts, c, ctx);
+    if (r.sample) {
+      samples.push(r.sample);
+      if (r.sample.client) tunnelSamples.push({ t: r.sample.t, up: r.sample.client.lanReachable });
+    }
+    return r;
+  };
+  const waitCondition = (c: Condition, within: number) =>
+    waitFor(`condition ${c}`, () => check(c), (r) => r.ok, (r) => r.seen, {
+      timeoutMs: within,
+      // every sample is three execs into the lab: under TCG faster polling slows the lab it measures
+      intervalMs: 250,
+      maxIntervalMs: 500,
+      clock,
+      signal,
+      onStillWaiting: (last, ms) => progress.step(`  still waiting for ${c} (${formatMs(ms)} of ${formatMs(within)}): ${last}`),
+    });
+
+  const result: ScenarioResult = {
+    schema: 'vipdrill.result/1',
+    scenario: sc.name,
+    description: sc.description,
+    file: sc.file,
+    repeat: o.repeat,
+    repeats: o.repeats,
+    lab: lab.record.name,
+    engine: engine.info,
+    profile: lab.profile.name,
+    topology: lab.topology.name,
+    verdict: 'error',
+    startedAt: new Date().toISOString(),
+    labStart: 0,
+    labEnd: 0,
+    durationMs: 0,
+    metrics: { tunnelSeenDown: false, splitBrainMs: 0, splitBrainLongestMs: 0, splitBrainSampled: false, handoverOverlapMs: 0, splitBrainToleranceMs: 0, authFailures: {}, resolution: { vrrp: 'keepalived notify_fifo lines stamped with the lab clock (µs)', tunnel: '' } },
+    expectations: [],
+    invariants: [],
+    vrrp: [],
+    events,
+  };
+
+  // 1. baseline
+  try {
+    const b = await waitCondition('baseline', baselineTimeoutMs);
+    result.labStart = b.sample!.t;
+    ctx.holderAtStart = b.sample!.holders[0]!;
+    ctx.tunnelIpAtStart = b.sample!.client?.tunnelIp ?? undefined;
+    result.holderAtStart = ctx.holderAtStart;
+    ctx.authBaseline = await authFailureCounts(hosts);
+    emit('run.start', `${sc.name} (repeat ${o.repeat}/${o.repeats}) on lab ${lab.record.name}`, b.sample!.t);
+    emit('baseline.ok', `baseline: ${b.seen}`, b.sample!.t);
+  } catch (e) {
+    result.reason = `the lab is not at its baseline (one VIP holder, tunnel reaching the LAN) before the run: ${errorMessage(e)}`;
+    result.durationMs = performance.now() - started;
+    emit('error', result.reason);
+    return result;
+  }
+
+  // the watchers run for the whole repeat: both probes, the ARP capture, the routing counters
+  await using watchers = await Watchers.start(hosts, `${sc.name}-${o.repeat}`, ctx.tunnelIpAtStart, (what, t) => emit('probe', what, t));
+  const sessionsBefore = await sessionCounts(hosts);
+  const snapshot = (label: string) => watchers.snapshot(label, lastT);
+  const finishWatchers = async () => {
+    const { raw, arpText } = await watchers.stop();
+    const reports: Partial<Record<'forward' | 'reverse', ProbeReport>> = {};
+    for (const [dir, r] of Object.entries(raw) as ['forward' | 'reverse', { text: string; handle: ProbeHandle }][]) {
+      keepProbeLog(sc.name, dir, r.text, (why) => emit('probe', why));
+      reports[dir] = parseProbe(r.text, r.handle.intervalMs, dir, r.handle.target);
+    }
+    return { reports, arpText };
+  };
+
+  // 2. the timeline
+  const faults = new FaultRegistry(clock);
+  /** lab-clock times of every inject: figures count from the last inject before the effect */
+  const injections: number[] = [];
+  const containerEvents: VrrpTransition[] = [];
+  const blackouts: NonNullable<PlannedFault['window']>[] = [];
+  let failure: string | undefined;
+  let error: string | undefined;
+
+  const runStep = async (st: Step, i: number) => {
+    if ('fault' in st) {
+      const first = injections.length === 0;
+      if (first) {
+        // the stability gate: a calm window first (then the holder must still be the baseline's)
+        const calm = await awaitCalm(hosts, {
+          requiredMs: calmWindowMs(lab.topology, lab.profile),
+          since: result.labStart,
+          tunnelOk: async () => (await sample(hosts, 'lan')).client?.lanReachable === true,
+          clock,
+          ...(signal ? { signal } : {}),
+          onWait: (why) => progress.detail(`  waiting for a calm lab before the fault: ${why}`),
+        });
+        result.calm = calm;
+        emit('calm', `calm for ${formatMs(calm.requiredMs)} (3 × master down, at least 2 s) after waiting ${formatMs(calm.waitedMs)}: no VRRP transition, agents at most ${formatMs(calm.lagMaxMs)} late`, calm.to, { data: { ...calm } });
+      }
+      const { master, backup } = rolesNow(hosts, first ? ctx.holderAtStart : undefined);
+      const id = st.id ?? `step${i}`;
+      const fault = planFault({ engine, lab, master, backup, id: `vipdrill-${id}`, now: (h) => hosts.host(h).now() }, st);
+      let reverted = false;
+      const revert = async () => {
+        if (reverted) return;
+        reverted = true;
+        const at = await fault.revert();
+        if (CONTAINER_FAULTS.has(fault.kind)) containerEvents.push({ t: at, node: fault.targets[0]!, state: 'RESUMED', source: 'runner' });
+        emit('fault.revert', `${id}: reverted (${fault.describe})`, at, { step: i, data: { id, kind: fault.kind } });
+      };
+      // the revert is registered before the inject: a failed or interrupted inject still gets healed
+      faults.register(id, revert);
+      const times = st.flap?.times ?? 1;
+      for (let k = 0; k < times; k++) {
+        reverted = false;
+        const at = await fault.inject();
+        result.firstFaultAt ??= at;
+        injections.push(at);
+        ctx.holderAtFault ??= master;
+        result.holderAtFault ??= master;
+        if (CONTAINER_FAULTS.has(fault.kind)) containerEvents.push({ t: at, node: fault.targets[0]!, state: fault.kind === 'node-freeze' ? 'FROZEN' : 'DOWN', source: 'runner' });
+        // a keepalived that is killed writes no last state line: its VRRP state ends with it
+        if (st.fault === 'kill-daemon' && st.daemon === 'keepalived' && fault.targets[0] !== 'client') containerEvents.push({ t: at, node: fault.targets[0]!, state: 'STOPPED', source: 'runner' });
+        emit('fault.inject', `${id}: ${fault.describe}${times > 1 ? ` (flap ${k + 1}/${times})` : ''}${st.for === 'until-healed' ? ', until healed' : `, for ${formatMs(st.for)}`}`, at, { step: i, data: { id, kind: fault.kind, targets: fault.targets, master, backup } });
+        if (st.flap) {
+          await sleep(st.for as number);
+          await revert();
+          if (k < times - 1) await sleep(st.flap.up);
+        }
+      }
+      if (fault.window) {
+        // timed inside the lab: it is over when inject returns; its rules go now
+        faults.forget(id);
+        await fault.revert();
+        const w = fault.window;
+        emit('fault.revert', `${id}: blackout lifted after ${formatMs(w.appliedMs)} (nominal ${formatMs(w.nominalMs)}, ±${w.uncertaintyMs.toFixed(1)} ms, lab-timed)`, w.off, { step: i, data: { id, kind: fault.kind, window: w } });
+        blackouts.push(w);
+      } else if (st.flap) faults.forget(id);
+      // reverted after its duration on the run's clock, unless a heal came first
+      else if (st.for !== 'until-healed') faults.revertAfter(id, st.for);
+    } else if ('wait' in st) {
+      try {
+        const r = await waitCondition(st.wait, st.within);
+        emit('wait.ok', `${st.wait}: ${r.seen}`, r.sample?.t ?? (await labNow('client')), { step: i });
+      } catch (e) {
+        if (!(e instanceof TimeoutError)) throw e;
+        failure = `step ${i + 1}: ${st.wait} not reached within ${formatMs(st.within)}: ${e.message}`;
+        emit('wait.timeout', failure, await labNow('client').catch(() => lastT), { step: i });
+      }
+    } else if ('check' in st) {
+      const r = await check(st.check);
+      const t = r.sample?.t ?? (await labNow('client'));
+      if (r.ok) emit('check.pass', `${st.check}: ${r.seen}`, t, { step: i });
+      else {
+        failure = `step ${i + 1}: check ${st.check} failed: ${r.seen}`;
+        emit('check.fail', failure, t, { step: i });
+      }
+    } else if ('heal' in st) {
+      const ids = st.heal === 'all' ? faults.ids() : [st.heal];
+      for (const id of ids) await faults.heal(id);
+      emit('heal', `healed ${st.heal === 'all' ? `all (${ids.join(', ') || 'nothing active'})` : st.heal}`, await labNow('client'), { step: i });
+    } else {
+      await sleep(st.sleep);
+      emit('sleep', `slept ${formatMs(st.sleep)}`, await labNow('client'), { step: i });
+    }
+  };
+
+  try {
+    for (const [i, st] of sc.steps.entries()) {
+      if (signal?.aborted) throw new Error('interrupted');
+      await runStep(st, i);
+      await snapshot(`step ${i + 1} (${Object.keys(st)[0]})`);
+      if (failure) break;
+    }
+  } catch (e) {
+    error = e instanceof UnstableLabError ? e.message : `the run could not continue: ${errorMessage(e)}`;
+    emit('error', error);
+  } finally {
+    // final heal: every fault still registered, newest first; all are attempted
+    const ids = await faults.healAll();
+    emit('heal.final', `final heal: ${ids.length > 0 ? ids.join(', ') : 'nothing left to revert'}`, await labNow('client').catch(() => lastT));
+  }
+  if (faults.errors.length > 0) {
+    error ??= faults.errors.join('; ');
+    emit('error', faults.errors.join('; '));
+  }
+
+  // 3. back at baseline, nothing of vipdrill's left (interrupted runs skip the wait: healed is enough)
+  let end: Sample | undefined;
+  if (signal?.aborted) {
+    await finishWatchers();
+    result.verdict = 'error';
+    result.reason = error ?? 'interrupted';
+    result.durationMs = performance.now() - started;
+    emit('run.end', `interrupted: faults healed, lab left as it is`, lastT);
+    return result;
+  }
+  try {
+    const b = await waitCondition('baseline', baselineTimeoutMs);
+    end = b.sample;
+    emit('baseline.ok', `back at baseline: ${b.seen}`, b.sample!.t);
+  } catch (e) {
+    failure ??= `the lab did not return to its baseline after the final heal: ${errorMessage(e)}`;
+    emit('error', `not back at baseline: ${errorMessage(e)}`);
+    // a finding, not the end of the suite: restart the L2TP/IPsec daemons so the next run starts clean
+    try {
+      await resetTunnel(hosts);
+      const b = await waitCondition('baseline', baselineTimeoutMs);
+      emit('baseline.ok', `baseline after restarting xl2tpd and charon (lab reset): ${b.seen}`, b.sample!.t);
+    } catch (e2) {
+      error ??= `the lab could not be reset to its baseline: ${errorMessage(e2)}`;
+      emit('error', error);
+    }
+  }
+  // one calm second with the probes running, back at baseline: the last window of the routing-symmetry
+  // counters (the windows before it may hold a failback, which is a handover and not judged)
+  await snapshot('back at baseline');
+  await sleep(1000).catch(() => {});
+  await snapshot('end');
+  const sessionsAfter = await sessionCounts(hosts).catch(() => ({}));
+  const { reports: probeReports, arpText } = await finishWatchers();
+
+  // invariants: exactly one VIP holder, the client's tunnel up, no vipdrill rule or process left
+  const left = await leftovers(hosts).catch((e: unknown) => ({ rules: [`(could not check: ${errorMessage(e)})`], processes: [`(could not check: ${errorMessage(e)})`] }));
+  const procs = left.processes;
+  const last = end ?? (await sample(hosts, 'lan').catch(() => undefined));
+  result.invariants = [
+    { name: 'single-vip-holder', ok: last?.holders.length === 1, detail: last ? `VIP held by ${last.holders.join(', ') || 'nobody'}` : 'the lab could not be sampled' },
+    { name: 'client-tunnel-up', ok: last?.client?.lanReachable === true, detail: last?.client ? (last.client.lanReachable ? 'the client reaches the LAN through the tunnel' : 'the client does not reach the LAN') : 'the client could not be sampled' },
+    { name: 'no-vipdrill-rule-left', ok: left.rules.length === 0, detail: left.rules.length === 0 ? 'no vipdrill nft table or netem qdisc in any container' : `left on ${left.rules.join(', ')}` },
+    { name: 'no-fault-process-left', ok: procs.length === 0, detail: procs.length === 0 ? 'no probe, capture or fault process of vipdrill running' : procs.join('; ') },
+  ];
+  const broken = result.invariants.filter((x) => !x.ok && x.name !== 'single-vip-holder' && x.name !== 'client-tunnel-up');
+  if (broken.length > 0) {
+    error ??= broken.map((x) => `invariant ${x.name}: ${x.detail}`).join('; ');
+    emit('error', error);
+  }
+
+  // 4. figures: the evidence read once, then pure functions of it
+  result.labEnd = end?.t ?? lastT;
+  const from0 = (result.firstFaultAt ?? result.labStart) - 1;
+  const perNode = <T>(fn: (n: string) => Promise<T>, dflt: T) => Promise.all(hosts.nodes.map((n) => fn(n).catch(() => dflt))).then((xs) => Object.fromEntries(hosts.nodes.map((n, i) => [n, xs[i]!])));
+  const [vrrpLogs, masterLines, clientLines, nodePpp, authCounts] = await Promise.all([
+    perNode<string | undefined>((n) => hosts.host(n).logWindow('vrrp.log', 0, Infinity), undefined),
+    perNode((n) => keepalivedMasterLines(hosts, n, result.labStart - 1, Infinity), [] as number[]),
+    result.firstFaultAt !== undefined ? clientLogs(hosts, from0, result.labEnd + 60).catch(() => []) : Promise.resolve([]),
+    nodePppLines(hosts, result.labStart, result.labEnd).catch(() => []),
+    authFailureCounts(hosts).catch(() => new Map<string, number>()),
+  ]);
+  const phaseEvents = computeFigures({
+    result,
+    lab,
+    ...(sc.expect.calibrate ? { calibrate: sc.expect.calibrate } : {}),
+    events,
+    injections,
+    containerEvents,
+    samples,
+    tunnelSamples,
+    ...(end ? { end } : {}),
+    ...(ctx.tunnelIpAtStart ? { tunnelIpAtStart: ctx.tunnelIpAtStart } : {}),
+    vrrpLogs,
+    keepalivedMasterLines: masterLines,
+    clientLines,
+    nodePppLines: nodePpp,
+    arpText,
+    macs: watchers.macs,
+    probeReports,
+    probeErrors: watchers.probeErrors,
+    snapshots: watchers.snapshots,
+    blackouts,
+    sessionsBefore,
+    sessionsAfter,
+    authBaseline: ctx.authBaseline,
+    authCounts,
+  });
+  for (const p of phaseEvents) emit('phase', p.message, p.t, { data: { phase: p.phase } });
+
+  // the hosts' own record of the run, and whether they were starved while it mattered
+  result.hostEvents = hosts.events(result.labStart, result.labEnd + 1);
+  if (result.firstFaultAt !== undefined) result.starvation = starvation(result.hostEvents, result.firstFaultAt, result.labEnd);
+  result.roundTrips = hosts.roundTrips - roundTrips0;
+
+  // 5. expectations
+  result.expectations = judge(sc, result, hosts.nodes);
+  const failed = result.expectations.filter((x) => !x.ok);
+  if (error) {
+    result.verdict = 'error';
+    result.reason = error;
+  } else if ((failure || failed.length > 0) && result.starvation?.starved) {
+    // a starved lab cannot fail an expectation: what it measured is the starvation's
+    result.verdict = 'error';
+    result.reason = `${result.starvation.detail}; not judged: ${failure ?? failed.map((x) => `${x.name}: ${x.detail}`).join('; ')}`;
+  } else if (failure || failed.length > 0) {
+    result.verdict = 'failed';
+    result.reason = failure ?? failed.map((x) => `${x.name}: ${x.detail}`).join('; ');
+  } else result.verdict = 'passed';
+  result.durationMs = performance.now() - started;
+  emit('run.end', `${result.verdict}${result.reason ? `: ${result.reason}` : ''}`, result.labEnd);
+  // one stream in lab-clock order (a timed revert may report after a step that it preceded)
+  events.sort((x, y) => x.t - y.t || x.seq - y.seq).forEach((e, k) => (e.seq = k));
+  return result;
+}
+
+/** Restart xl2tpd on the nodes and charon + xl2tpd on the client: a fresh dial, as after a reboot. */
+async function resetTunnel(hosts: LabHosts): Promise<void> {
+  for (const n of hosts.nodes) await hosts.host(n).act('restart-daemon', { daemon: 'xl2tpd' });
+  await hosts.host('client').act('restart-daemon', { daemon: 'xl2tpd' });
+  await hosts.host('client').act('restart-daemon', { daemon: 'charon' });
+}
+
+/** VIPDRILL_KEEP_PROBE_LOGS=<dir>: keep ping's raw output (a debugging aid); a directory that cannot be written costs nothing. */
+function keepProbeLog(scenario: string, direction: string, raw: string, note: (why: string) => void): void {
+  const keep = process.env.VIPDRILL_KEEP_PROBE_LOGS;
+  if (!keep) return;
+  try {
+    fs.mkdirSync(keep, { recursive: true });
+    fs.writeFileSync(path.join(keep, `${scenario}-${direction}-${Date.now()}.log`), raw);
+  } catch (e) {
+    note(`could not keep the ${direction} probe log in ${keep}: ${errorMessage(e)}`);
+  }
+}
