@@ -4,16 +4,17 @@ import { expect } from 'chai';
 import { repoRoot } from './helpers.js';
 
 /**
- * Compare `actual` with test/snapshots/<name>. A missing snapshot is written (and reported) outside CI;
- * in CI (CI=true) it fails, so a snapshot is never silently created there. UPDATE_SNAPSHOTS=1 rewrites.
+ * Compare `actual` with test/snapshots/<name>. A missing or different snapshot fails, in CI and on a
+ * developer's machine alike: a snapshot is written only when asked, with UPDATE_SNAPSHOTS=1, and the
+ * written file is then reviewed and committed like code.
  */
 export function matchSnapshot(name: string, actual: string): void {
   const file = join(repoRoot, 'test', 'snapshots', name);
-  if (process.env.UPDATE_SNAPSHOTS === '1' || (!existsSync(file) && process.env.CI !== 'true')) {
+  if (process.env.UPDATE_SNAPSHOTS === '1') {
     mkdirSync(join(file, '..'), { recursive: true });
     writeFileSync(file, actual);
     return;
   }
-  expect(existsSync(file), `snapshot ${name} is missing (run the unit tests outside CI to write it)`).to.equal(true);
-  expect(actual).to.equal(readFileSync(file, 'utf8'));
+  expect(existsSync(file), `snapshot ${name} is missing: write it with UPDATE_SNAPSHOTS=1 npm run test:unit, review it, commit it`).to.equal(true);
+  expect(actual, `snapshot ${name} differs (UPDATE_SNAPSHOTS=1 rewrites it)`).to.equal(readFileSync(file, 'utf8'));
 }

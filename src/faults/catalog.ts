@@ -1,6 +1,6 @@
 import { VipdrillError } from '../errors.js';
 import type { FaultStep } from '../scenario/schema.js';
-import { addressesOf, addressOn, container, devOf, ensureRunning, FAULT_TABLE, labSh, nftAdd, nftRemove } from './lab-shell.js';
+import { addressesOf, addressOn, container, devOf, ensureRunning, FAULT_TABLE, labSh, nftAdd, nftLines, nftRemove } from './lab-shell.js';
 import type { FaultEnv, Host, PlannedFault, Planner } from './types.js';
 
 /**
@@ -60,12 +60,12 @@ function containerFault<K extends 'node-crash' | 'node-stop' | 'node-freeze' | '
         else if (kind === 'node-freeze') await env.engine.pauseContainer(c);
         else {
           await env.engine.stopContainer(c, 10);
-          await ensureRunning(env.engine, c);
+          await (env.ensureRunning ? env.ensureRunning(h) : ensureRunning(env.engine, c));
         }
         return at;
       },
       revert: async () => {
-        await ensureRunning(env.engine, c);
+        await (env.ensureRunning ? env.ensureRunning(h) : ensureRunning(env.engine, c));
         return env.now(h);
       },
     };
@@ -107,19 +107,24 @@ function nftFault(env: FaultEnv, kind: FaultStep['fault'], describe: string, par
     kind,
     targets: hosts,
     describe,
+    // every host's rules at once, each one atomic commit; the fault took effect with the first commit
+    // (each part alone blocks what it names)
     inject: async () => {
-      let first: number | undefined;
-      for (const p of parts) {
-        const at = await labSh(env.engine, container(env.lab, p.host), nftAdd(env.id, p.rules), `${kind} rules`);
-        first ??= at;
-      }
-      return first!;
+      const at = await Promise.all(
+        parts.map((p) =>
+          env.act
+            ? env.act(p.host, 'nft-apply', { script: nftLines(env.id, p.rules).join('\n') }).then(
+                (r) => r.at,
+                (e: unknown) => {
+                  throw new VipdrillError('FAULT_FAILED', `${kind} rules on ${p.host} failed: ${e instanceof Error ? e.message : String(e)}`);
+                },
+              )
+            : labSh(env.engine, container(env.lab, p.host), nftAdd(env.id, p.rules), `${kind} rules`),
+        ),
+      );
+      return Math.min(...at);
     },
-    revert: async () => {
-      let last = 0;
-      for (const h of hosts) last = await revertNft(env, h);
-      return last;
-    },
+    revert: async () => Math.max(...(await Promise.all(hosts.map((h) => revertNft(env, h))))),
   };
 }
 
@@ -127,6 +132,7 @@ async function revertNft(env: FaultEnv, h: Host): Promise<number> {
   const c = container(env.lab, h);
   // a stopped container has no rules to remove (its netns is gone with them)
   if ((await env.engine.containerState(c)) !== 'running') return env.now('client');
+  if (env.act) return (await env.act(h, 'nft-remove', { id: env.id })).at;
   return labSh(env.engine, c, nftRemove(env.id), `remove rules of ${env.id}`);
 }
 

@@ -36,13 +36,15 @@ export function devOf(addr: string): string {
 }
 
 /**
- * Run a bash script in a lab container; its first output line is $EPOCHREALTIME taken inside the lab
- * just before the action, and that time is returned. A non-zero exit is an error naming the script.
+ * Run a bash script in a lab container and return the lab-clock time the action took effect: the last
+ * `effective=<t>` line the script printed (after an atomic commit), else $EPOCHREALTIME taken inside the
+ * lab just before the script. A non-zero exit is an error naming the script.
  */
 export async function labSh(engine: Engine, c: string, script: string, what: string): Promise<number> {
   const r = await engine.exec(c, ['bash', '-c', `echo $EPOCHREALTIME\n${script}`]);
   if (r.exitCode !== 0) throw new VipdrillError('FAULT_FAILED', `${what} in ${c} failed (exit ${r.exitCode}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`);
-  return Number(r.stdout.split('\n')[0]);
+  const effective = [...r.stdout.matchAll(/^effective=(\d+\.\d+)$/gm)].at(-1);
+  return Number(effective ? effective[1] : r.stdout.split('\n')[0]);
 }
 
 /** The lab clock (seconds) read inside a running container. */
@@ -55,21 +57,29 @@ export async function labNow(engine: Engine, c: string): Promise<number> {
 export const ARP_FAULT_TABLE = 'arp vipdrill';
 
 /**
- * nft commands adding `rules` (each "<chain> <match>", or "arp:<chain> <match>" for ARP) that drop,
- * tagged with the fault id.
+ * bash adding `rules` (each "<chain> <match>", or "arp:<chain> <match>" for ARP) that drop, tagged with
+ * the fault id, in one atomic nft transaction; then it prints `effective=<lab clock>`: the fault took
+ * effect with that commit, which on a loaded lab can come seconds after the script started.
  */
 export function nftAdd(id: string, rules: string[]): string {
+  // an unquoted here-document: shell variables in matches ("$dev") expand
+  return ['nft -f - <<NFT', ...nftLines(id, rules), 'NFT', 'echo "effective=$EPOCHREALTIME"'].join('\n');
+}
+
+/** The nft transaction of nftAdd, as `add` lines (what a host's agent applies with its nft-apply action). */
+export function nftLines(id: string, rules: string[]): string[] {
   const arp = rules.some((r) => r.startsWith('arp:'));
-  return [
-    `nft add table ${FAULT_TABLE}`,
-    ...['input', 'output', 'forward'].map((ch) => `nft add chain ${FAULT_TABLE} ${ch} '{ type filter hook ${ch} priority -50; policy accept; }'`),
-    ...(arp ? [`nft add table ${ARP_FAULT_TABLE}`, ...['input', 'output'].map((ch) => `nft add chain ${ARP_FAULT_TABLE} ${ch} '{ type filter hook ${ch} priority -50; policy accept; }'`)] : []),
+  const lines = [
+    `add table ${FAULT_TABLE}`,
+    ...['input', 'output', 'forward'].map((ch) => `add chain ${FAULT_TABLE} ${ch} { type filter hook ${ch} priority -50; policy accept; }`),
+    ...(arp ? [`add table ${ARP_FAULT_TABLE}`, ...['input', 'output'].map((ch) => `add chain ${ARP_FAULT_TABLE} ${ch} { type filter hook ${ch} priority -50; policy accept; }`)] : []),
     ...rules.map((r) => {
       const table = r.startsWith('arp:') ? ARP_FAULT_TABLE : FAULT_TABLE;
       const [chain, ...match] = r.replace(/^arp:/, '').split(' ');
-      return `nft add rule ${table} ${chain} ${match.join(' ')} counter drop comment '"${id}"'`;
+      return `add rule ${table} ${chain} ${match.join(' ')} counter drop comment "${id}"`;
     }),
-  ].join('\n');
+  ];
+  return lines;
 }
 
 /** nft commands removing every rule of fault `id`, and the table once no fault rule is left. */
@@ -116,9 +126,16 @@ export const HEAL_ALL_SCRIPT = [
   'echo "$out"',
 ].join('\n');
 
-/** `vipdrill heal`: every container running again and free of vipdrill's faults; returns what was undone per host. */
+/**
+ * `vipdrill heal`: first the reverts of the faults a killed run journalled (the runner's own revert code),
+ * then every container running again and swept free of vipdrill's faults; returns what was undone per host
+ * (`journal` lists the replayed reverts).
+ */
 export async function healLab(engine: Engine, lab: LabContext): Promise<Record<string, string[]>> {
   const out: Record<string, string[]> = {};
+  const { revertJournal } = await import('./journal.js');
+  const j = await revertJournal(engine, lab);
+  if (j.reverted.length > 0 || j.errors.length > 0) out.journal = [...j.reverted, ...j.errors];
   for (const [h, c] of Object.entries(lab.record.containers)) {
     const before = await engine.containerState(c);
     await ensureRunning(engine, c);

@@ -16,6 +16,13 @@ export interface FaultEnv {
   id: string;
   /** the lab clock read on a running host (through its agent) */
   now(h: Host): Promise<number>;
+  /** start a stopped or crashed host again (unfreeze a frozen one) and wait for its boot setup */
+  ensureRunning?(h: Host): Promise<void>;
+  /**
+   * the host's agent, where the run has one: network faults apply their nft transaction through it
+   * (one request on the live stream, not an exec), and get the time it took effect
+   */
+  act?(h: Host, name: 'nft-apply' | 'nft-remove', args: Record<string, unknown>): Promise<{ at: number }>;
 }
 
 /**

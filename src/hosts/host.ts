@@ -26,5 +26,7 @@ export interface Host extends Pick<EventEmitter<{ event: [AgentEvent] }>, 'on' |
   stopRecorder(tag: string): Promise<string>;
   act<T = Record<string, unknown>>(name: string, args?: Record<string, unknown>, deadlineMs?: number): Promise<{ t: number; result: T }>;
   now(): Promise<number>;
+  /** after a container start: until its boot setup ran (an error if it failed) */
+  waitBooted(timeoutMs?: number): Promise<void>;
   release(): void;
 }

@@ -93,19 +93,52 @@ export class LabHost extends EventEmitter<{ event: [AgentEvent] }> implements Ho
     return (await this.agent()).request<T>(op, args, deadlineMs);
   }
 
-  /** A node's VRRP state, VIPs, daemons; a host that is not running says only that. */
+  /**
+   * A node's VRRP state, VIPs, daemons; a host that is not running says only that. The container's state
+   * is asked beside the agent: a crashed or frozen node's agent never answers, and the sample must not
+   * wait out its deadline to learn that.
+   */
   async status(vips: { wan: string; lan: string }): Promise<NodeStatus> {
-    const state = this.link?.isOpen ? 'running' : await this.containerState();
-    if (state !== 'running') return nodeStatusOf(this.name, this.container, state, undefined, vips);
-    try {
+    const state = this.containerState();
+    const answer = this.link?.isOpen ? this.ask<AgentStatus>('status', {}, DEADLINES.status) : undefined;
+    answer?.catch(() => {});
+    const st = await state;
+    if (st !== 'running' || !answer) {
+      if (st !== 'running') return nodeStatusOf(this.name, this.container, st, undefined, vips);
       const a = await this.ask<AgentStatus>('status', {}, DEADLINES.status);
       return { ...nodeStatusOf(this.name, this.container, 'running', a.result, vips), clock: a.t };
+    }
+    try {
+      const a = await answer;
+      return { ...nodeStatusOf(this.name, this.container, 'running', a.result, vips), clock: a.t };
     } catch (e) {
-      // a frozen or just-stopped container does not answer: say what it is
+      // a container that stopped or froze while we asked: say what it is
       const now = await this.containerState();
       if (now !== 'running') return nodeStatusOf(this.name, this.container, now, undefined, vips);
       throw e;
     }
+  }
+
+  /**
+   * Wait until the supervisor ran the container's boot setup (after a start), through the agent: it is
+   * started again in the new container as soon as that answers. A failed boot setup is an error with its output.
+   */
+  async waitBooted(timeoutMs = 60_000): Promise<void> {
+    const t0 = performance.now();
+    let last = 'no answer yet';
+    while (performance.now() - t0 < timeoutMs) {
+      try {
+        const a = (await this.ask<AgentStatus & { bootFailed: string | null }>('status', {}, DEADLINES.status)).result;
+        if (a.bootFailed) throw new VipdrillError('ENGINE_FAILED', `boot setup in ${this.container} failed: ${a.bootFailed}`);
+        if (a.booted) return;
+        last = 'boot setup not done yet';
+      } catch (e) {
+        if (e instanceof VipdrillError && e.code === 'ENGINE_FAILED') throw e;
+        last = e instanceof Error ? e.message : String(e);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new VipdrillError('TIMEOUT', `${this.name}: the boot setup did not finish within ${timeoutMs} ms (last: ${last})`);
   }
 
   /** The client's tunnel: PPP and a ping through it to `lan`; `full` adds the IKE/CHILD SAs and L2TP (slow). */

@@ -53,6 +53,8 @@ function header(d: RunData): string {
     `<p class="sub">run ${esc(run.runId)} · started ${esc(new Date(run.startedAt).toUTCString())} · ${esc(formatMs(run.durationMs))} · ${d.results.length} scenario run(s)</p>`,
     `<dl class="kv">`,
     `<dt>host</dt><dd>${esc(run.host ? `${run.host.hostname} (${run.host.os}, ${run.host.cpus} CPU, ${run.host.memoryGiB} GiB, Node ${run.host.node})` : 'unknown')}</dd>`,
+    run.host?.loadAvg ? `<dt>host load</dt><dd data-testid="host-load">${esc(`load average ${run.host.loadAvg.join(' / ')} (1/5/15 min) at the start${run.host.loadAvgAtEnd ? `, ${run.host.loadAvgAtEnd.join(' / ')} at the end` : ''} on ${run.host.cpus} CPU`)}</dd>` : '',
+    calmLine(d.results) ? `<dt>stability</dt><dd data-testid="calm">${esc(calmLine(d.results)!)}</dd>` : '',
     `<dt>engine</dt><dd>${engine ? esc(engineLine(engine)) : 'unknown'}</dd>`,
   ];
   for (const l of labs) {
@@ -64,6 +66,19 @@ function header(d: RunData): string {
   if (tcg) parts.push(`<p class="caveat"><b>TCG caveat:</b> this lab ran in a qemu VM under software emulation (no KVM). Timers and CPU-bound work (IKE Diffie-Hellman, key derivation) are slower than on hardware; compare these numbers with runs on the same engine, not with production.</p>`);
   parts.push(`<p class="small">Every time is taken inside the lab on its own clock: keepalived's state lines, the daemons' logs (stamped as written), and ping's own timestamps (a probe every 5 ms each way, every 10–20 ms while one is unanswered; outage = from the middle of its start edge, between the last reply and the first lost probe, to the middle of its end edge, between the last lost probe and the first through, ± half their widths).</p>`);
   return parts.join('\n');
+}
+
+/** The stability gate's figures over the run: calm windows waited for, the agents' worst lag, starved repeats. */
+function calmLine(rs: ScenarioResult[]): string | undefined {
+  const calm = rs.flatMap((r) => (r.calm ? [r.calm] : []));
+  const lag = rs.flatMap((r) => (r.starvation ? [r.starvation] : []));
+  if (calm.length === 0 && lag.length === 0) return undefined;
+  const starved = lag.filter((x) => x.starved).length;
+  const waited = calm.map((c) => c.waitedMs);
+  return [
+    calm.length > 0 ? `${calm.length} calm window(s) of ${formatMs(calm[0]!.requiredMs)} before the first fault (waited ${formatMs(Math.min(...waited))} to ${formatMs(Math.max(...waited))})` : '',
+    lag.length > 0 ? `agents' lag during faults: p90 up to ${formatMs(Math.max(...lag.map((x) => x.lagP90Ms)))}, max ${formatMs(Math.max(...lag.map((x) => x.lagMaxMs)))}; ${starved} of ${lag.length} repeat(s) host starved` : '',
+  ].filter(Boolean).join('; ');
 }
 
 function verdictTable(rs: ScenarioResult[]): string {

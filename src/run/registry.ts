@@ -1,8 +1,10 @@
 import { errorMessage } from '../errors.js';
+import type { JournalEntry } from '../faults/journal.js';
 import type { Clock } from '../util/time.js';
 
 interface Entry {
   revert: () => Promise<void>;
+  record?: JournalEntry;
   /** aborts the timed revert of a fault with a duration */
   timer?: AbortController;
 }
@@ -15,19 +17,35 @@ interface Entry {
  */
 export class FaultRegistry {
   private readonly active = new Map<string, Entry>();
+  /** faults whose revert failed: they stay in the journal, for `vipdrill heal` to try again */
+  private readonly failed = new Map<string, JournalEntry>();
   /** reverts that failed outside a step (timed reverts, the final heal) */
   readonly errors: string[] = [];
 
-  constructor(private readonly clock: Clock) {}
+  /** `journal` is told the active faults after every change (the lab's faults.json, for `vipdrill heal`) */
+  constructor(
+    private readonly clock: Clock,
+    private readonly journal: (entries: JournalEntry[]) => void = () => {},
+  ) {}
 
-  register(id: string, revert: () => Promise<void>): void {
-    this.active.set(id, { revert });
+  private changed(): void {
+    try {
+      this.journal([...this.failed.values(), ...[...this.active.values()].flatMap((e) => (e.record ? [e.record] : []))]);
+    } catch (e) {
+      this.errors.push(`the fault journal could not be written: ${errorMessage(e)}`);
+    }
+  }
+
+  register(id: string, revert: () => Promise<void>, record?: JournalEntry): void {
+    this.active.set(id, { revert, ...(record ? { record } : {}) });
+    this.changed();
   }
 
   /** The fault is over without a revert from here (a flap that ended reverted, a lab-timed blackout). */
   forget(id: string): void {
     this.active.get(id)?.timer?.abort();
     this.active.delete(id);
+    this.changed();
   }
 
   /** Revert `id` after `ms` on the clock, unless it was healed first. */
@@ -39,7 +57,14 @@ export class FaultRegistry {
       () => {
         if (this.active.get(id) !== e) return;
         this.active.delete(id);
-        e.revert().catch((err: unknown) => this.errors.push(`revert of ${id} failed: ${errorMessage(err)}`));
+        e.revert().then(
+          () => this.changed(),
+          (err: unknown) => {
+            if (e.record) this.failed.set(id, e.record);
+            this.changed();
+            this.errors.push(`revert of ${id} failed: ${errorMessage(err)}`);
+          },
+        );
       },
       () => {},
     );
@@ -55,7 +80,14 @@ export class FaultRegistry {
     if (!e) return;
     this.active.delete(id);
     e.timer?.abort();
-    await e.revert();
+    try {
+      await e.revert();
+    } catch (err) {
+      if (e.record) this.failed.set(id, e.record);
+      throw err;
+    } finally {
+      this.changed();
+    }
   }
 
   /** Revert every fault still registered, newest first; all are attempted. Returns the ids. */

@@ -173,6 +173,9 @@ export interface HostInfo {
   cpus: number;
   memoryGiB: number;
   node: string;
+  /** the host's 1, 5 and 15 min load averages when the run started and when it ended */
+  loadAvg?: number[];
+  loadAvgAtEnd?: number[];
 }
 
 export interface SuiteResult {

@@ -6,6 +6,7 @@ import type { VrrpTransition } from '../analysis/metrics.js';
 import { starvation } from '../analysis/starvation.js';
 import { errorMessage, TimeoutError } from '../errors.js';
 import { planFault } from '../faults/catalog.js';
+import { writeJournal } from '../faults/journal.js';
 import type { PlannedFault } from '../faults/types.js';
 import { LabHosts } from '../hosts/lab-hosts.js';
 import type { Engine } from '../lab/engine.js';
@@ -152,7 +153,7 @@ async function runWithHosts(engine: Engine, lab: LabContext, sc: Scenario, o: Ru
   };
 
   // 2. the timeline
-  const faults = new FaultRegistry(clock);
+  const faults = new FaultRegistry(clock, (entries) => writeJournal(lab.record.name, entries));
   /** lab-clock times of every inject: figures count from the last inject before the effect */
   const injections: number[] = [];
   const containerEvents: VrrpTransition[] = [];
@@ -178,7 +179,7 @@ async function runWithHosts(engine: Engine, lab: LabContext, sc: Scenario, o: Ru
       }
       const { master, backup } = rolesNow(hosts, first ? ctx.holderAtStart : undefined);
       const id = st.id ?? `step${i}`;
-      const fault = planFault({ engine, lab, master, backup, id: `vipdrill-${id}`, now: (h) => hosts.host(h).now() }, st);
+      const fault = planFault({ engine, lab, master, backup, id: `vipdrill-${id}`, now: (h) => hosts.host(h).now(), ensureRunning: (h) => ensureRunning(engine, hosts, h), act: async (h, name, args) => (await hosts.host(h).act<{ at: number }>(name, args)).result }, st);
       let reverted = false;
       const revert = async () => {
         if (reverted) return;
@@ -188,7 +189,7 @@ async function runWithHosts(engine: Engine, lab: LabContext, sc: Scenario, o: Ru
         emit('fault.revert', `${id}: reverted (${fault.describe})`, at, { step: i, data: { id, kind: fault.kind } });
       };
       // the revert is registered before the inject: a failed or interrupted inject still gets healed
-      faults.register(id, revert);
+      faults.register(id, revert, { id, step: st, master, backup });
       const times = st.flap?.times ?? 1;
       for (let k = 0; k < times; k++) {
         reverted = false;
@@ -385,6 +386,18 @@ async function resetTunnel(hosts: LabHosts): Promise<void> {
   for (const n of hosts.nodes) await hosts.host(n).act('restart-daemon', { daemon: 'xl2tpd' });
   await hosts.host('client').act('restart-daemon', { daemon: 'xl2tpd' });
   await hosts.host('client').act('restart-daemon', { daemon: 'charon' });
+}
+
+/** Start a stopped or crashed host again (unpause a frozen one); its boot setup is awaited through its agent. */
+async function ensureRunning(engine: Engine, hosts: LabHosts, h: string): Promise<void> {
+  const host = hosts.host(h);
+  const c = hosts.lab.record.containers[h]!;
+  const st = await host.containerState();
+  if (st === 'paused') await engine.unpauseContainer(c);
+  else if (st !== 'running') {
+    await engine.startContainer(c);
+    await host.waitBooted();
+  }
 }
 
 /** VIPDRILL_KEEP_PROBE_LOGS=<dir>: keep ping's raw output (a debugging aid); a directory that cannot be written costs nothing. */

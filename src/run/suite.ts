@@ -1,5 +1,5 @@
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { cpus, hostname, release, totalmem, type } from 'node:os';
+import { cpus, hostname, loadavg, release, totalmem, type } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ConfigError, errorMessage } from '../errors.js';
 import type { Engine } from '../lab/engine.js';
@@ -131,12 +131,13 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
     }
   }
   out.exitCode = o.signal?.aborted ? 2 : exitCodeOf(out.results, out.labErrors.length);
+  out.host.loadAvgAtEnd = loadavg().map((x) => Math.round(x * 100) / 100);
   writeSummary(out, dir, started);
   return out;
 }
 
 export function hostInfo(): HostInfo {
-  return { hostname: hostname(), os: `${type()} ${release()}`, kernel: release(), cpus: cpus().length, memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10, node: process.version };
+  return { hostname: hostname(), os: `${type()} ${release()}`, kernel: release(), cpus: cpus().length, memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10, node: process.version, loadAvg: loadavg().map((x) => Math.round(x * 100) / 100) };
 }
 
 async function labInfo(engine: Engine, lab: LabContext): Promise<LabInfo> {

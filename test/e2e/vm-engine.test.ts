@@ -178,6 +178,20 @@ describe('VM engine, full stack (end to end)', function () {
     expect(stderr).to.match(/SIGINT: healing the running scenario/);
   });
 
+  it('a run killed mid-fault leaves its fault journalled; vipdrill heal replays its revert, keeping the lab', async () => {
+    const child = spawn(process.execPath, [cli, 'run', 'scenarios/partition-master.yaml', '--lab', LAB, '--report-dir', reportDir], { stdio: 'ignore' });
+    await waitFor('the partition rules in a node', hasTable, (x) => x, (x) => String(x), { timeoutMs: 300_000, intervalMs: 500 });
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const r = spawnSync(process.execPath, [cli, 'heal', '--name', LAB, '--json'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).to.equal(0);
+    const undone = (JSON.parse(r.stdout) as { undone: Record<string, string[]> }).undone;
+    expect(undone.journal, r.stdout).to.have.length(1);
+    expect(undone.journal![0]).to.match(/^step0 \(isolate node (east|west): drop everything/);
+    expect(await hasTable(), 'a vipdrill rule left after heal').to.equal(false);
+    expect(readLab(LAB)).to.not.equal(undefined);
+  });
+
   it('a run killed mid-fault leaves its fault in the lab, and vipdrill reap removes lab, rules and VM', async () => {
     const child = spawn(process.execPath, [cli, 'run', 'scenarios/partition-master.yaml', '--lab', LAB, '--report-dir', reportDir], { stdio: 'ignore' });
     await waitFor('the partition rules in a node', hasTable, (x) => x, (x) => String(x), { timeoutMs: 300_000, intervalMs: 500 });

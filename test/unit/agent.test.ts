@@ -94,6 +94,11 @@ describe('the resident agent (python3, real process)', function () {
     expect(err).to.equal("agent under test: no-such-op failed: ValueError: unknown op 'no-such-op'");
     const act = await link.request('act', { name: 'rm -rf' }).then(() => 'answered', (e: Error) => e.message);
     expect(act).to.match(/unknown action 'rm -rf'/);
+    // nft transactions are vipdrill's own tables' `add` lines only (checked before nft runs)
+    for (const script of ['flush ruleset', 'add rule inet filter input drop', 'add table inet vipdrill\ndelete table inet nat']) {
+      const nft = await link.request('act', { name: 'nft-apply', args: { script } }).then(() => 'answered', (e: Error) => e.message);
+      expect(nft, script).to.match(/nft-apply takes `add table\|chain\|rule` lines for vipdrill's tables only; refused/);
+    }
     child.stdin.write('this is not json\n');
     expect((await link.request('now')).t).to.be.above(0);
   });

@@ -26,6 +26,21 @@ describe('reports from a run\'s JSON', () => {
     }
   });
 
+  it('junit.xml: the failed run carries a <failure> with its expectation, the errored run an <error> with its reason', () => {
+    const x = renderJunit(d);
+    const failed = d.results.filter((r) => r.verdict === 'failed');
+    const errored = d.results.filter((r) => r.verdict === 'error');
+    // the fixture holds both on purpose (test/fixtures/report-scenarios): a real crash held to 100 ms, a
+    // kill of a pppd the backup does not run
+    expect(failed.map((r) => r.scenario)).to.deep.equal(['node-crash-tight', 'node-crash-tight']);
+    expect(errored.map((r) => r.scenario)).to.deep.equal(['kill-pppd-on-backup', 'kill-pppd-on-backup']);
+    expect(x.match(/<failure message="/g)).to.have.length(2);
+    expect(x.match(/<error message="/g)).to.have.length(2);
+    expect(x).to.contain(`failures="2" errors="2"`);
+    expect(x).to.match(/<failure message="outage: expected &lt;= 100 ms, got [\d.]+ s" type="expectation">/);
+    expect(x).to.contain(`<error message="the run could not continue: kill pppd on b: vipdrill-ctl: no daemon or process named 'pppd' runs here" type="could-not-run">`);
+  });
+
   it('summary.md and the console share one table: a row per run with outage, takeover, reconnect and longest phase', () => {
     const md = renderMarkdown(d);
     const text = textTable(d.results);

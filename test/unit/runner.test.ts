@@ -109,7 +109,7 @@ class FakeLab implements Partial<Engine> {
     const t = this.tick();
     const ok = (stdout: string): Promise<ExecResult> => Promise.resolve({ exitCode: 0, stdout, stderr: '' });
     if (cmd.includes('/run/vipdrill/boot')) return ok('ok');
-    if (cmd.includes('nft add rule')) {
+    if (cmd.includes('nft -f -') && cmd.includes('add rule')) {
       this.log.push(`nft add ${c}`);
       if (this.failInject) return Promise.resolve({ exitCode: 1, stdout: `${t}\n`, stderr: 'Error: simulated' });
       this.nft.add(c);
@@ -188,11 +188,26 @@ class FakeHost extends EventEmitter<{ event: [AgentEvent] }> implements Host {
     this.t();
     return Promise.resolve(tag.startsWith('probe-forward') ? this.fake.probeLog : '');
   }
-  act<T>(): Promise<{ t: number; result: T }> {
-    return Promise.resolve({ t: this.t(), result: {} as T });
+  /** the agent's named actions the faults use: nft transactions on this host */
+  act<T>(name: string): Promise<{ t: number; result: T }> {
+    const t = this.t();
+    if (name === 'nft-apply') {
+      this.fake.log.push(`nft add ${this.c}`);
+      if (this.fake.failInject) return Promise.reject(new Error(`agent on ${this.name}: act failed: RuntimeError: nft -f failed: simulated`));
+      this.fake.nft.add(this.c);
+    }
+    if (name === 'nft-remove') {
+      this.fake.log.push(`nft remove ${this.c}`);
+      if (!this.fake.leakRules) this.fake.nft.delete(this.c);
+    }
+    return Promise.resolve({ t, result: { at: t } as T });
   }
   now(): Promise<number> {
     return Promise.resolve(this.t());
+  }
+  waitBooted(): Promise<void> {
+    this.t();
+    return Promise.resolve();
   }
   release(): void {
     this.removeAllListeners();
@@ -274,8 +289,9 @@ describe('scenario runner (stub engine)', function () {
     fake.failInject = true;
     const r = await run(fake, { name: 'x', description: 'd', steps: [{ fault: 'split-brain', for: '5s' }] });
     expect(r.verdict).to.equal('error');
-    expect(r.reason).to.match(/split-brain rules in l-a failed/);
-    expect(fake.log).to.deep.equal(['nft add l-a', 'nft remove l-a', 'nft remove l-b']);
+    expect(r.reason).to.match(/split-brain rules on a failed: agent on a: act failed: RuntimeError: nft -f failed: simulated/);
+    // both nodes' rules are applied at once; both reverts run although neither inject succeeded
+    expect(fake.log).to.deep.equal(['nft add l-a', 'nft add l-b', 'nft remove l-a', 'nft remove l-b']);
   });
 
   it('a timed fault is reverted after its duration without a heal step', async () => {
@@ -420,5 +436,25 @@ describe('which node carries the session at the end', () => {
     const { sessionNode } = await import('../../src/analysis/figures.js');
     expect(sessionNode({ ...sample, nodes: [node('a', false), node('b', true)] }, { a: 1, b: 1 })).to.equal('b');
     expect(sessionNode(sample)).to.equal(undefined);
+  });
+});
+
+describe('the fault registry', () => {
+  it('journals every registered fault before its inject and forgets it once reverted; heals newest first, collecting errors', async () => {
+    const { FaultRegistry } = await import('../../src/run/registry.js');
+    const journal: string[][] = [];
+    const order: string[] = [];
+    const clock: Clock = { now: () => 0, sleep: () => new Promise(() => {}) };
+    const reg = new FaultRegistry(clock, (es) => journal.push(es.map((e) => e.id)));
+    const step = { fault: 'partition', target: 'master', for: 'until-healed' } as const;
+    reg.register('one', () => Promise.resolve(void order.push('one')), { id: 'one', step: step as never, master: 'a', backup: 'b' });
+    reg.register('two', () => Promise.reject(new Error('simulated')), { id: 'two', step: step as never, master: 'a', backup: 'b' });
+    reg.register('three', () => Promise.resolve(void order.push('three')), { id: 'three', step: step as never, master: 'a', backup: 'b' });
+    expect(journal.at(-1)).to.deep.equal(['one', 'two', 'three']);
+    expect(await reg.healAll()).to.deep.equal(['three', 'two', 'one']);
+    expect(order).to.deep.equal(['three', 'one']);
+    expect(reg.errors).to.deep.equal(['final heal of two failed: simulated']);
+    // the fault whose revert failed stays journalled, for `vipdrill heal` to try again
+    expect(journal.at(-1)).to.deep.equal(['two']);
   });
 });

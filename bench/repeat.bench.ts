@@ -1,0 +1,43 @@
+/**
+ * npm run bench: the cost of one drill repeat on a running lab (`vipdrill up`; `-- --lab <name>`): a
+ * node-crash repeat's wall time, the span from the fault to the client's tunnel seen back (what the
+ * drill is about), the rest (the overhead: baseline, calm window, watchers, heal, the node's restart,
+ * the failback, reading the evidence), and the lab round trips it took. `--repeats N` (default 1).
+ */
+import { loadLabInputs } from '../src/lab/lab.js';
+import { openEngineForLab } from '../src/lab/lifecycle.js';
+import { listLabs, requireLab } from '../src/lab/state.js';
+import { LabHosts } from '../src/hosts/lab-hosts.js';
+import { runScenario } from '../src/run/scenario.js';
+import { loadScenario } from '../src/scenario/load.js';
+import { silentProgress } from '../src/util/progress.js';
+import { packageRoot } from '../src/util/paths.js';
+import { join } from 'node:path';
+
+const args = process.argv.slice(2);
+const labArg = args.includes('--lab') ? args[args.indexOf('--lab') + 1] : undefined;
+const repeats = Number(args.includes('--repeats') ? args[args.indexOf('--repeats') + 1] : 1);
+const lab = labArg ?? listLabs().find((l) => l.phase === 'ready')?.name;
+if (!lab) {
+  console.log('repeat bench: no lab is up (vipdrill up, then npm run bench -- --lab <name>); skipped');
+} else {
+  const record = requireLab(lab);
+  const engine = await openEngineForLab(record);
+  const ctx = { ...loadLabInputs(record.topologyFile, record.profile, record.name), record };
+  const hosts = new LabHosts(engine, ctx);
+  const sc = loadScenario(join(packageRoot, 'scenarios', 'node-crash.yaml'));
+  const rows = [];
+  try {
+    for (let k = 1; k <= repeats; k++) {
+      const t0 = performance.now();
+      const r = await runScenario(engine, ctx, sc, { repeat: k, repeats, progress: silentProgress, hosts });
+      const wall = performance.now() - t0;
+      const span = r.metrics.tunnelRestoredMs ?? NaN;
+      rows.push({ repeat: k, verdict: r.verdict, 'wall s': (wall / 1000).toFixed(1), 'fault→tunnel s': (span / 1000).toFixed(1), 'overhead s': ((wall - span) / 1000).toFixed(1), 'round trips': r.roundTrips, 'lag p90 ms': r.starvation?.lagP90Ms });
+    }
+    console.table(rows);
+  } finally {
+    hosts.release();
+    await engine.close();
+  }
+}
