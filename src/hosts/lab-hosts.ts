@@ -29,7 +29,7 @@ export class LabHosts implements AsyncDisposable {
   private readonly listeners = new Set<(e: HostEvent) => void>();
 
   constructor(
-    engine: Engine,
+    private readonly engine: Engine,
     readonly lab: LabContext,
     factory: HostFactory = (name, c) => new LabHost(name, c, engine),
   ) {
@@ -96,6 +96,18 @@ export class LabHosts implements AsyncDisposable {
       t = Math.max(t, first?.t ?? Infinity);
     }
     return t;
+  }
+
+  /** Start a stopped or crashed host again (unpause a frozen one); its boot setup is awaited through its agent. */
+  async ensureRunning(h: string): Promise<void> {
+    const host = this.host(h);
+    const c = this.lab.record.containers[h]!;
+    const st = await host.containerState();
+    if (st === 'paused') await this.engine.unpauseContainer(c);
+    else if (st !== 'running') {
+      await this.engine.startContainer(c);
+      await host.waitBooted();
+    }
   }
 
   /** Lab round trips so far: agent requests and container-state look-ups, over all hosts. */

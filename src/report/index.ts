@@ -1,11 +1,12 @@
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { errorMessage } from '../errors.js';
-import { renderHtml } from './html.js';
-import { renderJunit } from './junit.js';
+import { htmlReporter } from './html.js';
+import { jsonReporter } from './json.js';
+import { junitReporter } from './junit.js';
 import { loadRun, type RunData } from './load.js';
-import { renderMarkdown } from './markdown.js';
-import { renderPdf } from './pdf.js';
+import { markdownReporter } from './markdown.js';
+import { pdfReporter } from './pdf.js';
+import type { Reporter } from './reporter.js';
 
 export const FORMATS = ['json', 'junit', 'md', 'html', 'pdf'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -17,34 +18,24 @@ export interface Written {
   error?: string;
 }
 
+/** The file reporters, in the order they write (pdf prints the html). */
+export const REPORTERS: Record<Format, Reporter> = { json: jsonReporter, junit: junitReporter, md: markdownReporter, html: htmlReporter, pdf: pdfReporter };
+
 /**
- * Write the run's reports from its JSON alone: junit.xml, summary.md, index.html, report.pdf (json: the
- * aggregate result.json per scenario is written by the runner; here it is rewritten from the repeats).
+ * Write the run's reports from its JSON alone, each format by its reporter: the aggregate result.json
+ * per scenario, junit.xml, summary.md, index.html, report.pdf. A reporter that fails is reported, and the
+ * others still write.
  */
 export async function writeReports(dirOrData: string | RunData, formats: readonly Format[] = FORMATS): Promise<Written[]> {
   const d = typeof dirOrData === 'string' ? loadRun(dirOrData) : dirOrData;
   const out: Written[] = [];
-  const timed = async (format: Format, file: string, f: () => Promise<void> | void) => {
+  for (const format of FORMATS.filter((f) => formats.includes(f))) {
     const t = performance.now();
     try {
-      await f();
-      out.push({ format, file, ms: performance.now() - t });
+      out.push({ format, file: await REPORTERS[format].onEnd(d), ms: performance.now() - t });
     } catch (e) {
-      out.push({ format, file, ms: performance.now() - t, error: errorMessage(e) });
+      out.push({ format, file: join(d.dir, format), ms: performance.now() - t, error: errorMessage(e) });
     }
-  };
-  if (formats.includes('json')) {
-    const { aggregate } = await import('../run/suite.js');
-    await timed('json', join(d.dir, '<scenario>/result.json'), () => {
-      const by = new Map<string, typeof d.results>();
-      for (const r of d.results) by.set(r.scenario, [...(by.get(r.scenario) ?? []), r]);
-      for (const [s, rs] of by) writeFileSync(join(d.dir, s, 'result.json'), JSON.stringify(aggregate(rs), null, 2) + '\n');
-    });
   }
-  if (formats.includes('junit')) await timed('junit', join(d.dir, 'junit.xml'), () => writeFileSync(join(d.dir, 'junit.xml'), renderJunit(d)));
-  if (formats.includes('md')) await timed('md', join(d.dir, 'summary.md'), () => writeFileSync(join(d.dir, 'summary.md'), renderMarkdown(d)));
-  const html = join(d.dir, 'index.html');
-  if (formats.includes('html') || formats.includes('pdf')) await timed('html', html, () => writeFileSync(html, renderHtml(d)));
-  if (formats.includes('pdf')) await timed('pdf', join(d.dir, 'report.pdf'), async () => void (await renderPdf(html, join(d.dir, 'report.pdf'))));
   return out;
 }

@@ -1,4 +1,7 @@
 import type { ScenarioResult } from '../run/result.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Reporter } from './reporter.js';
 import { formatMs } from '../util/time.js';
 import type { RunData } from './load.js';
 import { label } from './table.js';
@@ -59,3 +62,12 @@ export function renderJunit(d: RunData): string {
     '',
   ].join('\n');
 }
+
+export const junitReporter: Reporter = {
+  name: 'junit',
+  onEnd(d) {
+    const file = join(d.dir, 'junit.xml');
+    writeFileSync(file, renderJunit(d));
+    return file;
+  },
+};

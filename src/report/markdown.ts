@@ -1,4 +1,7 @@
 import type { RunData } from './load.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Reporter } from './reporter.js';
 import { label, markdownTable, engineLine } from './table.js';
 import { formatMs } from '../util/time.js';
 
@@ -28,3 +31,12 @@ export function renderMarkdown(d: RunData): string {
   out.push('', 'Times are taken inside the lab (its own clock); outage = the 5 ms probe\'s loss window, edge to edge (± half the edges\' widths). Details: index.html in the run directory.', '');
   return out.join('\n');
 }
+
+export const markdownReporter: Reporter = {
+  name: 'md',
+  onEnd(d) {
+    const file = join(d.dir, 'summary.md');
+    writeFileSync(file, renderMarkdown(d));
+    return file;
+  },
+};

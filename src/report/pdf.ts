@@ -1,6 +1,9 @@
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { VipdrillError } from '../errors.js';
+import { renderHtml } from './html.js';
+import type { Reporter } from './reporter.js';
 
 /** Debian's Chromium: Playwright drives it, it downloads no browser (LAB-FACTS: downloads fail here). */
 export const CHROMIUM = process.env.VIPDRILL_CHROMIUM ?? '/usr/bin/chromium';
@@ -30,3 +33,15 @@ export async function renderPdf(htmlFile: string, pdfFile: string): Promise<{ ms
   }
   return { ms: performance.now() - started };
 }
+
+/** report.pdf: the run's index.html (written afresh) printed. */
+export const pdfReporter: Reporter = {
+  name: 'pdf',
+  async onEnd(d) {
+    const html = join(d.dir, 'index.html');
+    writeFileSync(html, renderHtml(d));
+    const file = join(d.dir, 'report.pdf');
+    await renderPdf(html, file);
+    return file;
+  },
+};

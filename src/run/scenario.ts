@@ -1,5 +1,3 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { computeFigures } from '../analysis/figures.js';
 import { parseProbe, type ProbeReport } from '../analysis/dataplane.js';
 import type { VrrpTransition } from '../analysis/metrics.js';
@@ -14,14 +12,16 @@ import type { LabContext } from '../lab/lab.js';
 import type { Condition, Scenario, Step } from '../scenario/schema.js';
 import type { Progress } from '../util/progress.js';
 import { formatMs, systemClock, waitFor, type Clock } from '../util/time.js';
+import type { Reporter } from '../report/reporter.js';
 import type { EventKind, RunEvent } from './events.js';
 import { clientLogs, keepalivedMasterLines, nodePppLines, sessionCounts } from './evidence.js';
+import { invariants } from '../analysis/invariants.js';
 import { judge } from '../analysis/judge.js';
 import { authFailureCounts, evaluate, leftovers, sample, type ConditionContext, type Sample } from './observe.js';
 import type { ScenarioResult } from './result.js';
 import { awaitCalm, calmWindowMs, rolesNow, UnstableLabError } from './stability.js';
 import { FaultRegistry } from './registry.js';
-import { Watchers, type ProbeHandle } from './watchers.js';
+import { keepProbeLog, Watchers, type ProbeHandle } from './watchers.js';
 
 export interface RunOptions {
   repeat: number;
@@ -35,6 +35,8 @@ export interface RunOptions {
   hosts?: LabHosts;
   /** the controller's clock for waits and sleeps (unit tests inject one that does not sleep) */
   clock?: Clock;
+  /** every event of the stream as it happens (the reporters' onEvent) */
+  onEvent?: Reporter['onEvent'];
 }
 
 
@@ -49,12 +51,14 @@ const CONTAINER_FAULTS = new Set<string>(['node-crash', 'node-stop', 'node-freez
  * back at baseline with no vipdrill rule left. Figures come from the lab's clock and keepalived's logs.
  */
 export async function runScenario(engine: Engine, lab: LabContext, sc: Scenario, o: RunOptions): Promise<ScenarioResult> {
-  if (o.hosts) return runWithHosts(engine, lab, sc, o, o.hosts);
-  const hosts = new LabHosts(engine, lab);
+  const hosts = o.hosts ?? new LabHosts(engine, lab);
+  // what the hosts push goes to the reporters live too
+  const unsubscribe = hosts.subscribe((e) => o.onEvent?.({ source: 'host', ...e }, { scenario: sc.name, repeat: o.repeat }));
   try {
     return await runWithHosts(engine, lab, sc, o, hosts);
   } finally {
-    hosts.release();
+    unsubscribe();
+    if (!o.hosts) hosts.release();
   }
 }
 
@@ -73,7 +77,8 @@ async function runWithHosts(engine: Engine, lab: LabContext, sc: Scenario, o: Ru
     const e: RunEvent = { seq: events.length, t: t ?? lastT, kind, message, ...extra };
     if (t !== undefined) lastT = Math.max(lastT, t);
     events.push(e);
-    progress.step(`${kind.padEnd(12)} ${message}`);
+    // live, to the reporters (the console prints it)
+    o.onEvent?.({ source: 'runner', ...e }, { scenario: sc.name, repeat: o.repeat });
   };
   const baselineTimeoutMs = o.baselineTimeoutMs ?? 240_000;
   const tunnelSamples: { t: number; up: boolean }[] = [];
@@ -179,7 +184,7 @@ async function runWithHosts(engine: Engine, lab: LabContext, sc: Scenario, o: Ru
       }
       const { master, backup } = rolesNow(hosts, first ? ctx.holderAtStart : undefined);
       const id = st.id ?? `step${i}`;
-      const fault = planFault({ engine, lab, master, backup, id: `vipdrill-${id}`, now: (h) => hosts.host(h).now(), ensureRunning: (h) => ensureRunning(engine, hosts, h), act: async (h, name, args) => (await hosts.host(h).act<{ at: number }>(name, args)).result }, st);
+      const fault = planFault({ engine, lab, master, backup, id: `vipdrill-${id}`, now: (h) => hosts.host(h).now(), ensureRunning: (h) => hosts.ensureRunning(h), act: async (h, name, args) => (await hosts.host(h).act<{ at: number }>(name, args)).result }, st);
       let reverted = false;
       const revert = async () => {
         if (reverted) return;
@@ -302,14 +307,8 @@ async function runWithHosts(engine: Engine, lab: LabContext, sc: Scenario, o: Ru
 
   // invariants: exactly one VIP holder, the client's tunnel up, no vipdrill rule or process left
   const left = await leftovers(hosts).catch((e: unknown) => ({ rules: [`(could not check: ${errorMessage(e)})`], processes: [`(could not check: ${errorMessage(e)})`] }));
-  const procs = left.processes;
   const last = end ?? (await sample(hosts, 'lan').catch(() => undefined));
-  result.invariants = [
-    { name: 'single-vip-holder', ok: last?.holders.length === 1, detail: last ? `VIP held by ${last.holders.join(', ') || 'nobody'}` : 'the lab could not be sampled' },
-    { name: 'client-tunnel-up', ok: last?.client?.lanReachable === true, detail: last?.client ? (last.client.lanReachable ? 'the client reaches the LAN through the tunnel' : 'the client does not reach the LAN') : 'the client could not be sampled' },
-    { name: 'no-vipdrill-rule-left', ok: left.rules.length === 0, detail: left.rules.length === 0 ? 'no vipdrill nft table or netem qdisc in any container' : `left on ${left.rules.join(', ')}` },
-    { name: 'no-fault-process-left', ok: procs.length === 0, detail: procs.length === 0 ? 'no probe, capture or fault process of vipdrill running' : procs.join('; ') },
-  ];
+  result.invariants = invariants(last, left);
   const broken = result.invariants.filter((x) => !x.ok && x.name !== 'single-vip-holder' && x.name !== 'client-tunnel-up');
   if (broken.length > 0) {
     error ??= broken.map((x) => `invariant ${x.name}: ${x.detail}`).join('; ');
@@ -386,28 +385,4 @@ async function resetTunnel(hosts: LabHosts): Promise<void> {
   for (const n of hosts.nodes) await hosts.host(n).act('restart-daemon', { daemon: 'xl2tpd' });
   await hosts.host('client').act('restart-daemon', { daemon: 'xl2tpd' });
   await hosts.host('client').act('restart-daemon', { daemon: 'charon' });
-}
-
-/** Start a stopped or crashed host again (unpause a frozen one); its boot setup is awaited through its agent. */
-async function ensureRunning(engine: Engine, hosts: LabHosts, h: string): Promise<void> {
-  const host = hosts.host(h);
-  const c = hosts.lab.record.containers[h]!;
-  const st = await host.containerState();
-  if (st === 'paused') await engine.unpauseContainer(c);
-  else if (st !== 'running') {
-    await engine.startContainer(c);
-    await host.waitBooted();
-  }
-}
-
-/** VIPDRILL_KEEP_PROBE_LOGS=<dir>: keep ping's raw output (a debugging aid); a directory that cannot be written costs nothing. */
-function keepProbeLog(scenario: string, direction: string, raw: string, note: (why: string) => void): void {
-  const keep = process.env.VIPDRILL_KEEP_PROBE_LOGS;
-  if (!keep) return;
-  try {
-    fs.mkdirSync(keep, { recursive: true });
-    fs.writeFileSync(path.join(keep, `${scenario}-${direction}-${Date.now()}.log`), raw);
-  } catch (e) {
-    note(`could not keep the ${direction} probe log in ${keep}: ${errorMessage(e)}`);
-  }
 }

@@ -9,12 +9,15 @@ import { newRunId, requireLab, writeLab, type LabRecord } from '../lab/state.js'
 import { targetIssues, topologyPathOf, validateScenarios } from '../scenario/load.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { Progress } from '../util/progress.js';
-import { stats, type Stats } from '../util/stats.js';
-import { PHASES } from '../analysis/reconnect.js';
 import { LabHosts } from '../hosts/lab-hosts.js';
+import { consoleReporter } from '../report/console.js';
+import type { Reporter } from '../report/reporter.js';
 import { displayPath } from '../topology/load.js';
-import type { HostInfo, LabInfo, ScenarioResult, SuiteResult, Verdict } from './result.js';
+import type { HostInfo, LabInfo, ScenarioResult, SuiteResult } from './result.js';
 import { runScenario } from './scenario.js';
+import { aggregate } from '../analysis/aggregate.js';
+
+export { aggregate, type AggregateResult } from '../analysis/aggregate.js';
 
 export interface SuiteOptions {
   files: string[];
@@ -27,6 +30,8 @@ export interface SuiteOptions {
   /** name for labs the suite brings up */
   labName: string;
   progress: Progress;
+  /** live reporters (default: the console's) */
+  reporters?: Reporter[];
   /** interrupt: the running scenario heals, no further scenario starts, labs the suite brought up are removed */
   signal?: AbortSignal;
 }
@@ -70,7 +75,11 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
   symlinkSync(runId, latest);
   const started = performance.now();
   const out: SuiteResult = { schema: 'vipdrill.run/1', runId, dir, startedAt: new Date().toISOString(), durationMs: 0, host: hostInfo(), labs: [], results: [], labErrors: [], counts: { passed: 0, failed: 0, error: 0 }, exitCode: 2 };
+  // live reporters: the console prints the stream as it goes; the file reporters write at the end (writeReports)
+  const reporters = o.reporters ?? [consoleReporter(o.progress)];
+  for (const x of reporters) x.onBegin?.({ runId, dir });
   const save = (r: ScenarioResult) => {
+    for (const x of reporters) x.onResult?.(r);
     out.results.push(r);
     out.counts[r.verdict]++;
     writeResult(dir, r, out.results.filter((x) => x.scenario === r.scenario));
@@ -88,7 +97,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
       for (let k = 1; k <= repeats; k++) {
         if (o.signal?.aborted) return;
         o.progress.step(`── ${sc.name} ${repeats > 1 ? `(${k}/${repeats}) ` : ''}── ${sc.description}`);
-        save(await runScenario(engine, lab, sc, { repeat: k, repeats, progress: o.progress, signal: o.signal, hosts }));
+        save(await runScenario(engine, lab, sc, { repeat: k, repeats, progress: o.progress, signal: o.signal, hosts, onEvent: (e, at) => reporters.forEach((x) => x.onEvent?.(e, at)) }));
       }
     }
   };
@@ -193,36 +202,6 @@ export function writeResult(dir: string, r: ScenarioResult, all: ScenarioResult[
 export function eventLines(r: ScenarioResult): string {
   const all = [...r.events.map((e) => ({ source: 'runner', ...e })), ...(r.hostEvents ?? []).map((e) => ({ source: 'host', ...e }))];
   return all.sort((a, b) => a.t - b.t).map((e) => JSON.stringify(e)).join('\n') + '\n';
-}
-
-export type AggregateResult = ScenarioResult & {
-  aggregate: { repeats: number; representative: number; verdicts: Verdict[]; stats: Record<string, Stats | undefined>; results: string[] };
-};
-
-export function aggregate(all: ScenarioResult[]): AggregateResult {
-  const byOutage = [...all].sort((a, b) => (a.metrics.outageMs ?? Infinity) - (b.metrics.outageMs ?? Infinity));
-  const rep = byOutage[Math.floor((byOutage.length - 1) / 2)]!;
-  const worst = all.find((x) => x.verdict === 'error') ?? all.find((x) => x.verdict === 'failed') ?? rep;
-  const m = (f: (r: ScenarioResult) => number | null | undefined) => stats(all.map(f));
-  return {
-    ...rep,
-    verdict: worst.verdict,
-    ...(worst.reason ? { reason: worst.reason } : {}),
-    aggregate: {
-      repeats: all.length,
-      representative: rep.repeat,
-      verdicts: all.map((x) => x.verdict),
-      stats: {
-        outageMs: m((r) => r.metrics.outageMs),
-        vipTakeoverMs: m((r) => r.metrics.vipTakeoverMs),
-        reconnectMs: m((r) => r.metrics.reconnectMs),
-        splitBrainMs: m((r) => r.metrics.splitBrainMs),
-        reverseOutageMs: m((r) => r.metrics.reverseOutageMs),
-        ...Object.fromEntries(PHASES.map((p) => [`phasesMs.${p}`, m((r) => r.metrics.phasesMs?.[p])])),
-      },
-      results: all.map((x) => `repeat-${x.repeat}/result.json`),
-    },
-  };
 }
 
 function writeSummary(out: SuiteResult, dir: string, started: number): void {

@@ -1,3 +1,6 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { errorMessage } from '../errors.js';
 import type { LabHosts } from '../hosts/lab-hosts.js';
 import { clientWanDev, nodeWanMacs } from './evidence.js';
 import { DEFAULT_PROBE_INTERVAL_MS } from '../analysis/dataplane.js';
@@ -126,5 +129,17 @@ export class Watchers implements AsyncDisposable {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
+  }
+}
+
+/** VIPDRILL_KEEP_PROBE_LOGS=<dir>: keep ping's raw output (a debugging aid); a directory that cannot be written costs nothing. */
+export function keepProbeLog(scenario: string, direction: string, raw: string, note: (why: string) => void): void {
+  const keep = process.env.VIPDRILL_KEEP_PROBE_LOGS;
+  if (!keep) return;
+  try {
+    fs.mkdirSync(keep, { recursive: true });
+    fs.writeFileSync(path.join(keep, `${scenario}-${direction}-${Date.now()}.log`), raw);
+  } catch (e) {
+    note(`could not keep the ${direction} probe log in ${keep}: ${errorMessage(e)}`);
   }
 }

@@ -63,3 +63,33 @@ describe('reports from a run\'s JSON', () => {
     expect(() => loadRun(fixture('topologies'))).to.throw(/no run\.json \(expected reports\/<run id>\//);
   });
 });
+
+describe('reporters as plug-ins', () => {
+  it('each format is a reporter; writeReports runs the chosen ones and reports each file', async () => {
+    const { REPORTERS, FORMATS, writeReports } = await import('../../src/report/index.js');
+    expect(Object.keys(REPORTERS)).to.deep.equal([...FORMATS]);
+    const { mkdtempSync, cpSync, existsSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'vipdrill-rep-'));
+    cpSync(fixture('report-run'), dir, { recursive: true });
+    const w = await writeReports(dir, ['junit', 'md', 'html']);
+    expect(w.map((x) => [x.format, x.file.replace(dir, '<dir>'), x.error])).to.deep.equal([
+      ['junit', '<dir>/junit.xml', undefined],
+      ['md', '<dir>/summary.md', undefined],
+      ['html', '<dir>/index.html', undefined],
+    ]);
+    for (const f of ['junit.xml', 'summary.md', 'index.html']) expect(existsSync(join(dir, f)), f).to.equal(true);
+    expect(existsSync(join(dir, 'report.pdf'))).to.equal(false);
+  });
+
+  it('the console reporter prints the runner\'s events as they come, not what the hosts push', async () => {
+    const { consoleReporter } = await import('../../src/report/console.js');
+    const lines: string[] = [];
+    const c = consoleReporter({ step: (s: string) => lines.push(s), detail: () => {} } as never, () => {});
+    const at = { scenario: 'x', repeat: 1 };
+    c.onEvent!({ source: 'runner', seq: 0, t: 1, kind: 'fault.inject', message: 'step0: crash of a' }, at);
+    c.onEvent!({ source: 'host', host: 'a', ev: 'host.lag', t: 1, maxMs: 3, meanMs: 1, ticks: 10 }, at);
+    expect(lines).to.deep.equal(['fault.inject step0: crash of a']);
+  });
+});

@@ -1,0 +1,16 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { aggregate } from '../analysis/aggregate.js';
+import type { ScenarioResult } from '../run/result.js';
+import type { Reporter } from './reporter.js';
+
+/** `<scenario>/result.json`: each scenario's aggregate over its repeats (the repeats' own files are the runner's). */
+export const jsonReporter: Reporter = {
+  name: 'json',
+  onEnd(d) {
+    const by = new Map<string, ScenarioResult[]>();
+    for (const r of d.results) by.set(r.scenario, [...(by.get(r.scenario) ?? []), r]);
+    for (const [s, rs] of by) writeFileSync(join(d.dir, s, 'result.json'), JSON.stringify(aggregate(rs), null, 2) + '\n');
+    return join(d.dir, '<scenario>/result.json');
+  },
+};
