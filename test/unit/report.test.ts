@@ -1,4 +1,7 @@
 import { expect } from 'chai';
+import { cpSync, existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { renderHtml } from '../../src/report/html.js';
 import { renderJunit } from '../../src/report/junit.js';
 import { loadRun } from '../../src/report/load.js';
@@ -68,9 +71,6 @@ describe('reporters as plug-ins', () => {
   it('each format is a reporter; writeReports runs the chosen ones and reports each file', async () => {
     const { REPORTERS, FORMATS, writeReports } = await import('../../src/report/index.js');
     expect(Object.keys(REPORTERS)).to.deep.equal([...FORMATS]);
-    const { mkdtempSync, cpSync, existsSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
     const dir = mkdtempSync(join(tmpdir(), 'vipdrill-rep-'));
     cpSync(fixture('report-run'), dir, { recursive: true });
     const w = await writeReports(dir, ['junit', 'md', 'html']);
@@ -86,7 +86,7 @@ describe('reporters as plug-ins', () => {
   it('the console reporter prints the runner\'s events as they come, not what the hosts push', async () => {
     const { consoleReporter } = await import('../../src/report/console.js');
     const lines: string[] = [];
-    const c = consoleReporter({ step: (s: string) => lines.push(s), detail: () => {} } as never, () => {});
+    const c = consoleReporter({ step: (s: string) => lines.push(s), detail: () => {} }, () => {});
     const at = { scenario: 'x', repeat: 1 };
     c.onEvent!({ source: 'runner', seq: 0, t: 1, kind: 'fault.inject', message: 'step0: crash of a' }, at);
     c.onEvent!({ source: 'host', host: 'a', ev: 'host.lag', t: 1, maxMs: 3, meanMs: 1, ticks: 10 }, at);
