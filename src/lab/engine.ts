@@ -91,6 +91,11 @@ export interface Engine {
   pauseContainer(idOrName: string): Promise<void>;
   unpauseContainer(idOrName: string): Promise<void>;
   containerState(idOrName: string): Promise<string | undefined>;
+  /**
+   * When the container's PID 1 last exited, per the engine (seconds since the epoch). The engine runs
+   * on the lab's kernel (the host's, or the lab VM's), so this is the lab clock.
+   */
+  containerFinishedAt(idOrName: string): Promise<number | undefined>;
 
   exec(idOrName: string, argv: string[], opts?: { timeoutMs?: number }): Promise<ExecResult>;
   /** start `argv` in the container with stdin and stdout attached, for as long as the caller keeps it */

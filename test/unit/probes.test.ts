@@ -37,3 +37,13 @@ describe('status parsing', () => {
     expect(s).to.deep.equal({ ikeSa: true, childSa: true, l2tpTunnel: true, pppUp: true, tunnelIp: '10.213.3.10', lanReachable: true, clock: 1.5 });
   });
 });
+
+describe('engine times', () => {
+  it('Docker\'s RFC 3339 nanosecond times become epoch seconds to the microsecond; the zero time is none', async () => {
+    const { parseRfc3339 } = await import('../../src/lab/engines/docker.js');
+    expect(parseRfc3339('2026-12-01T12:25:00.123456789Z')).to.be.closeTo(Date.UTC(2026, 11, 1, 12, 25, 0) / 1000 + 0.123456, 1e-6);
+    expect(parseRfc3339('2026-12-01T12:25:00Z')).to.equal(Date.UTC(2026, 11, 1, 12, 25, 0) / 1000);
+    expect(parseRfc3339('0001-01-01T00:00:00Z')).to.equal(undefined);
+    expect(parseRfc3339(undefined)).to.equal(undefined);
+  });
+});

@@ -85,8 +85,17 @@ class FakeLab implements Partial<Engine> {
     return Promise.resolve(this.state[c]);
   }
 
+  /** seconds the engine takes to carry out a kill (a loaded engine is slow) */
+  killLatency = 0;
+  finishedAt: Record<string, number> = {};
+  containerFinishedAt(c: string): Promise<number | undefined> {
+    return Promise.resolve(this.finishedAt[c]);
+  }
+
   killContainer(c: string): Promise<void> {
     this.log.push(`kill ${c}`);
+    this.clock += this.killLatency;
+    this.finishedAt[c] = this.clock;
     this.state[c] = 'exited';
     const other = c === 'l-a' ? 'l-b' : 'l-a';
     this.vipOn = other;
@@ -249,6 +258,21 @@ describe('scenario runner (stub engine)', function () {
     expect(ts).to.deep.equal([...ts].sort((x, y) => x - y));
     expect(r.metrics.newHolder).to.equal('b');
     expect(r.metrics.vipTakeoverMs).to.be.closeTo(1000, 300);
+  });
+
+  it('a node crash counts from the node\'s death (the engine\'s exit time), not from when the kill was asked', async () => {
+    const fake = new FakeLab();
+    fake.killLatency = 4.3; // seen under a CPU hog: docker kill carried out 4.3 s after it was asked
+    const r = await run(fake, {
+      name: 'crash',
+      description: 'd',
+      steps: [{ fault: 'node-crash', target: 'master', for: 'until-healed' }, { wait: 'vip-moved', within: '2s' }, { heal: 'all' }],
+      expect: { vipTakeover: { max: '2s' } },
+    });
+    expect(r.firstFaultAt).to.equal(fake.finishedAt['l-a']);
+    // the stub's backup takes over 1 s after the death: that is the takeover, not 5.3 s
+    expect(r.metrics.vipTakeoverMs).to.be.closeTo(1000, 1);
+    expect(r.verdict, r.reason).to.equal('passed');
   });
 
   it('figures count from the fault that caused the effect, not from an earlier one', async () => {

@@ -9,6 +9,13 @@ function labelFilters(labels: Record<string, string | undefined>): string[] {
   return Object.entries(labels).map(([k, v]) => (v === undefined ? k : `${k}=${v}`));
 }
 
+/** Docker's RFC 3339 times with nanoseconds ("2026-12-01T12:25:00.123456789Z") as epoch seconds, to the microsecond; the zero time is undefined. */
+export function parseRfc3339(s: string | undefined): number | undefined {
+  const m = s ? /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?Z$/.exec(s) : null;
+  if (!m || m[1]!.startsWith('0001-')) return undefined;
+  return Date.parse(`${m[1]}Z`) / 1000 + Number(`0.${(m[2] ?? '0').slice(0, 6)}`);
+}
+
 function isNotFound(e: unknown): boolean {
   return typeof e === 'object' && e !== null && 'statusCode' in e && (e as { statusCode: number }).statusCode === 404;
 }
@@ -140,6 +147,11 @@ export abstract class DockerEngine implements Engine {
       if (isNotFound(e)) return undefined;
       throw e;
     }
+  }
+
+  async containerFinishedAt(idOrName: string): Promise<number | undefined> {
+    const i = await this.docker.getContainer(idOrName).inspect();
+    return parseRfc3339(i.State.FinishedAt);
   }
 
   async exec(idOrName: string, argv: string[], opts: { timeoutMs?: number } = {}): Promise<ExecResult> {
