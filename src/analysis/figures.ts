@@ -134,7 +134,8 @@ export function computeFigures(x: FigureInputs): PhaseEvent[] {
       const adv = lab.profile.vrrp.advertInt;
       const skew = lab.profile.vrrp.version === 3 ? ((256 - prio) * adv) / 256 : (256 - prio) / 256;
       const wire = m.arp?.claims.find((c) => c.node === tk.node && c.t >= from);
-      m.takeoverCheck = { node: tk.node, notifyMs, ...(logMs !== undefined ? { keepalivedLogMs: logMs } : {}), ...(wire ? { wireMs: (wire.t - from) * 1000 } : {}), expectedMs: (3 * adv + skew) * 1000 };
+      const bracket = x.events.find((e) => e.kind === 'fault.inject' && e.t === from)?.data?.bracket as { asked: number; seen: number } | undefined;
+      m.takeoverCheck = { ...(bracket ? { faultLatencyMs: (bracket.seen - bracket.asked) * 1000 } : {}), node: tk.node, notifyMs, ...(logMs !== undefined ? { keepalivedLogMs: logMs } : {}), ...(wire ? { wireMs: (wire.t - from) * 1000 } : {}), expectedMs: (3 * adv + skew) * 1000 };
       m.resolution.vrrp = logMs !== undefined ? 'keepalived\'s own state line (stamped with the lab clock as it is written, µs); the notify fifo line as cross-check' : 'keepalived notify_fifo line stamped with the lab clock (µs)';
     }
     const tr = tunnelRestored(tunnelSamples, result.firstFaultAt);

@@ -89,6 +89,11 @@ export interface TakeoverCheck {
   wireMs?: number;
   /** the master-down interval VRRP predicts */
   expectedMs: number;
+  /**
+   * how long after it was asked the fault was seen carried out (a loaded engine's kill): the takeover
+   * lies between vipTakeoverMs less this and vipTakeoverMs
+   */
+  faultLatencyMs?: number;
 }
 
 /** Slack for the capture: the claim crosses one bridge and is stamped by the client's kernel. */

@@ -44,6 +44,11 @@ export interface PlannedFault {
    * `on`/`off` are the midpoints of the lab-clock brackets around the two nft commits.
    */
   window?: BlackoutWindow;
+  /**
+   * a fault that happens some time after it is asked (a node crash carried out by a loaded engine): it
+   * took effect between `asked` (what inject returns) and `seen` (the engine's record of it), lab clock
+   */
+  bracket?: { asked: number; seen: number };
 }
 
 export type Planner<K extends FaultStep['fault']> = (env: FaultEnv, step: Extract<FaultStep, { fault: K }>) => PlannedFault;

@@ -127,7 +127,7 @@ function scenarioSection(r: ScenarioResult, all: ScenarioResult[]): string {
     kv('probe', esc(m.resolution.probe ?? '–')),
   ];
   const expectations = r.expectations.length
-    ? `<table class="expect"><thead><tr><th>expectation</th><th>result</th><th>detail</th></tr></thead><tbody>${r.expectations.map((x) => `<tr><td>${esc(x.name)}</td><td class="verdict ${x.ok ? 'passed' : 'failed'}">${x.ok ? 'ok' : 'FAILED'}</td><td>${esc(x.detail)}</td></tr>`).join('')}${(r.invariants ?? []).map((x) => `<tr><td>invariant: ${esc(x.name)}</td><td class="verdict ${x.ok ? 'passed' : 'failed'}">${x.ok ? 'ok' : 'FAILED'}</td><td>${esc(x.detail)}</td></tr>`).join('')}</tbody></table>`
+    ? `<table class="expect"><thead><tr><th>expectation</th><th>result</th><th>detail</th></tr></thead><tbody>${r.expectations.map((x) => `<tr><td>${esc(x.name)}</td><td class="verdict ${x.ok ? 'passed' : x.undecided ? 'error' : 'failed'}">${x.ok ? 'ok' : x.undecided ? 'UNDECIDED' : 'FAILED'}</td><td>${esc(x.detail)}</td></tr>`).join('')}${(r.invariants ?? []).map((x) => `<tr><td>invariant: ${esc(x.name)}</td><td class="verdict ${x.ok ? 'passed' : 'failed'}">${x.ok ? 'ok' : 'FAILED'}</td><td>${esc(x.detail)}</td></tr>`).join('')}</tbody></table>`
     : '';
   const events = `<details class="events" data-testid="events"><summary>Event log (${r.events.length} events, lab clock)</summary><table><thead><tr><th>+s</th><th>event</th><th>what</th></tr></thead><tbody>${r.events.map((e) => `<tr><td class="num">${((e.t - t0) >= 0 ? '+' : '') + (e.t - t0).toFixed(3)}</td><td>${esc(e.kind)}</td><td>${esc(e.message)}</td></tr>`).join('')}</tbody></table></details>`;
   return [

@@ -26,7 +26,7 @@ function metricsText(r: ScenarioResult): string {
   if (m.reconnect?.explanation) lines.push(m.reconnect.explanation);
   if (r.calm) lines.push(`calm window before the fault: ${formatMs(r.calm.requiredMs)} with no VRRP transition (waited ${formatMs(r.calm.waitedMs)}; agents at most ${formatMs(r.calm.lagMaxMs)} late)`);
   if (r.starvation) lines.push(r.starvation.detail);
-  for (const x of r.expectations) lines.push(`${x.ok ? 'ok  ' : 'FAIL'} ${x.name}: ${x.detail}`);
+  for (const x of r.expectations) lines.push(`${x.ok ? 'ok  ' : x.undecided ? '??  ' : 'FAIL'} ${x.name}: ${x.detail}`);
   for (const x of r.invariants ?? []) lines.push(`${x.ok ? 'ok  ' : 'FAIL'} invariant ${x.name}: ${x.detail}`);
   return lines.join('\n');
 }

@@ -19,6 +19,8 @@ export interface ExpectationResult {
   detail: string;
   expected: string;
   actual: string;
+  /** the measurement cannot tell whether it held (its uncertainty straddles the limit): the run could not decide */
+  undecided?: boolean;
 }
 
 /** Checked after every scenario: the lab is back where the next one can start. */

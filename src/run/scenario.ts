@@ -206,7 +206,7 @@ async function runWithHosts(engine: Engine, lab: LabContext, sc: Scenario, o: Ru
         if (CONTAINER_FAULTS.has(fault.kind)) containerEvents.push({ t: at, node: fault.targets[0]!, state: fault.kind === 'node-freeze' ? 'FROZEN' : 'DOWN', source: 'runner' });
         // a keepalived that is killed writes no last state line: its VRRP state ends with it
         if (st.fault === 'kill-daemon' && st.daemon === 'keepalived' && fault.targets[0] !== 'client') containerEvents.push({ t: at, node: fault.targets[0]!, state: 'STOPPED', source: 'runner' });
-        emit('fault.inject', `${id}: ${fault.describe}${times > 1 ? ` (flap ${k + 1}/${times})` : ''}${st.for === 'until-healed' ? ', until healed' : `, for ${formatMs(st.for)}`}`, at, { step: i, data: { id, kind: fault.kind, targets: fault.targets, master, backup } });
+        emit('fault.inject', `${id}: ${fault.describe}${times > 1 ? ` (flap ${k + 1}/${times})` : ''}${st.for === 'until-healed' ? ', until healed' : `, for ${formatMs(st.for)}`}${fault.bracket ? ` (carried out within ${formatMs((fault.bracket.seen - fault.bracket.asked) * 1000)})` : ''}`, at, { step: i, data: { id, kind: fault.kind, targets: fault.targets, master, backup, ...(fault.bracket ? { bracket: fault.bracket } : {}) } });
         if (st.flap) {
           await sleep(st.for as number);
           await revert();
@@ -361,10 +361,14 @@ async function runWithHosts(engine: Engine, lab: LabContext, sc: Scenario, o: Ru
 
   // 5. expectations
   result.expectations = judge(sc, result, hosts.nodes);
-  const failed = result.expectations.filter((x) => !x.ok);
+  const failed = result.expectations.filter((x) => !x.ok && !x.undecided);
+  const undecided = result.expectations.filter((x) => x.undecided);
   if (error) {
     result.verdict = 'error';
     result.reason = error;
+  } else if (undecided.length > 0 && !failure && failed.length === 0) {
+    result.verdict = 'error';
+    result.reason = `could not decide: ${undecided.map((x) => `${x.name}: ${x.detail}`).join('; ')}`;
   } else if ((failure || failed.length > 0) && result.starvation?.starved) {
     // a starved lab cannot fail an expectation: what it measured is the starvation's
     result.verdict = 'error';
