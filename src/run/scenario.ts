@@ -35,6 +35,8 @@ export interface RunOptions {
   hosts?: LabHosts;
   /** the controller's clock for waits and sleeps (unit tests inject one that does not sleep) */
   clock?: Clock;
+  /** the run brought this lab up and removes it after: an interrupt skips the heal */
+  labIsOurs?: boolean;
   /** every event of the stream as it happens (the reporters' onEvent) */
   onEvent?: Reporter['onEvent'];
 }
@@ -261,9 +263,10 @@ async function runWithHosts(engine: Engine, lab: LabContext, sc: Scenario, o: Ru
     error = e instanceof UnstableLabError ? e.message : `the run could not continue: ${errorMessage(e)}`;
     emit('error', error);
   } finally {
-    // final heal: every fault still registered, newest first; all are attempted
-    const ids = await faults.healAll();
-    emit('heal.final', `final heal: ${ids.length > 0 ? ids.join(', ') : 'nothing left to revert'}`, await labNow('client').catch(() => lastT));
+    // final heal: every fault still registered, newest first; all are attempted. Interrupted on a lab
+    // the run brought up, nothing is healed: the lab is removed next, faults and all, within the budget
+    const ids = signal?.aborted && o.labIsOurs ? [] : await faults.healAll();
+    emit('heal.final', signal?.aborted && o.labIsOurs ? `interrupted: the lab this run brought up is removed with its faults (${faults.ids().join(', ') || 'none'}), not healed` : `final heal: ${ids.length > 0 ? ids.join(', ') : 'nothing left to revert'}`, await labNow('client').catch(() => lastT));
   }
   if (faults.errors.length > 0) {
     error ??= faults.errors.join('; ');

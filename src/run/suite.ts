@@ -97,7 +97,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
       for (let k = 1; k <= repeats; k++) {
         if (o.signal?.aborted) return;
         o.progress.step(`── ${sc.name} ${repeats > 1 ? `(${k}/${repeats}) ` : ''}── ${sc.description}`);
-        save(await runScenario(engine, lab, sc, { repeat: k, repeats, progress: o.progress, signal: o.signal, hosts, onEvent: (e, at) => reporters.forEach((x) => x.onEvent?.(e, at)) }));
+        save(await runScenario(engine, lab, sc, { repeat: k, repeats, progress: o.progress, signal: o.signal, hosts, labIsOurs: !o.lab, onEvent: (e, at) => reporters.forEach((x) => x.onEvent?.(e, at)) }));
       }
     }
   };

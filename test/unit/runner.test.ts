@@ -350,6 +350,22 @@ describe('scenario runner (stub engine)', function () {
     expect(fake.log).to.deep.equal(['nft add l-b', 'nft remove l-b']);
   });
 
+  it('an interrupt on a lab the run brought up skips the heal: the lab goes, faults and all, within the budget', async () => {
+    const fake = new FakeLab();
+    const abort = new AbortController();
+    const sleep = fake.sleeper.sleep.bind(fake.sleeper);
+    fake.sleeper.sleep = (ms) => {
+      if (fake.log.includes('nft add l-b') && !abort.signal.aborted) abort.abort(new Error('interrupted by SIGINT'));
+      return abort.signal.aborted ? Promise.reject(abort.signal.reason as Error) : sleep(ms);
+    };
+    const l = lab();
+    const sc = scenario({ name: 'x', description: 'd', steps: [{ fault: 'partition', target: 'b', for: 'until-healed' }, { wait: 'tunnel-down', within: '60s' }] });
+    const r = await runScenario(fake as unknown as Engine, l, sc, { repeat: 1, repeats: 1, progress: silentProgress, baselineTimeoutMs: 1000, hosts: hostsOf(fake, l), clock: fake.sleeper, signal: abort.signal, labIsOurs: true });
+    expect(r.verdict).to.equal('error');
+    expect(fake.log).to.deep.equal(['nft add l-b']);
+    expect(r.events.find((e) => e.kind === 'heal.final')!.message).to.match(/^interrupted: the lab this run brought up is removed with its faults \(step0\), not healed$/);
+  });
+
   it('a lab that is not at its baseline is an error before anything is injected', async () => {
     const fake = new FakeLab();
     fake.state['l-a'] = 'exited';
