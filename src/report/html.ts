@@ -1,7 +1,5 @@
 import type { ScenarioResult } from '../run/result.js';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Reporter } from './reporter.js';
+import { fileReporter } from './reporter.js';
 import { stats } from '../util/stats.js';
 import { formatMs } from '../util/time.js';
 import type { RunData } from './load.js';
@@ -168,11 +166,4 @@ export function renderHtml(d: RunData): string {
   ].join('\n');
 }
 
-export const htmlReporter: Reporter = {
-  name: 'html',
-  onEnd(d) {
-    const file = join(d.dir, 'index.html');
-    writeFileSync(file, renderHtml(d));
-    return file;
-  },
-};
+export const htmlReporter = fileReporter('html', 'index.html', renderHtml);

@@ -1,7 +1,5 @@
 import type { ScenarioResult } from '../run/result.js';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Reporter } from './reporter.js';
+import { fileReporter } from './reporter.js';
 import { formatMs } from '../util/time.js';
 import type { RunData } from './load.js';
 import { label } from './table.js';
@@ -63,11 +61,4 @@ export function renderJunit(d: RunData): string {
   ].join('\n');
 }
 
-export const junitReporter: Reporter = {
-  name: 'junit',
-  onEnd(d) {
-    const file = join(d.dir, 'junit.xml');
-    writeFileSync(file, renderJunit(d));
-    return file;
-  },
-};
+export const junitReporter = fileReporter('junit', 'junit.xml', renderJunit);

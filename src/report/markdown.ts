@@ -1,7 +1,5 @@
 import type { RunData } from './load.js';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Reporter } from './reporter.js';
+import { fileReporter } from './reporter.js';
 import { label, markdownTable, engineLine } from './table.js';
 import { formatMs } from '../util/time.js';
 
@@ -32,11 +30,4 @@ export function renderMarkdown(d: RunData): string {
   return out.join('\n');
 }
 
-export const markdownReporter: Reporter = {
-  name: 'md',
-  onEnd(d) {
-    const file = join(d.dir, 'summary.md');
-    writeFileSync(file, renderMarkdown(d));
-    return file;
-  },
-};
+export const markdownReporter = fileReporter('md', 'summary.md', renderMarkdown);

@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { StreamLine } from '../run/events.js';
 import type { ScenarioResult } from '../run/result.js';
 import type { RunData } from './load.js';
@@ -15,4 +17,16 @@ export interface Reporter {
   onResult?(r: ScenarioResult): void;
   /** write the report; returns the file(s) it wrote */
   onEnd(d: RunData): Promise<string> | string;
+}
+
+/** A reporter that writes one file of the run folder, rendered from the whole run at its end. */
+export function fileReporter(name: string, file: string, render: (d: RunData) => string): Reporter {
+  return {
+    name,
+    onEnd(d) {
+      const out = join(d.dir, file);
+      writeFileSync(out, render(d));
+      return out;
+    },
+  };
 }

@@ -232,6 +232,17 @@ function scenario(doc: unknown): Scenario {
   return { ...scenarioSchema.parse(doc), file: 'inline.yaml' };
 }
 
+/** Ctrl-C once the stub logged `after`: its clock moves as the run waits, so the abort comes from there. */
+function interruptOnce(fake: FakeLab, after: string): AbortController {
+  const abort = new AbortController();
+  const sleep = fake.sleeper.sleep.bind(fake.sleeper);
+  fake.sleeper.sleep = (ms) => {
+    if (fake.log.includes(after) && !abort.signal.aborted) abort.abort(new Error('interrupted by SIGINT'));
+    return abort.signal.aborted ? Promise.reject(abort.signal.reason as Error) : sleep(ms);
+  };
+  return abort;
+}
+
 function hostsOf(fake: FakeLab, l = lab()): LabHosts {
   return new LabHosts(fake as unknown as Engine, l, (name, c) => new FakeHost(name, c, fake));
 }
@@ -337,13 +348,7 @@ describe('scenario runner (stub engine)', function () {
 
   it('an interrupt (Ctrl-C) stops the timeline and still heals', async () => {
     const fake = new FakeLab();
-    const abort = new AbortController();
-    // Ctrl-C once the fault is in: the stub's clock moves as the run waits, so abort from it
-    const sleep = fake.sleeper.sleep.bind(fake.sleeper);
-    fake.sleeper.sleep = (ms) => {
-      if (fake.log.includes('nft add l-b') && !abort.signal.aborted) abort.abort(new Error('interrupted by SIGINT'));
-      return abort.signal.aborted ? Promise.reject(abort.signal.reason as Error) : sleep(ms);
-    };
+    const abort = interruptOnce(fake, 'nft add l-b');
     const r = await run(fake, { name: 'x', description: 'd', steps: [{ fault: 'partition', target: 'b', for: 'until-healed' }, { wait: 'tunnel-down', within: '60s' }] }, { signal: abort.signal });
     expect(r.verdict).to.equal('error');
     expect(r.reason).to.match(/interrupted by SIGINT/);
@@ -352,12 +357,7 @@ describe('scenario runner (stub engine)', function () {
 
   it('an interrupt on a lab the run brought up skips the heal: the lab goes, faults and all, within the budget', async () => {
     const fake = new FakeLab();
-    const abort = new AbortController();
-    const sleep = fake.sleeper.sleep.bind(fake.sleeper);
-    fake.sleeper.sleep = (ms) => {
-      if (fake.log.includes('nft add l-b') && !abort.signal.aborted) abort.abort(new Error('interrupted by SIGINT'));
-      return abort.signal.aborted ? Promise.reject(abort.signal.reason as Error) : sleep(ms);
-    };
+    const abort = interruptOnce(fake, 'nft add l-b');
     const l = lab();
     const sc = scenario({ name: 'x', description: 'd', steps: [{ fault: 'partition', target: 'b', for: 'until-healed' }, { wait: 'tunnel-down', within: '60s' }] });
     const r = await runScenario(fake as unknown as Engine, l, sc, { repeat: 1, repeats: 1, progress: silentProgress, baselineTimeoutMs: 1000, hosts: hostsOf(fake, l), clock: fake.sleeper, signal: abort.signal, labIsOurs: true });
