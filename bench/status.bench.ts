@@ -5,11 +5,11 @@
  * (`vipdrill up`); `-- --lab <name>` picks one. Quotes n, median, p95 and max.
  */
 import { LabHosts } from '../src/hosts/lab-hosts.js';
-import { loadLabInputs, nodesStatus } from '../src/lab/lab.js';
+import { loadLabInputs } from '../src/lab/lab.js';
 import { openEngineForLab } from '../src/lab/lifecycle.js';
-import { clientLanCheck } from '../src/lab/probes.js';
 import { listLabs, requireLab } from '../src/lab/state.js';
 import { sample } from '../src/run/observe.js';
+import { execStatus } from './exec-status.js';
 
 const args = process.argv.slice(2);
 const n = Number(args.includes('--n') ? args[args.indexOf('--n') + 1] : 20);
@@ -35,7 +35,7 @@ if (!lab) {
   };
   try {
     const rows = [
-      await time(`${record.engine} (${engine.info.accel}): status by docker exec per host`, () => Promise.all([nodesStatus(engine, ctx), clientLanCheck(engine, record.containers.client!, ctx.topology.lanhost.lan)])),
+      await time(`${record.engine} (${engine.info.accel}): status by docker exec per host`, () => execStatus(engine, ctx)),
       await time(`${record.engine} (${engine.info.accel}): status through the agents`, () => sample(hosts, 'lan')),
     ];
     console.table(rows);

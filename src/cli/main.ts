@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { loadRun } from '../report/load.js';
 import { FORMATS, writeReports, type Format } from '../report/index.js';
 import { ConfigError, PreflightError, VipdrillError } from '../errors.js';
 import { defaultTopologyPath } from '../topology/load.js';
@@ -17,7 +18,7 @@ import { downCommand, openEngineForLab, reapCommand, upCommand } from '../lab/li
 import { status } from '../lab/lab.js';
 import { preflight } from '../lab/select.js';
 import { requireLab, writeLab } from '../lab/state.js';
-import { healLab } from '../faults/lab-shell.js';
+import { healLab } from '../faults/heal.js';
 
 const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
 
@@ -220,14 +221,17 @@ runOptions(
 
 program
   .command('report')
-  .description('write the reports of a run again from its JSON alone: junit.xml, summary.md, index.html, report.pdf')
+  .description("compute every repeat again from its events.jsonl (the runner's analysis on the recorded stream), then write the reports: result.json, junit.xml, summary.md, index.html, report.pdf")
   .argument('[run-dir]', 'a run directory (reports/<run id>)', 'reports/latest')
   .option('--format <list>', `comma-separated: ${FORMATS.join(', ')}`, FORMATS.join(','))
   .action(async (dir: string, o: { format: string }) => {
     const formats = o.format.split(',').map((f) => f.trim()).filter(Boolean);
     const bad = formats.filter((f) => !(FORMATS as readonly string[]).includes(f));
     if (bad.length > 0) throw new VipdrillError('CONFIG_INVALID', `--format: unknown ${bad.join(', ')}; expected a comma-separated list of ${FORMATS.join(', ')}`);
-    const written = await writeReports(dir, formats as Format[]);
+    const data = loadRun(dir);
+    const fromStream = (data.sources ?? []).filter((x) => x.from === 'events.jsonl').length;
+    process.stdout.write(`${data.results.length} repeat(s): ${fromStream} computed again from events.jsonl${fromStream < data.results.length ? `, ${data.results.length - fromStream} read from result.json (no evidence in their stream)` : ''}\n`);
+    const written = await writeReports(data, formats as Format[]);
     for (const w of written) process.stdout.write(`${w.error ? 'FAIL' : 'ok  '}  ${w.format.padEnd(5)} ${relative(process.cwd(), w.file) || w.file}  (${formatMs(w.ms)})${w.error ? `: ${w.error}` : ''}\n`);
     if (written.some((w) => w.error)) process.exitCode = 2;
   });

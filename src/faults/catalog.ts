@@ -1,11 +1,12 @@
 import { VipdrillError } from '../errors.js';
 import type { FaultStep } from '../scenario/schema.js';
-import { addressesOf, addressOn, container, devOf, ensureRunning, FAULT_TABLE, labSh, nftAdd, nftLines, nftRemove } from './lab-shell.js';
+import { addressesOf, addressOn, container, nftLines } from './targets.js';
 import type { FaultEnv, Host, PlannedFault, Planner } from './types.js';
 
 /**
  * Every fault kind vipdrill injects. Each planner returns an {inject, revert} pair; network rules live
- * only in vipdrill's own nft table (lab-shell.ts), tagged with the fault id, and nothing else is flushed.
+ * only in vipdrill's own nft table (targets.ts), tagged with the fault id, and nothing else is flushed;
+ * everything a host does runs through its agent (nft-apply, kill-daemon, vipdrill-fault subcommands).
  */
 
 function resolve(env: FaultEnv, target: string): Host {
@@ -14,7 +15,23 @@ function resolve(env: FaultEnv, target: string): Host {
   return target;
 }
 
-const OPERATOR_FILE = '/run/vipdrill/operator-priority';
+/**
+ * One subcommand of the host's vipdrill-fault (lab/agent/vipdrill-fault), run by its agent with argv;
+ * the lab-clock time it took effect, and its output. A failure is a FAULT_FAILED naming `what`.
+ */
+async function sh(env: FaultEnv, h: Host, what: string, argv: (string | number)[], deadlineMs?: number): Promise<{ at: number; out: string }> {
+  try {
+    return await env.act<{ out: string }>(h, 'fault', { argv: argv.map(String) }, deadlineMs);
+  } catch (e) {
+    throw new VipdrillError('FAULT_FAILED', `${what} on ${h} failed: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+const at = (r: Promise<{ at: number }>) => r.then((x) => x.at);
+
+/** Run `fn` only while host `h` runs (a stopped container took its state with it); else the lab clock. */
+async function ifRunning(env: FaultEnv, h: Host, fn: () => Promise<number>): Promise<number> {
+  return (await env.engine.containerState(container(env.lab, h))) === 'running' ? fn() : env.now('client');
+}
 
 /** The lab clock from a host that the fault does not freeze or kill (the client, else the other node). */
 async function clockBeside(env: FaultEnv, victim: Host): Promise<number> {
@@ -24,7 +41,6 @@ async function clockBeside(env: FaultEnv, victim: Host): Promise<number> {
 
 const killDaemon: Planner<'kill-daemon'> = (env, s) => {
   const h = resolve(env, s.target);
-  const c = container(env.lab, h);
   const leave = !s.restart;
   return {
     id: env.id,
@@ -32,13 +48,14 @@ const killDaemon: Planner<'kill-daemon'> = (env, s) => {
     targets: [h],
     describe: `SIG${s.signal} ${s.daemon} on ${h}${leave ? ', left dead' : ', the supervisor restarts it'}`,
     inject: async () => {
-      const r = await env.engine.exec(c, ['vipdrill-ctl', 'kill', s.daemon, s.signal, ...(leave ? ['--leave-dead'] : [])]);
-      if (r.exitCode !== 0) throw new VipdrillError('FAULT_FAILED', `kill ${s.daemon} on ${h}: ${r.stderr.trim()}`);
-      return Number(r.stdout.trim().split('\n')[0]);
+      try {
+        return (await env.act(h, 'kill-daemon', { daemon: s.daemon, signal: s.signal, leaveDead: leave })).at;
+      } catch (e) {
+        throw new VipdrillError('FAULT_FAILED', `kill ${s.daemon} on ${h}: ${e instanceof Error ? e.message : String(e)}`);
+      }
     },
     // a daemon left dead is started again; one the supervisor restarts is left to the supervisor
-    revert: () =>
-      labSh(env.engine, c, s.daemon === 'pppd' ? 'true' : `w=/run/vipdrill/daemons/${s.daemon}.want; if [ -e $w ] && [ "$(cat $w)" = down ]; then vipdrill-ctl start ${s.daemon}; fi`, `restart ${s.daemon}`),
+    revert: () => (s.daemon === 'pppd' ? env.now(h) : at(sh(env, h, `restart ${s.daemon}`, ['daemon-up', s.daemon]))),
   };
 };
 
@@ -67,12 +84,12 @@ function containerFault<K extends 'node-crash' | 'node-stop' | 'node-freeze' | '
         else if (kind === 'node-freeze') await env.engine.pauseContainer(c);
         else {
           await env.engine.stopContainer(c, 10);
-          await (env.ensureRunning ? env.ensureRunning(h) : ensureRunning(env.engine, c));
+          await env.ensureRunning(h);
         }
         return at;
       },
       revert: async () => {
-        await (env.ensureRunning ? env.ensureRunning(h) : ensureRunning(env.engine, c));
+        await env.ensureRunning(h);
         return env.now(h);
       },
     };
@@ -82,17 +99,16 @@ function containerFault<K extends 'node-crash' | 'node-stop' | 'node-freeze' | '
 
 const linkDown: Planner<'link-down'> = (env, s) => {
   const h = resolve(env, s.target);
-  const c = container(env.lab, h);
   const addr = addressOn(env.lab, h, s.iface);
-  // the LAN host's route to the client pool goes with its link; boot.sh puts it back
-  const after = h === 'lanhost' ? '\nbash /etc/vipdrill/boot.sh' : '';
+  // the LAN host's route to the client pool goes with its link; its boot setup puts it back
+  const after = h === 'lanhost' ? ['reboot'] : [];
   return {
     id: env.id,
     kind: s.fault,
     targets: [h],
     describe: `${s.iface} interface of ${h} down (ip link set down)`,
-    inject: () => labSh(env.engine, c, `${devOf(addr)}\nip link set dev "$dev" down`, `link down on ${h}`),
-    revert: () => labSh(env.engine, c, `${devOf(addr)}\nip link set dev "$dev" up${after}`, `link up on ${h}`),
+    inject: () => at(sh(env, h, 'link down', ['link', addr, 'down'])),
+    revert: () => at(sh(env, h, 'link up', ['link', addr, 'up', ...after])),
   };
 };
 
@@ -117,32 +133,22 @@ function nftFault(env: FaultEnv, kind: FaultStep['fault'], describe: string, par
     describe,
     // every host's rules at once, each one atomic commit; the fault took effect with the first commit
     // (each part alone blocks what it names)
-    inject: async () => {
-      const at = await Promise.all(
-        parts.map((p) =>
-          env.act
-            ? env.act(p.host, 'nft-apply', { script: nftLines(env.id, p.rules).join('\n') }).then(
-                (r) => r.at,
-                (e: unknown) => {
-                  throw new VipdrillError('FAULT_FAILED', `${kind} rules on ${p.host} failed: ${e instanceof Error ? e.message : String(e)}`);
-                },
-              )
-            : labSh(env.engine, container(env.lab, p.host), nftAdd(env.id, p.rules), `${kind} rules`),
-        ),
-      );
-      return Math.min(...at);
-    },
+    inject: async () => Math.min(...(await Promise.all(parts.map((p) => nftApply(env, p.host, `${kind} rules`, p.rules))))),
     revert: async () => Math.max(...(await Promise.all(hosts.map((h) => revertNft(env, h))))),
   };
 }
 
-async function revertNft(env: FaultEnv, h: Host): Promise<number> {
-  const c = container(env.lab, h);
-  // a stopped container has no rules to remove (its netns is gone with them)
-  if ((await env.engine.containerState(c)) !== 'running') return env.now('client');
-  if (env.act) return (await env.act(h, 'nft-remove', { id: env.id })).at;
-  return labSh(env.engine, c, nftRemove(env.id), `remove rules of ${env.id}`);
+/** Add drop rules tagged with the fault id in one atomic commit, through the host's agent; when it took effect. */
+async function nftApply(env: FaultEnv, h: Host, what: string, rules: string[]): Promise<number> {
+  try {
+    return (await env.act(h, 'nft-apply', { script: nftLines(env.id, rules).join('\n') })).at;
+  } catch (e) {
+    throw new VipdrillError('FAULT_FAILED', `${what} on ${h} failed: ${e instanceof Error ? e.message : String(e)}`);
+  }
 }
+
+// a stopped container has no rules to remove (its netns is gone with them)
+const revertNft = (env: FaultEnv, h: Host): Promise<number> => ifRunning(env, h, async () => (await env.act(h, 'nft-remove', { id: env.id })).at);
 
 const drop: Planner<'drop'> = (env, s) => {
   const from = resolve(env, s.from);
@@ -172,25 +178,28 @@ const cutClient: Planner<'cut-client'> = (env, s) => {
 
 const degrade: Planner<'degrade'> = (env, s) => {
   const h = resolve(env, s.target);
-  const c = container(env.lab, h);
   const addr = addressOn(env.lab, h, s.iface);
   const netem = [s.loss > 0 ? `loss ${s.loss}%` : '', s.delay > 0 ? `delay ${s.delay}ms` : '', s.duplicate > 0 ? `duplicate ${s.duplicate}%` : ''].filter(Boolean).join(' ');
   const lossOnly = s.delay === 0 && s.duplicate === 0;
-  // netem where the lab kernel has it; otherwise random drops in vipdrill's nft table (loss only)
-  const inject = [
-    devOf(addr),
-    `if tc qdisc replace dev "$dev" root netem ${netem} 2>/tmp/netem.err; then echo netem; exit 0; fi`,
-    lossOnly
-      ? `${nftAdd(env.id, [`output oifname "$dev" numgen random mod 100 < ${Math.round(s.loss)}`, `input iifname "$dev" numgen random mod 100 < ${Math.round(s.loss)}`])}\necho nft`
-      : `echo "this lab kernel has no netem (sch_netem): delay and duplication need it; loss alone works through nft. tc said: $(cat /tmp/netem.err)" >&2; exit 4`,
-  ].join('\n');
   return {
     id: env.id,
     kind: s.fault,
     targets: [h],
     describe: `degrade ${s.iface} of ${h}: ${netem}`,
-    inject: () => labSh(env.engine, c, inject, `degrade ${s.iface} of ${h}`),
-    revert: () => labSh(env.engine, c, `${devOf(addr)}\ntc qdisc show dev "$dev" | grep -q netem && tc qdisc del dev "$dev" root\n${nftRemove(env.id)}\ntrue`, `restore ${s.iface} of ${h}`),
+    // netem where the lab kernel has it; otherwise random drops in vipdrill's nft table (loss only)
+    inject: async () => {
+      const r = await sh(env, h, `degrade ${s.iface}`, ['netem', addr, s.loss, s.delay, s.duplicate]);
+      const dev = /^nonetem dev=(\S+)$/m.exec(r.out)?.[1];
+      if (!dev) return r.at;
+      if (!lossOnly) throw new VipdrillError('FAULT_FAILED', `this lab kernel on ${h} has no netem (sch_netem): delay and duplication need it; loss alone works through nft`);
+      const p = Math.round(s.loss);
+      return nftApply(env, h, `degrade ${s.iface}`, [`output oifname "${dev}" numgen random mod 100 < ${p}`, `input iifname "${dev}" numgen random mod 100 < ${p}`]);
+    },
+    revert: () =>
+      ifRunning(env, h, async () => {
+        await sh(env, h, `restore ${s.iface}`, ['unnetem', addr]);
+        return revertNft(env, h);
+      }),
   };
 };
 
@@ -203,13 +212,12 @@ function offsetPast(env: FaultEnv, h: Host, direction: 'below' | 'above'): numbe
 }
 
 function operatorWrite(env: FaultEnv, h: Host, value: number): Promise<number> {
-  return labSh(env.engine, container(env.lab, h), `echo ${value} > ${OPERATOR_FILE}`, `set operator priority on ${h}`);
+  return at(sh(env, h, 'set operator priority', ['operator', value]));
 }
 
 /** Drain: refuse new sessions (new IKE exchanges) at once, let the existing session run for `grace`, then demote. */
 const drain: Planner<'drain'> = (env, s) => {
   const h = resolve(env, s.target);
-  const c = container(env.lab, h);
   const below = offsetPast(env, h, 'below');
   return {
     id: env.id,
@@ -217,14 +225,14 @@ const drain: Planner<'drain'> = (env, s) => {
     targets: [h],
     describe: `drain node ${h}: refuse new IKE sessions, keep existing ones ${s.grace / 1000} s, then lower its priority by ${-below}`,
     inject: async () => {
-      const at = await labSh(env.engine, c, nftAdd(env.id, ['input udp dport { 500, 4500 } ct state new']), `refuse new sessions on ${h}`);
+      const t = await nftApply(env, h, 'refuse new sessions', ['input udp dport { 500, 4500 } ct state new']);
       await new Promise((r) => setTimeout(r, s.grace));
       await operatorWrite(env, h, below === 0 ? -1 : below);
-      return at;
+      return t;
     },
     revert: async () => {
       await revertNft(env, h);
-      return (await env.engine.containerState(c)) === 'running' ? operatorWrite(env, h, 0) : env.now('client');
+      return ifRunning(env, h, () => operatorWrite(env, h, 0));
     },
   };
 };
@@ -239,19 +247,18 @@ function operatorFault<K extends 'demote' | 'takeover'>(kind: K): Planner<K> {
       targets: [h],
       describe: kind === 'demote' ? `forced demotion of ${h} (operator track file -254: FAULT, VIP released)` : `manual VIP takeover by ${h} (priority raised by ${value} above its peer)`,
       inject: () => operatorWrite(env, h, value),
-      revert: async () => ((await env.engine.containerState(container(env.lab, h))) === 'running' ? operatorWrite(env, h, 0) : env.now('client')),
+      revert: () => ifRunning(env, h, () => operatorWrite(env, h, 0)),
     };
   };
 }
 
 const rekey: Planner<'rekey'> = (env, s) => {
-  const c = container(env.lab, 'client');
   return {
     id: env.id,
     kind: s.fault,
     targets: ['client'],
     describe: 'client rekeys its IKE SA (swanctl --rekey --ike l2tp)',
-    inject: () => labSh(env.engine, c, 'swanctl --rekey --ike l2tp >/dev/null', 'rekey'),
+    inject: () => at(sh(env, 'client', 'rekey', ['rekey'])),
     revert: () => env.now('client'),
   };
 };
@@ -259,19 +266,14 @@ const rekey: Planner<'rekey'> = (env, s) => {
 function notifyFault<K extends 'notify-fail' | 'notify-twice'>(kind: K): Planner<K> {
   return (env, s) => {
     const h = resolve(env, (s as { target: string }).target);
-    const c = container(env.lab, h);
-    const flag = `/run/vipdrill/${kind}`;
     return {
       id: env.id,
       kind,
       targets: [h],
       describe: kind === 'notify-fail' ? `keepalived's notify hook on ${h} fails without applying its state` : `keepalived's notify hook on ${h} applies its state twice`,
-      inject: () => labSh(env.engine, c, `touch ${flag}`, kind),
-      // after the flag goes, apply the state keepalived is in now, as a fixed hook would have
-      revert: async () =>
-        (await env.engine.containerState(c)) === 'running'
-          ? labSh(env.engine, c, `rm -f ${flag}\n[ -r /run/vipdrill/vrrp.state ] && /usr/local/sbin/vipdrill-notify "$(cat /run/vipdrill/vrrp.state)"\ntrue`, `${kind} revert`)
-          : env.now('client'),
+      inject: () => at(sh(env, h, kind, ['notify-flag', kind, 'on'])),
+      // after the flag goes, the state keepalived is in now is applied, as a fixed hook would have
+      revert: () => ifRunning(env, h, () => at(sh(env, h, `${kind} revert`, ['notify-flag', kind, 'off']))),
     };
   };
 }
@@ -279,26 +281,16 @@ function notifyFault<K extends 'notify-fail' | 'notify-twice'>(kind: K): Planner
 /** A node whose CHAP secret or IKE PSK differs from its peer's: the failover must fail authentication. */
 const secretMismatch: Planner<'secret-mismatch'> = (env, s) => {
   const h = resolve(env, s.target);
-  const c = container(env.lab, h);
-  const file = s.secret === 'chap' ? '/etc/ppp/chap-secrets' : '/etc/swanctl/conf.d/vipdrill.conf';
-  // next to the file, so `vipdrill heal` can restore it without knowing the fault
-  const saved = `${file}.vipdrill-orig`;
-  // the wrong secret is random and never leaves the container
-  const wrong = 'w$(od -An -N12 -tx1 /dev/urandom | tr -d " \\n")';
-  const edit =
-    s.secret === 'chap'
-      ? `awk -v w="${wrong}" '/^[^#]/ && NF >= 3 { $3 = "\\"" w "\\"" } { print }' ${saved} > ${file}`
-      : `sed -E "s/^( *secret = ).*/\\1\\"${wrong}\\"/" ${saved} > ${file}\nswanctl --load-creds >/dev/null`;
-  const reload = s.secret === 'psk' ? '\nswanctl --load-creds >/dev/null' : '';
   return {
     id: env.id,
     kind: s.fault,
     targets: [h],
     describe: `${h} gets a ${s.secret === 'chap' ? 'CHAP secret' : 'IKE pre-shared key'} different from its peer's`,
-    inject: () => labSh(env.engine, c, `[ -e ${saved} ] || cp -p ${file} ${saved}\n${edit}`, `change the ${s.secret} secret`),
+    // the wrong secret is made on the host and never leaves it; the original is kept beside the file
+    inject: () => at(sh(env, h, `change the ${s.secret} secret`, ['secret', s.secret, 'change'])),
     revert: async () => {
-      await ensureRunning(env.engine, c);
-      return labSh(env.engine, c, `if [ -e ${saved} ]; then cp -p ${saved} ${file} && rm -f ${saved}${reload}; fi`, `restore the ${s.secret} secret`);
+      await env.ensureRunning(h);
+      return at(sh(env, h, `restore the ${s.secret} secret`, ['secret', s.secret, 'restore']));
     },
   };
 };
@@ -306,65 +298,42 @@ const secretMismatch: Planner<'secret-mismatch'> = (env, s) => {
 /** The LAN host routes the client pool to the backup's address instead of the LAN VIP: return traffic takes the wrong node. */
 const misroute: Planner<'misroute'> = (env, s) => {
   const t = env.lab.topology;
-  const c = container(env.lab, 'lanhost');
   const backupLan = t.nodes[env.backup]!.lan;
   return {
     id: env.id,
     kind: s.fault,
     targets: ['lanhost'],
     describe: `LAN host routes the client pool ${t.pool.subnet} via the backup ${env.backup} (${backupLan}) instead of the LAN VIP`,
-    inject: () => labSh(env.engine, c, `ip route replace ${t.pool.subnet} via ${backupLan}`, 'misroute'),
-    revert: () => labSh(env.engine, c, `ip route replace ${t.pool.subnet} via ${t.vips.lan}`, 'restore route'),
+    inject: () => at(sh(env, 'lanhost', 'misroute', ['route', t.pool.subnet, backupLan])),
+    revert: () => at(sh(env, 'lanhost', 'restore route', ['route', t.pool.subnet, t.vips.lan])),
   };
 };
 
 /**
  * Calibration: drop ICMP through the client's tunnel, both ways, for exactly `for`. The window is timed
- * in the client by one resident `nft -i` (a new nft process takes ~60 ms under emulation; a command to
- * a running one commits in ~2 ms): each commit is bracketed by lab-clock reads, and the applied window
- * is the distance between the bracket midpoints, with half the brackets as its uncertainty.
+ * in the client by one resident `nft -i` (vipdrill-fault blackout): each commit is bracketed by lab-clock
+ * reads, and the applied window is the distance between the bracket midpoints, with half the brackets
+ * as its uncertainty.
  */
 const blackout: Planner<'blackout'> = (env, s) => {
-  const c = container(env.lab, 'client');
   const lan = env.lab.topology.lanhost.lan;
-  const set = `bo_${env.id.replace(/[^a-z0-9]/gi, '_')}`;
   const fault: PlannedFault = {
     id: env.id,
     kind: s.fault,
     targets: ['client'],
     describe: `blackout: ICMP to and from ${lan} through the client's tunnel dropped for exactly ${s.for} ms, timed inside the lab`,
     inject: async () => {
-      const secs = (s.for / 1000).toFixed(3);
-      const script = [
-        'set -e',
-        `nft add table ${FAULT_TABLE}`,
-        ...['input', 'output'].map((ch) => `nft add chain ${FAULT_TABLE} ${ch} '{ type filter hook ${ch} priority -50; policy accept; }'`),
-        `nft add set ${FAULT_TABLE} ${set} '{ type ipv4_addr; }'`,
-        `nft add rule ${FAULT_TABLE} output oifname '"ppp*"' meta l4proto icmp ip daddr @${set} counter drop comment '"${env.id}"'`,
-        `nft add rule ${FAULT_TABLE} input iifname '"ppp*"' meta l4proto icmp ip saddr @${set} counter drop comment '"${env.id}"'`,
-        'coproc NFT { exec nft -e -i 2>&1; }',
-        // one command line (one transaction), answered when nft echoes the element it added: nft -e
-        // echoes additions only, so a removal is batched with the addition of a marker element
-        `commit() { echo "$1" >&"\${NFT[1]}"; local l; while IFS= read -r -t 5 l <&"\${NFT[0]}"; do case $l in *"$2"*) return 0;; esac; done; echo "nft -i did not answer: $1" >&2; return 1; }`,
-        // warm nft -i up (its first commands are slow), then time the window
-        `commit "add element ${FAULT_TABLE} ${set} { 0.0.0.1 }" "0.0.0.1"; commit "delete element ${FAULT_TABLE} ${set} { 0.0.0.1 }; add element ${FAULT_TABLE} ${set} { 0.0.0.2 }" "0.0.0.2"`,
-        `a0=$EPOCHREALTIME; commit "add element ${FAULT_TABLE} ${set} { ${lan} }" "${lan}"; a1=$EPOCHREALTIME`,
-        `sleep ${secs}`,
-        `r0=$EPOCHREALTIME; commit "delete element ${FAULT_TABLE} ${set} { ${lan} }; add element ${FAULT_TABLE} ${set} { 0.0.0.3 }" "0.0.0.3"; r1=$EPOCHREALTIME`,
-        'eval "exec ${NFT[1]}>&-"; wait',
-        'echo "window $a0 $a1 $r0 $r1"',
-      ].join('\n');
       // (not at real-time priority: tried, and under emulation it delayed the probes it is measured by)
-      const r = await env.engine.exec(c, ['bash', '-c', script]);
-      const m = /window (\S+) (\S+) (\S+) (\S+)/.exec(r.stdout);
-      if (r.exitCode !== 0 || !m) throw new VipdrillError('FAULT_FAILED', `blackout in ${c} failed (exit ${r.exitCode}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`);
+      const r = await sh(env, 'client', 'blackout', ['blackout', env.id, lan, (s.for / 1000).toFixed(3)], s.for + 30_000);
+      const m = /window (\S+) (\S+) (\S+) (\S+)/.exec(r.out);
+      if (!m) throw new VipdrillError('FAULT_FAILED', `blackout on client printed no window: ${r.out.trim().split('\n').slice(-2).join(' | ')}`);
       const [a0, a1, r0, r1] = m.slice(1).map(Number) as [number, number, number, number];
       const on = (a0 + a1) / 2;
       const off = (r0 + r1) / 2;
-      fault.window = { on, off, nominalMs: s.for, appliedMs: (off - on) * 1000, uncertaintyMs: ((a1 - a0) + (r1 - r0)) * 500, onBracket: [a0, a1], offBracket: [r0, r1] };
+      fault.window = { on, off, nominalMs: s.for, appliedMs: (off - on) * 1000, uncertaintyMs: (a1 - a0 + (r1 - r0)) * 500, onBracket: [a0, a1], offBracket: [r0, r1] };
       return on;
     },
-    revert: () => labSh(env.engine, c, nftRemove(env.id), 'remove the blackout'),
+    revert: () => revertNft(env, 'client'),
   };
   return fault;
 };

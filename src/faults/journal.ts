@@ -1,12 +1,7 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { errorMessage } from '../errors.js';
-import type { Engine } from '../lab/engine.js';
-import type { LabContext } from '../lab/lab.js';
 import { labDirOf } from '../lab/state.js';
 import type { FaultStep } from '../scenario/schema.js';
-import { planFault } from './catalog.js';
-import { container, labNow } from './lab-shell.js';
 
 /**
  * The faults a run has in a lab right now, written to the lab's state directory as they are registered
@@ -37,22 +32,4 @@ export function readJournal(lab: string): JournalEntry[] {
   } catch {
     return [];
   }
-}
-
-/** Revert every journalled fault, newest first, with the runner's own revert code; returns what was reverted and what failed. */
-export async function revertJournal(engine: Engine, lab: LabContext): Promise<{ reverted: string[]; errors: string[] }> {
-  const entries = readJournal(lab.record.name);
-  const reverted: string[] = [];
-  const errors: string[] = [];
-  for (const e of [...entries].reverse()) {
-    try {
-      const f = planFault({ engine, lab, master: e.master, backup: e.backup, id: `vipdrill-${e.id}`, now: (h) => labNow(engine, container(lab, h)) }, e.step);
-      await f.revert();
-      reverted.push(`${e.id} (${f.describe})`);
-    } catch (err) {
-      errors.push(`revert of ${e.id} failed: ${errorMessage(err)}`);
-    }
-  }
-  writeJournal(lab.record.name, []);
-  return { reverted, errors };
 }

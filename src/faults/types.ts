@@ -17,12 +17,13 @@ export interface FaultEnv {
   /** the lab clock read on a running host (through its agent) */
   now(h: Host): Promise<number>;
   /** start a stopped or crashed host again (unfreeze a frozen one) and wait for its boot setup */
-  ensureRunning?(h: Host): Promise<void>;
+  ensureRunning(h: Host): Promise<void>;
   /**
-   * the host's agent, where the run has one: network faults apply their nft transaction through it
-   * (one request on the live stream, not an exec), and get the time it took effect
+   * a named action of the host's agent (one request on its live stream, never an exec): nft-apply,
+   * nft-remove, kill-daemon, or `fault` (a vipdrill-fault subcommand, as argv); `at` is the lab-clock
+   * time it took effect
    */
-  act?(h: Host, name: 'nft-apply' | 'nft-remove', args: Record<string, unknown>): Promise<{ at: number }>;
+  act<T = Record<string, unknown>>(h: Host, name: 'nft-apply' | 'nft-remove' | 'kill-daemon' | 'fault', args: Record<string, unknown>, deadlineMs?: number): Promise<{ at: number } & T>;
 }
 
 /**

@@ -5,7 +5,7 @@ import type { Attached, Engine } from '../lab/engine.js';
 import type { ClientStatus, NodeStatus } from '../lab/probes.js';
 import { AgentLink, type AgentEvent } from './agent-link.js';
 import type { Host } from './host.js';
-import { AGENT_SOURCE, HOST_PATHS, type HostLog } from './paths.js';
+import { AGENT_SOURCE, FAULT_SOURCE, HOST_PATHS, type HostLog } from './paths.js';
 
 interface AgentStatus {
   daemons: Record<string, { running: boolean; pid: number | null }>;
@@ -77,7 +77,10 @@ export class LabHost extends EventEmitter<{ event: [AgentEvent] }> implements Ho
   private async open(): Promise<AgentLink> {
     const since = this.link?.lastT;
     if (this.link) this.pastRequests += this.link.requests;
-    await this.engine.putFiles(this.container, [{ path: HOST_PATHS.agent, content: readFileSync(AGENT_SOURCE), mode: 0o755 }]);
+    await this.engine.putFiles(this.container, [
+      { path: HOST_PATHS.agent, content: readFileSync(AGENT_SOURCE), mode: 0o755 },
+      { path: HOST_PATHS.fault, content: readFileSync(FAULT_SOURCE), mode: 0o755 },
+    ]);
     const a = await this.engine.attach(this.container, ['python3', '-u', HOST_PATHS.agent, ...(since ? ['--since', since.toFixed(6)] : [])]);
     const link = new AgentLink(`agent on ${this.name}`, a.stdin, a.stdout);
     link.on('event', (e) => this.emit('event', e));

@@ -14,12 +14,16 @@ export const HOST_PATHS = {
   daemons: '/etc/vipdrill/daemons',
   /** where the controller copies the agent on each host before it starts it */
   agent: '/usr/local/lib/vipdrill/vipdrill-agent',
+  /** the faults' shell side, beside the agent (its `fault` action runs it with argv) */
+  fault: '/usr/local/lib/vipdrill/vipdrill-fault',
   /** the lab's control script (kill/start daemons) */
   ctl: '/usr/local/sbin/vipdrill-ctl',
 } as const;
 
 /** The agent's source on the controller. */
 export const AGENT_SOURCE = join(labDir, 'agent', 'vipdrill-agent');
+/** The faults' shell (shellchecked in `npm run lint`), copied with the agent. */
+export const FAULT_SOURCE = join(labDir, 'agent', 'vipdrill-fault');
 
 /** The stamped logs a log window may read (the agent refuses any other). */
 export type HostLog = 'charon.log' | 'xl2tpd.log' | 'pppd.log' | 'redial.log' | 'keepalived.log' | 'vrrp.log' | 'notify.log' | 'supervisor.log';

@@ -9,7 +9,8 @@ import { waitFor, type Clock } from '../util/time.js';
 import type { Progress } from '../util/progress.js';
 import { LABEL_LAB, LABEL_ROLE, LABEL_RUN, type Engine, type Role } from './engine.js';
 import { ensureLabImage } from './images.js';
-import { clientStatus, ifaceByAddress, nodeStatus, type ClientStatus, type NodeStatus } from './probes.js';
+import { LabHosts } from '../hosts/lab-hosts.js';
+import type { ClientStatus, NodeStatus } from './probes.js';
 import { labSecrets, newRunId, writeLab, type LabRecord } from './state.js';
 import { assertNoSubnetConflicts } from './subnet-guard.js';
 
@@ -159,12 +160,16 @@ export async function up(engine: Engine, opts: UpOptions): Promise<UpResult> {
   } else await engine.createContainer(spec('client', 'client', [{ network: wan, ipv4: t.client.wan }]));
   await engine.createContainer(spec('lanhost', 'lanhost', [{ network: lan, ipv4: t.lanhost.lan }]));
   for (const c of Object.values(record.containers)) await engine.startContainer(c);
+  const ctx: LabContext = { record, topology: t, profile, loaded };
+  // every host's agent from here on: boot waits, interface look-ups and status samples go through it
+  await using hosts = new LabHosts(engine, ctx);
+  await hosts.connect();
   stage('networks and containers');
 
   // interface names inside each container, resolved by address
   const ifaces: Record<string, Ifaces> = {};
   for (const [logical, c] of Object.entries(record.containers)) {
-    const byAddr = await ifaceByAddress(engine, c);
+    const byAddr = new Map((await hosts.host(logical).status(t.vips)).addresses.map((a) => [a.cidr.split('/')[0]!, a.dev]));
     const want = logical === 'client' ? { wan: t.client.wan } : logical === 'lanhost' ? { lan: t.lanhost.lan } : logical === 'nat' ? { wan: nat!.outside, lan: nat!.inside } : t.nodes[logical]!;
     ifaces[logical] = {};
     for (const net of ['wan', 'lan'] as const) {
@@ -192,19 +197,18 @@ export async function up(engine: Engine, opts: UpOptions): Promise<UpResult> {
   const start = async (logical: string) => {
     const c = record.containers[logical]!;
     await engine.putFiles(c, [{ path: '/etc/vipdrill/ready', content: `${record.runId}\n`, mode: 0o644 }]);
-    await waitBooted(engine, c);
+    await hosts.host(logical).waitBooted();
   };
   for (const logical of Object.keys(configs)) await configure(logical);
   // the pair and the LAN first; the client dials once the VIP is up, as a real client would
   for (const logical of [...nodes, 'lanhost', ...(nat ? ['nat'] : [])]) await start(logical);
   stage('stack configured');
 
-  const ctx: LabContext = { record, topology: t, profile, loaded };
   const timeoutMs = opts.timeoutMs ?? 180_000;
   const waitOpts = { timeoutMs, intervalMs: 250, maxIntervalMs: 1000, clock: opts.clock, onStillWaiting: (last: string, ms: number) => progress.step(`  still waiting (${(ms / 1000).toFixed(0)} s): ${last}`) };
   await waitFor(
     'exactly one node to hold the VIPs (one MASTER, the other BACKUP)',
-    () => nodesStatus(engine, ctx),
+    () => nodesStatus(hosts),
     (ns) => ns.filter((n) => n.holdsVip).length === 1 && ns.filter((n) => n.vrrpState === 'MASTER').length === 1 && ns.filter((n) => n.vrrpState === 'BACKUP').length === ns.length - 1,
     describeNodes,
     waitOpts,
@@ -212,7 +216,7 @@ export async function up(engine: Engine, opts: UpOptions): Promise<UpResult> {
   stage('vrrp: one VIP holder');
   await start('client');
   if (opts.waitUntil === 'tunnel') {
-    const cs = () => clientStatus(engine, record.containers.client!, t.lanhost.lan);
+    const cs = () => hosts.host('client').client(t.lanhost.lan, true);
     const describe = (s: ClientStatus) => describeClient(s);
     await waitFor('the client IKE SA and its transport-mode CHILD_SA', cs, (s) => s.ikeSa && s.childSa, describe, waitOpts);
     stage('ike: SA established');
@@ -238,18 +242,6 @@ export function renderBootScript(setup: string[]): { path: string; content: stri
   return { path: '/etc/vipdrill/boot.sh', content: ['# Rendered by vipdrill; run by vipdrill-supervisor at each container start.', 'ip route del default 2>/dev/null || true', ...setup, ''].join('\n'), mode: 0o755 };
 }
 
-/** Wait until the supervisor in `container` has run boot.sh; its output is the error if it failed. */
-export async function waitBooted(engine: Engine, container: string, timeoutMs = 60_000): Promise<void> {
-  const r = await waitFor(
-    `the supervisor in ${container} to run its boot setup`,
-    () => engine.exec(container, ['sh', '-c', 'if [ -e /run/vipdrill/boot.failed ]; then echo failed; cat /run/vipdrill/boot.failed; elif [ -e /run/vipdrill/booted ]; then echo ok; else echo waiting; fi']),
-    (x) => x.exitCode === 0 && !x.stdout.startsWith('waiting'),
-    (x) => x.stdout.trim() || x.stderr.trim(),
-    { timeoutMs, intervalMs: 100, maxIntervalMs: 500 },
-  );
-  if (r.stdout.startsWith('failed')) throw new VipdrillError('ENGINE_FAILED', `boot setup in ${container} failed: ${r.stdout.slice(7).trim()}`);
-}
-
 export function describeNodes(ns: NodeStatus[]): string {
   return ns.map((n) => `${n.name}=${n.vrrpState}${n.holdsVip ? '(VIP)' : ''}`).join(' ');
 }
@@ -258,9 +250,9 @@ export function describeClient(s: ClientStatus): string {
   return `ike=${s.ikeSa ? 'up' : 'down'} child=${s.childSa ? 'up' : 'down'} l2tp=${s.l2tpTunnel ? 'up' : 'down'} ppp=${s.pppUp ? 'up' : 'down'} lan=${s.lanReachable ? 'reachable' : 'unreachable'}`;
 }
 
-export async function nodesStatus(engine: Engine, ctx: { record: LabRecord; topology: Topology }): Promise<NodeStatus[]> {
-  const t = ctx.topology;
-  return Promise.all(Object.keys(t.nodes).map((n) => nodeStatus(engine, n, ctx.record.containers[n]!, t.vips)));
+/** Every node's status, sampled at once through its agent. */
+export function nodesStatus(hosts: LabHosts): Promise<NodeStatus[]> {
+  return Promise.all(hosts.nodes.map((n) => hosts.host(n).status(hosts.lab.topology.vips)));
 }
 
 export interface LabStatus {
@@ -277,14 +269,14 @@ export interface LabStatus {
 }
 
 export async function status(engine: Engine, record: LabRecord): Promise<LabStatus> {
-  const loaded = loadTopology(record.topologyFile);
-  const t = { ...loaded.topology, name: record.name };
-  const ns = await nodesStatus(engine, { record, topology: t });
+  await using hosts = new LabHosts(engine, { ...loadLabInputs(record.topologyFile, record.profile, record.name), record });
+  const t = hosts.lab.topology;
+  const ns = await nodesStatus(hosts);
   const holders = ns.filter((n) => n.holdsVip).map((n) => n.name);
-  const clientState = (await engine.containerState(record.containers.client!)) ?? 'missing';
+  const clientState = await hosts.host('client').containerState();
   const client: ClientStatus =
     clientState === 'running'
-      ? await clientStatus(engine, record.containers.client!, t.lanhost.lan)
+      ? await hosts.host('client').client(t.lanhost.lan, true)
       : { ikeSa: false, childSa: false, l2tpTunnel: false, pppUp: false, tunnelIp: null, lanReachable: false };
   return {
     lab: record.name,

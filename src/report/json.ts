@@ -4,10 +4,18 @@ import { aggregate } from '../analysis/aggregate.js';
 import type { ScenarioResult } from '../run/result.js';
 import type { Reporter } from './reporter.js';
 
-/** `<scenario>/result.json`: each scenario's aggregate over its repeats (the repeats' own files are the runner's). */
+/**
+ * `<scenario>/result.json`: each scenario's aggregate over its repeats; and each repeat's own result.json
+ * where `vipdrill report` computed it again from the repeat's events.jsonl.
+ */
 export const jsonReporter: Reporter = {
   name: 'json',
   onEnd(d) {
+    for (const [k, r] of d.results.entries()) {
+      if (d.sources?.[k]?.from !== 'events.jsonl') continue;
+      const { evidence: _, ...json } = r;
+      writeFileSync(join(d.dir, r.scenario, `repeat-${r.repeat}`, 'result.json'), JSON.stringify(json, null, 2) + '\n');
+    }
     const by = new Map<string, ScenarioResult[]>();
     for (const r of d.results) by.set(r.scenario, [...(by.get(r.scenario) ?? []), r]);
     for (const [s, rs] of by) writeFileSync(join(d.dir, s, 'result.json'), JSON.stringify(aggregate(rs), null, 2) + '\n');

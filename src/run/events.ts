@@ -9,6 +9,7 @@
  *
  * Figures are pure functions of these and of the evidence read after the run (src/analysis).
  */
+import type { EvidenceLine } from '../analysis/analyse.js';
 
 export type EventKind = 'run.start' | 'baseline.ok' | 'calm' | 'probe' | 'fault.inject' | 'fault.revert' | 'wait.ok' | 'wait.timeout' | 'check.pass' | 'check.fail' | 'sleep' | 'heal' | 'heal.final' | 'phase' | 'error' | 'run.end';
 
@@ -37,5 +38,9 @@ export type AgentEvent =
 /** A pushed event with the host it came from. */
 export type HostEvent = AgentEvent & { host: string };
 
-/** One line of events.jsonl. */
-export type StreamLine = ({ source: 'runner' } & RunEvent) | ({ source: 'host' } & HostEvent);
+/**
+ * One line of events.jsonl. The last line of a repeat that reached its analysis is its EvidenceLine
+ * (src/analysis/analyse.ts): the result as the timeline left it and what the run read from the lab, from
+ * which `vipdrill report` computes every figure and the verdict again.
+ */
+export type StreamLine = ({ source: 'runner' } & RunEvent) | ({ source: 'host' } & HostEvent) | EvidenceLine;

@@ -140,9 +140,15 @@ export interface ScenarioResult {
   invariants: Invariant[];
   vrrp: VrrpTransition[];
   events: RunEvent[];
+  /**
+   * what the analysis was computed from (src/analysis/analyse.ts): written as the `evidence` line of
+   * events.jsonl, not into result.json
+   */
+  evidence?: EvidenceLine;
 }
 
 export type { RunEvent } from './events.js';
+import type { EvidenceLine } from '../analysis/analyse.js';
 
 /** A fault timed inside the lab (blackout): `on`/`off` are the midpoints of the lab-clock brackets around its two nft commits. */
 export interface BlackoutWindow {

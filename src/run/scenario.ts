@@ -1,8 +1,8 @@
-import { computeFigures } from '../analysis/figures.js';
+import { analyse, currentThresholds, type Evidence } from '../analysis/analyse.js';
 import { parseProbe, type ProbeReport } from '../analysis/dataplane.js';
 import type { VrrpTransition } from '../analysis/metrics.js';
-import { starvation } from '../analysis/starvation.js';
 import { errorMessage, TimeoutError } from '../errors.js';
+import { faultEnv } from '../faults/env.js';
 import { planFault } from '../faults/catalog.js';
 import { writeJournal } from '../faults/journal.js';
 import type { PlannedFault } from '../faults/types.js';
@@ -16,7 +16,6 @@ import type { Reporter } from '../report/reporter.js';
 import type { EventKind, RunEvent } from './events.js';
 import { clientLogs, keepalivedMasterLines, nodePppLines, sessionCounts } from './evidence.js';
 import { invariants } from '../analysis/invariants.js';
-import { judge } from '../analysis/judge.js';
 import { authFailureCounts, evaluate, leftovers, sample, type ConditionContext, type Sample } from './observe.js';
 import type { ScenarioResult } from './result.js';
 import { awaitCalm, calmWindowMs, rolesNow, UnstableLabError } from './stability.js';
@@ -186,7 +185,7 @@ async function runWithHosts(engine: Engine, lab: LabContext, sc: Scenario, o: Ru
       }
       const { master, backup } = rolesNow(hosts, first ? ctx.holderAtStart : undefined);
       const id = st.id ?? `step${i}`;
-      const fault = planFault({ engine, lab, master, backup, id: `vipdrill-${id}`, now: (h) => hosts.host(h).now(), ensureRunning: (h) => hosts.ensureRunning(h), act: async (h, name, args) => (await hosts.host(h).act<{ at: number }>(name, args)).result }, st);
+      const fault = planFault(faultEnv(engine, hosts, { master, backup, id: `vipdrill-${id}` }), st);
       let reverted = false;
       const revert = async () => {
         if (reverted) return;
@@ -329,11 +328,7 @@ async function runWithHosts(engine: Engine, lab: LabContext, sc: Scenario, o: Ru
     nodePppLines(hosts, result.labStart, result.labEnd).catch(() => []),
     authFailureCounts(hosts).catch(() => new Map<string, number>()),
   ]);
-  const phaseEvents = computeFigures({
-    result,
-    lab,
-    ...(sc.expect.calibrate ? { calibrate: sc.expect.calibrate } : {}),
-    events,
+  const evidence: Evidence = {
     injections,
     containerEvents,
     samples,
@@ -352,39 +347,23 @@ async function runWithHosts(engine: Engine, lab: LabContext, sc: Scenario, o: Ru
     blackouts,
     sessionsBefore,
     sessionsAfter,
-    authBaseline: ctx.authBaseline,
-    authCounts,
-  });
-  for (const p of phaseEvents) emit('phase', p.message, p.t, { data: { phase: p.phase } });
-
-  // the hosts' own record of the run, and whether they were starved while it mattered
-  result.hostEvents = hosts.events(result.labStart, result.labEnd + 1);
-  if (result.firstFaultAt !== undefined) result.starvation = starvation(result.hostEvents, result.firstFaultAt, result.labEnd);
+    authBaseline: Object.fromEntries(ctx.authBaseline),
+    authCounts: Object.fromEntries(authCounts),
+    ...(failure ? { failure } : {}),
+    ...(error ? { error } : {}),
+    starvedThresholds: currentThresholds(),
+  };
   result.roundTrips = hosts.roundTrips - roundTrips0;
-
-  // 5. expectations
-  result.expectations = judge(sc, result, hosts.nodes);
-  const failed = result.expectations.filter((x) => !x.ok && !x.undecided);
-  const undecided = result.expectations.filter((x) => x.undecided);
-  if (error) {
-    result.verdict = 'error';
-    result.reason = error;
-  } else if (undecided.length > 0 && !failure && failed.length === 0) {
-    result.verdict = 'error';
-    result.reason = `could not decide: ${undecided.map((x) => `${x.name}: ${x.detail}`).join('; ')}`;
-  } else if ((failure || failed.length > 0) && result.starvation?.starved) {
-    // a starved lab cannot fail an expectation: what it measured is the starvation's
-    result.verdict = 'error';
-    result.reason = `${result.starvation.detail}; not judged: ${failure ?? failed.map((x) => `${x.name}: ${x.detail}`).join('; ')}`;
-  } else if (failure || failed.length > 0) {
-    result.verdict = 'failed';
-    result.reason = failure ?? failed.map((x) => `${x.name}: ${x.detail}`).join('; ');
-  } else result.verdict = 'passed';
   result.durationMs = performance.now() - started;
-  emit('run.end', `${result.verdict}${result.reason ? `: ${result.reason}` : ''}`, result.labEnd);
-  // one stream in lab-clock order (a timed revert may report after a step that it preceded)
-  events.sort((x, y) => x.t - y.t || x.seq - y.seq).forEach((e, k) => (e.seq = k));
-  return result;
+
+  // 5. analysis: figures, starvation, expectations, verdict, as a pure function of what was recorded
+  // (kept as the stream's `evidence` line, from which `vipdrill report` computes them again)
+  const skeleton: ScenarioResult = { ...result, events: [...events] };
+  const analysed = analyse({ scenario: sc, lab: { topology: lab.topology, profile: lab.profile }, result: skeleton, hostEvents: hosts.events(result.labStart, result.labEnd + 1).sort((a, b) => a.t - b.t), evidence });
+  const { events: _e, hostEvents: _h, ...before } = skeleton;
+  analysed.evidence = { source: 'evidence', t: result.labEnd, scenario: sc, lab: { topology: lab.topology, profile: lab.profile }, result: before, evidence };
+  for (const e of analysed.events) if (e.kind === 'phase' || e.kind === 'run.end') o.onEvent?.({ source: 'runner', ...e }, { scenario: sc.name, repeat: o.repeat });
+  return analysed;
 }
 
 /** Restart xl2tpd on the nodes and charon + xl2tpd on the client: a fresh dial, as after a reboot. */

@@ -87,11 +87,11 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
   };
   const runOn = async (engine: Engine, lab: LabContext, list: Scenario[]) => {
     out.engine = engine.info;
-    out.labs.push(await labInfo(engine, lab));
     // while faults may be in the lab it belongs to this process: a killed run leaves it to `vipdrill reap`
     markRunning(lab.record);
     // one live agent per host for the whole list: every repeat reuses the same streams
     await using hosts = new LabHosts(engine, lab);
+    out.labs.push(await labInfo(engine, lab, hosts));
     for (const sc of list) {
       const repeats = o.repeat ?? sc.repeat;
       for (let k = 1; k <= repeats; k++) {
@@ -149,11 +149,14 @@ export function hostInfo(): HostInfo {
   return { hostname: hostname(), os: `${type()} ${release()}`, kernel: release(), cpus: cpus().length, memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10, node: process.version, loadAvg: loadavg().map((x) => Math.round(x * 100) / 100) };
 }
 
-async function labInfo(engine: Engine, lab: LabContext): Promise<LabInfo> {
+async function labInfo(engine: Engine, lab: LabContext, hosts: LabHosts): Promise<LabInfo> {
   const p = lab.profile;
   const versions: Record<string, string> = {};
-  const r = await engine.exec(lab.record.containers[Object.keys(lab.topology.nodes)[0]!]!, ['sh', '-c', "dpkg-query -W -f='${Package} ${Version}\\n' keepalived strongswan-charon xl2tpd ppp"]).catch(() => undefined);
-  for (const line of (r?.stdout ?? '').split('\n')) {
+  const r = await hosts
+    .host(hosts.nodes[0]!)
+    .act<{ out: string }>('fault', { argv: ['versions'] })
+    .catch(() => undefined);
+  for (const line of (r?.result.out ?? '').split('\n')) {
     const [k, v] = line.trim().split(' ');
     if (k && v) versions[k] = v;
   }
@@ -193,15 +196,17 @@ function markIdle(r: LabRecord): void {
 export function writeResult(dir: string, r: ScenarioResult, all: ScenarioResult[]): void {
   const sdir = join(dir, r.scenario);
   mkdirSync(join(sdir, `repeat-${r.repeat}`), { recursive: true });
-  writeFileSync(join(sdir, `repeat-${r.repeat}`, 'result.json'), JSON.stringify(r, null, 2) + '\n');
+  const { evidence: _, ...json } = r;
+  writeFileSync(join(sdir, `repeat-${r.repeat}`, 'result.json'), JSON.stringify(json, null, 2) + '\n');
   writeFileSync(join(sdir, `repeat-${r.repeat}`, 'events.jsonl'), eventLines(r));
   writeFileSync(join(sdir, 'result.json'), JSON.stringify(aggregate(all), null, 2) + '\n');
 }
 
 /** The repeat's stream as JSON lines in host-clock order: the runner's events and what the hosts pushed. */
 export function eventLines(r: ScenarioResult): string {
-  const all = [...r.events.map((e) => ({ source: 'runner', ...e })), ...(r.hostEvents ?? []).map((e) => ({ source: 'host', ...e }))];
-  return all.sort((a, b) => a.t - b.t).map((e) => JSON.stringify(e)).join('\n') + '\n';
+  const all: { t: number }[] = [...r.events.map((e) => ({ source: 'runner', ...e })), ...(r.hostEvents ?? []).map((e) => ({ source: 'host', ...e }))];
+  // the evidence the figures were computed from, after every event (it does not move the stream's order)
+  return [...all.sort((a, b) => a.t - b.t), ...(r.evidence ? [r.evidence] : [])].map((e) => JSON.stringify(e)).join('\n') + '\n';
 }
 
 function writeSummary(out: SuiteResult, dir: string, started: number): void {

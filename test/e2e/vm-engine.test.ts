@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunMetrics, ScenarioResult } from '../../src/run/result.js';
@@ -113,6 +113,17 @@ describe('VM engine, full stack (end to end)', function () {
     expect(result.metrics.probe?.error).to.equal(undefined);
     expect(result.metrics.outageMs).to.be.greaterThan(result.metrics.vipTakeoverMs!);
     expect(result.vrrp.some((v) => v.source === 'keepalived' && v.state === 'MASTER' && v.node === result.metrics.newHolder)).to.equal(true);
+
+    // vipdrill report computes the repeat again from its events.jsonl alone: the same figures and verdict
+    const repeatFile = join(out.dir, 'node-crash', 'repeat-1', 'result.json');
+    const before = readFileSync(repeatFile, 'utf8');
+    rmSync(repeatFile);
+    const rep = spawnSync(process.execPath, [cli, 'report', out.dir, '--format', 'json'], { encoding: 'utf8' });
+    expect(rep.status, rep.stderr).to.equal(0);
+    expect(rep.stdout).to.match(/^1 repeat\(s\): 1 computed again from events\.jsonl$/m);
+    const again = JSON.parse(readFileSync(repeatFile, 'utf8')) as ScenarioResult;
+    const was = JSON.parse(before) as ScenarioResult;
+    expect([again.verdict, again.metrics, again.expectations]).to.deep.equal([was.verdict, was.metrics, was.expectations]);
   });
 
   it('split brain is detected and healed to one holder; a charon kill on the master fails over', () => {

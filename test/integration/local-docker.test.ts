@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { LocalEngine } from '../../src/lab/engines/local.js';
 import { LABEL_LAB } from '../../src/lab/engine.js';
 import { nodesStatus } from '../../src/lab/lab.js';
+import { LabHosts } from '../../src/hosts/lab-hosts.js';
 import { downCommand, upCommand } from '../../src/lab/lifecycle.js';
 import { readLab } from '../../src/lab/state.js';
 import { silentProgress } from '../../src/util/progress.js';
@@ -35,8 +36,9 @@ describe('local Docker engine (integration, real Docker)', function () {
 
   it('a keepalived pair elects one master; docker kill of the master moves the VIP; down leaves nothing', async () => {
     const { result, engine: e } = await upCommand({ topologyFile: fixture('topologies', 'it-local.yaml'), name: 'vd-it', engine: 'local', waitUntil: 'vrrp', progress: silentProgress });
+    const hosts = new LabHosts(e, result);
     try {
-      const before = await nodesStatus(e, result);
+      const before = await nodesStatus(hosts);
       const masters = before.filter((n) => n.vrrpState === 'MASTER');
       expect(masters, JSON.stringify(before)).to.have.length(1);
       expect(before.filter((n) => n.holdsVip)).to.deep.equal(masters);
@@ -48,13 +50,14 @@ describe('local Docker engine (integration, real Docker)', function () {
       for (const c of objs.containers) expect(Object.keys(c.labels)).to.include.members(['vipdrill.lab', 'vipdrill.run', 'vipdrill.role']);
 
       await e.killContainer(result.record.containers.a!, 'SIGKILL');
-      const after = await waitFor('b to take the VIP', () => nodesStatus(e, result), (ns) => ns.find((n) => n.name === 'b')!.holdsVip, (ns) => JSON.stringify(ns.map((n) => [n.name, n.vrrpState])), { timeoutMs: 30_000, intervalMs: 100 });
+      const after = await waitFor('b to take the VIP', () => nodesStatus(hosts), (ns) => ns.find((n) => n.name === 'b')!.holdsVip, (ns) => JSON.stringify(ns.map((n) => [n.name, n.vrrpState])), { timeoutMs: 30_000, intervalMs: 100 });
       expect(after.find((n) => n.name === 'b')!.vrrpState).to.equal('MASTER');
       expect(after.find((n) => n.name === 'a')!.containerState).to.equal('exited');
       // keepalived logged the transitions on the lab clock
       const log = await e.exec(result.record.containers.b!, ['cat', '/var/log/vipdrill/vrrp.log']);
       expect(log.stdout).to.match(/^\d+\.\d+ INSTANCE "VI_1" MASTER 100$/m);
     } finally {
+      hosts.release();
       await e.close();
       await downCommand('vd-it', silentProgress);
     }

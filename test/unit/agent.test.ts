@@ -103,6 +103,20 @@ describe('the resident agent (python3, real process)', function () {
     expect((await link.request('now')).t).to.be.above(0);
   });
 
+  it('fault: runs a vipdrill-fault subcommand with argv, refusing unknown subcommands and anything but plain words', async () => {
+    // boot-state reads only; on this machine there is no lab boot, so it waits (or names a failed one)
+    const r = await link.request<{ at: number; out: string }>('act', { name: 'fault', args: { argv: ['boot-state'] } });
+    expect(r.result.out.trim()).to.match(/^(ok|waiting|failed .*)$/);
+    expect(r.result.at).to.be.closeTo(r.t, 5);
+    for (const argv of [['rm', '-rf', '/'], ['route', '10.0.0.0/24;reboot', 'x'], ['link', '$(id)', 'up'], [], 'link']) {
+      const e = await link.request('act', { name: 'fault', args: { argv } }).then(() => 'answered', (x: Error) => x.message);
+      expect(e, JSON.stringify(argv)).to.match(/fault needs args.argv/);
+    }
+    // the script's own usage errors come back with its message
+    const u = await link.request('act', { name: 'fault', args: { argv: ['link', '10.0.0.1'] } }).then(() => 'answered', (x: Error) => x.message);
+    expect(u).to.match(/link failed \(exit 3\): vipdrill-fault: usage: link <address> up\|down/);
+  });
+
   it('a request not answered by its deadline fails with what was asked and how long it waited', async () => {
     // the agent answers at once, so give it no time at all for the trip
     const slow = new AgentLink('mute agent', child.stdin, new (await import('node:stream')).PassThrough());

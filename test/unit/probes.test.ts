@@ -1,40 +1,47 @@
 import { expect } from 'chai';
-import { parseClientStatus, parseNodeStatus } from '../../src/lab/probes.js';
+import { nodeStatusOf } from '../../src/hosts/lab-host.js';
 
 const vips = { wan: '10.213.1.100', lan: '10.213.2.100' };
+const agent = (over: Partial<Parameters<typeof nodeStatusOf>[3] & object> = {}) => ({
+  daemons: { charon: { running: true, pid: 41 }, keepalived: { running: true, pid: 55 }, xl2tpd: { running: false, pid: null } },
+  processes: { pppd: [] as number[] },
+  vrrpState: 'MASTER',
+  addresses: [
+    { dev: 'eth1', cidr: '10.213.1.11/24' },
+    { dev: 'eth1', cidr: '10.213.1.100/24' },
+    { dev: 'eth0', cidr: '10.213.2.100/24' },
+  ],
+  ready: true,
+  booted: true,
+  ...over,
+});
 
-describe('status parsing', () => {
-  it('parses a node that holds the VIPs', () => {
-    const text = [
-      'daemon.charon=running 41',
-      'daemon.keepalived=running 55',
-      'daemon.xl2tpd=stopped',
-      'vrrp.state=MASTER',
-      'addr=eth1 10.213.1.11/24',
-      'addr=eth1 10.213.1.100/24',
-      'addr=eth0 10.213.2.100/24',
-      'clock=1795683296.791546',
-    ].join('\n');
-    const s = parseNodeStatus('a', 'lab-a', 'running', text, vips);
+describe("a node's status from its agent's answer", () => {
+  it('a node that holds both VIPs, with its daemons', () => {
+    const s = nodeStatusOf('east', 'lab-east', 'running', agent(), vips);
     expect(s.vrrpState).to.equal('MASTER');
     expect(s.holdsVip).to.equal(true);
     expect(s.holdsLanVip).to.equal(true);
     expect(s.daemons).to.deep.equal({ charon: true, keepalived: true, xl2tpd: false });
-    expect(s.clock).to.equal(1795683296.791546);
   });
 
-  it('reports STOPPED when keepalived is dead, whatever the last notify said', () => {
-    const s = parseNodeStatus('a', 'lab-a', 'running', 'daemon.keepalived=stopped\nvrrp.state=MASTER', vips);
+  it('only the WAN VIP: holdsLanVip is false; pppd sessions count as a running pppd', () => {
+    const s = nodeStatusOf('east', 'lab-east', 'running', agent({ addresses: [{ dev: 'eth1', cidr: '10.213.1.100/24' }], processes: { pppd: [7] } }), vips);
+    expect([s.holdsVip, s.holdsLanVip, s.daemons.pppd]).to.deep.equal([true, false, true]);
+  });
+
+  it('STOPPED when keepalived is dead, whatever the last notify said', () => {
+    const s = nodeStatusOf('east', 'lab-east', 'running', agent({ daemons: { keepalived: { running: false, pid: null } } }), vips);
     expect(s.vrrpState).to.equal('STOPPED');
   });
 
-  it('reports the container state of a node that is not running', () => {
-    expect(parseNodeStatus('a', 'lab-a', 'exited', '', vips).vrrpState).to.equal('EXITED');
+  it('INIT while keepalived runs but has not said its state yet', () => {
+    expect(nodeStatusOf('east', 'lab-east', 'running', agent({ vrrpState: null }), vips).vrrpState).to.equal('INIT');
   });
 
-  it('parses the client tunnel', () => {
-    const s = parseClientStatus('ike=up\nchild=up\nl2tp=up\nppp=up\ntunnelip=10.213.3.10\nlan=up\nclock=1.5');
-    expect(s).to.deep.equal({ ikeSa: true, childSa: true, l2tpTunnel: true, pppUp: true, tunnelIp: '10.213.3.10', lanReachable: true, clock: 1.5 });
+  it('the container state of a node that is not running, and no VIP', () => {
+    const s = nodeStatusOf('east', 'lab-east', 'exited', undefined, vips);
+    expect([s.vrrpState, s.holdsVip]).to.deep.equal(['EXITED', false]);
   });
 });
 

@@ -1,3 +1,5 @@
+import { rebuildFromStream } from '../../src/report/load.js';
+import { eventLines } from '../../src/run/suite.js';
 import { expect } from 'chai';
 import { EventEmitter } from 'node:events';
 import type { AgentEvent } from '../../src/hosts/agent-link.js';
@@ -8,6 +10,7 @@ import type { Engine, ExecResult } from '../../src/lab/engine.js';
 import { loadLabInputs, type LabContext } from '../../src/lab/lab.js';
 import type { ClientStatus, NodeStatus } from '../../src/lab/probes.js';
 import { runScenario } from '../../src/run/scenario.js';
+import type { ScenarioResult } from '../../src/run/result.js';
 import type { Scenario } from '../../src/scenario/schema.js';
 import { scenarioSchema } from '../../src/scenario/schema.js';
 import { defaultTopologyPath } from '../../src/topology/load.js';
@@ -470,6 +473,49 @@ describe('the stability gate (stub lab)', function () {
     const r = await run(fake, { ...crash, expect: { vipMoved: false } });
     expect(r.starvation!.starved).to.equal(false);
     expect(r.verdict).to.equal('failed');
+  });
+});
+
+describe('a repeat computed again from its events.jsonl (vipdrill report)', function () {
+  this.timeout(20_000);
+  const crash = { name: 'crash', description: 'd', steps: [{ fault: 'node-crash', target: 'master', for: 'until-healed' }, { wait: 'vip-moved', within: '2s' }, { heal: 'all' }], expect: { vipMoved: true, vipTakeover: { max: '5s' } } };
+  const plain = (r: ScenarioResult) => {
+    const { evidence: _, ...x } = r;
+    return JSON.parse(JSON.stringify(x)) as unknown;
+  };
+
+  for (const [what, make] of [
+    ['a passed node crash', async () => run(new FakeLab(), crash)],
+    ['a failed expectation', async () => run(new FakeLab(), { ...crash, expect: { vipMoved: false } })],
+    ['a starved host', async () => {
+      const fake = new FakeLab();
+      fake.lagMs = 300;
+      return run(fake, { ...crash, expect: { vipMoved: false } });
+    }],
+  ] as const) {
+    it(`${what}: the same figures, expectations and verdict as the run's`, async () => {
+      const r = await make();
+      expect(r.evidence, 'the run keeps its evidence').to.not.equal(undefined);
+      const rebuilt = rebuildFromStream(eventLines(r));
+      expect(rebuilt).to.not.equal(undefined);
+      expect(plain(rebuilt!)).to.deep.equal(plain(r));
+    });
+  }
+
+  it('the verdict follows the evidence: a stream whose evidence says a wait failed is a failure', async () => {
+    const r = await run(new FakeLab(), crash);
+    expect(r.verdict).to.equal('passed');
+    const lines = eventLines(r).trim().split('\n');
+    const ev = JSON.parse(lines.at(-1)!) as { evidence: { failure?: string } };
+    ev.evidence.failure = 'wait vip-moved timed out';
+    const rebuilt = rebuildFromStream([...lines.slice(0, -1), JSON.stringify(ev)].join('\n'))!;
+    expect([rebuilt.verdict, rebuilt.reason]).to.deep.equal(['failed', 'wait vip-moved timed out']);
+  });
+
+  it('a stream without an evidence line is not rebuilt (result.json is read instead)', async () => {
+    const r = await run(new FakeLab(), crash);
+    const lines = eventLines(r).trim().split('\n').slice(0, -1);
+    expect(rebuildFromStream(lines.join('\n'))).to.equal(undefined);
   });
 });
 
