@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { Command, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { loadRun } from '../report/load.js';
@@ -33,7 +33,9 @@ program
   .name('vipdrill')
   .description('Failover drills for HA L2TP/IPsec VPN endpoints (keepalived + strongSwan + xl2tpd + pppd)')
   .version(version)
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // usage errors are exit 2 (1 is reserved for a failed verdict): commander throws, report() decides
+  .exitOverride();
 
 program
   .command('preflight')
@@ -224,24 +226,52 @@ program
   .description("compute every repeat again from its events.jsonl (the runner's analysis on the recorded stream), then write the reports: result.json, junit.xml, summary.md, index.html, report.pdf")
   .argument('[run-dir]', 'a run directory (reports/<run id>)', 'reports/latest')
   .option('--format <list>', `comma-separated: ${FORMATS.join(', ')}`, FORMATS.join(','))
-  .action(async (dir: string, o: { format: string }) => {
+  .option('--rewrite-results', "also write each repeat's result.json as computed again (the run's own are left alone otherwise)")
+  .option('--json', 'print JSON')
+  .action(async (dir: string, o: { format: string; rewriteResults?: boolean; json?: boolean }) => {
     const formats = o.format.split(',').map((f) => f.trim()).filter(Boolean);
     const bad = formats.filter((f) => !(FORMATS as readonly string[]).includes(f));
     if (bad.length > 0) throw new VipdrillError('CONFIG_INVALID', `--format: unknown ${bad.join(', ')}; expected a comma-separated list of ${FORMATS.join(', ')}`);
-    const data = loadRun(dir);
-    const fromStream = (data.sources ?? []).filter((x) => x.from === 'events.jsonl').length;
-    process.stdout.write(`${data.results.length} repeat(s): ${fromStream} computed again from events.jsonl${fromStream < data.results.length ? `, ${data.results.length - fromStream} read from result.json (no evidence in their stream)` : ''}\n`);
+    const data = { ...loadRun(dir), rewriteResults: !!o.rewriteResults };
+    const repeats = data.results.map((r, k) => ({ scenario: r.scenario, repeat: r.repeat, verdict: r.verdict, from: data.sources?.[k]?.from, recordedVerdict: data.sources?.[k]?.recordedVerdict }));
     const written = await writeReports(data, formats as Format[]);
-    for (const w of written) process.stdout.write(`${w.error ? 'FAIL' : 'ok  '}  ${w.format.padEnd(5)} ${relative(process.cwd(), w.file) || w.file}  (${formatMs(w.ms)})${w.error ? `: ${w.error}` : ''}\n`);
     if (written.some((w) => w.error)) process.exitCode = 2;
+    if (o.json) return json({ dir: data.dir, repeats, written });
+    const fromStream = repeats.filter((x) => x.from === 'events.jsonl').length;
+    process.stdout.write(`${repeats.length} repeat(s): ${fromStream} computed again from events.jsonl${fromStream < repeats.length ? `, ${repeats.length - fromStream} read from result.json (no evidence in their stream)` : ''}\n`);
+    // a verdict the analysis of this vipdrill reaches differently from the run's own is said, never hidden
+    for (const x of repeats) if (x.recordedVerdict && x.recordedVerdict !== x.verdict) process.stdout.write(`  ${x.scenario} repeat ${x.repeat}: ${x.verdict} (the run recorded ${x.recordedVerdict})\n`);
+    for (const w of written) process.stdout.write(`${w.error ? 'FAIL' : 'ok  '}  ${w.format.padEnd(5)} ${relative(process.cwd(), w.file) || w.file}  (${formatMs(w.ms)})${w.error ? `: ${w.error}` : ''}\n`);
   });
 
 program
   .command('schema')
   .description('print the JSON Schema of scenario files (scenarios/scenario.schema.json is this output)')
+  .option('--json', 'print JSON (it always does: the schema is JSON)')
   .action(() => json(scenarioJsonSchema()));
 
+/** --json anywhere on the command line: errors are JSON on stdout too. */
+const jsonMode = process.argv.slice(2).includes('--json');
+
 function report(e: unknown): number {
+  if (e instanceof CommanderError) {
+    // help and version are not errors; commander has already printed what was wrong
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' || e.exitCode === 0) return 0;
+    if (jsonMode) json({ error: { code: 'USAGE', message: e.message.replace(/^error: /, '') } });
+    return 2;
+  }
+  if (jsonMode) {
+    const issues = e instanceof ConfigError ? e.issues : undefined;
+    json({
+      error: {
+        code: e instanceof VipdrillError ? e.code : 'UNEXPECTED',
+        message: e instanceof Error ? e.message : String(e),
+        ...(issues?.[0] ? { file: issues[0].file, ...(issues[0].path ? { path: issues[0].path } : {}) } : {}),
+        ...(issues && issues.length > 1 ? { issues } : {}),
+      },
+    });
+    return e instanceof VipdrillError ? e.exitCode : 2;
+  }
   if (e instanceof ConfigError) {
     process.stderr.write(`vipdrill: invalid configuration (nothing was created):\n${e.issues.map((i) => `  ${i.file}: ${i.path ? `${i.path}: ` : ''}${i.message}`).join('\n')}\n`);
     return 2;

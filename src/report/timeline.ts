@@ -1,6 +1,7 @@
 import type { ScenarioResult } from '../run/result.js';
 import type { Outage } from '../analysis/dataplane.js';
 import { formatMs } from '../util/time.js';
+import { html, type Html } from './html-template.js';
 
 /**
  * One scenario run as an inline SVG (no script, no external resource): VRRP state lanes per node, fault
@@ -8,7 +9,6 @@ import { formatMs } from '../util/time.js';
  * and the main outage labelled. Times are the lab's clock, shown relative to the run's start.
  */
 
-export const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 const STATE_COLOURS: Record<string, string> = {
   MASTER: '#2e7d32',
@@ -66,7 +66,7 @@ export function mainOutage(r: ScenarioResult): Outage | undefined {
   return m.outages?.find((o) => Math.abs(o.ms - m.outageMs!) < 1e-6);
 }
 
-export function timelineSvg(r: ScenarioResult, id: string): string {
+export function timelineSvg(r: ScenarioResult, id: string): Html {
   const m = r.metrics;
   const nodes = [...new Set(r.vrrp.map((v) => v.node))].sort();
   if (nodes.length === 0) nodes.push('a', 'b');
@@ -74,6 +74,7 @@ export function timelineSvg(r: ScenarioResult, id: string): string {
   const t1 = Math.max(r.labEnd || 0, ...r.events.map((e) => e.t), t0 + 1);
   const span = t1 - t0;
   const x = (t: number) => LEFT + ((Math.min(Math.max(t, t0), t1) - t0) / span) * (W - LEFT - RIGHT);
+  const f1 = (n: number) => n.toFixed(1);
   const lanes: { key: string; label: string }[] = [
     ...nodes.map((n) => ({ key: `vrrp-${n}`, label: `node ${n} VRRP` })),
     { key: 'fwd', label: 'client → LAN' },
@@ -83,21 +84,20 @@ export function timelineSvg(r: ScenarioResult, id: string): string {
   const laneY = (k: string) => top + lanes.findIndex((l) => l.key === k) * (LANE + 8);
   const markersY = top + lanes.length * (LANE + 8) + 4;
   const H = markersY + 92;
-  const parts: string[] = [];
-  parts.push(`<svg class="timeline" data-testid="timeline-${esc(id)}" viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="timeline of ${esc(r.scenario)}" xmlns="http://www.w3.org/2000/svg">`);
-  parts.push(`<rect x="0" y="0" width="${W}" height="${H}" fill="#fff"/>`);
+  const parts: Html[] = [];
+  parts.push(html`<rect x="0" y="0" width="${W}" height="${H}" fill="#fff"/>`);
   // axis
   const step = tickStep(span);
   for (let s = 0; s <= span + 1e-9; s += step) {
-    const xx = x(t0 + s);
-    parts.push(`<line x1="${xx.toFixed(1)}" y1="${top - 6}" x2="${xx.toFixed(1)}" y2="${markersY}" stroke="#eceff1" stroke-width="1"/>`);
-    parts.push(`<text x="${xx.toFixed(1)}" y="${top - 10}" font-size="10" text-anchor="middle" fill="#607d8b">+${s >= 60 && step >= 30 ? `${(s / 60).toFixed(s % 60 ? 1 : 0)} min` : `${Number(s.toFixed(1))} s`}</text>`);
+    const xx = f1(x(t0 + s));
+    parts.push(html`<line x1="${xx}" y1="${top - 6}" x2="${xx}" y2="${markersY}" stroke="#eceff1" stroke-width="1"/>`);
+    parts.push(html`<text x="${xx}" y="${top - 10}" font-size="10" text-anchor="middle" fill="#607d8b">+${s >= 60 && step >= 30 ? `${(s / 60).toFixed(s % 60 ? 1 : 0)} min` : `${Number(s.toFixed(1))} s`}</text>`);
   }
   // lanes
   for (const l of lanes) {
     const y = laneY(l.key);
-    parts.push(`<text x="${LEFT - 8}" y="${y + LANE / 2 + 4}" font-size="11" text-anchor="end" fill="#263238">${esc(l.label)}</text>`);
-    parts.push(`<rect x="${LEFT}" y="${y}" width="${W - LEFT - RIGHT}" height="${LANE}" fill="#fafafa" stroke="#eceff1"/>`);
+    parts.push(html`<text x="${LEFT - 8}" y="${y + LANE / 2 + 4}" font-size="11" text-anchor="end" fill="#263238">${l.label}</text>`);
+    parts.push(html`<rect x="${LEFT}" y="${y}" width="${W - LEFT - RIGHT}" height="${LANE}" fill="#fafafa" stroke="#eceff1"/>`);
   }
   // VRRP states
   for (const n of nodes) {
@@ -109,20 +109,20 @@ export function timelineSvg(r: ScenarioResult, id: string): string {
       if (to <= t0 || from >= t1) continue;
       const state = v.state === 'RESUMED' ? 'INIT' : v.state;
       const w = Math.max(0.8, x(to) - x(from));
-      parts.push(`<rect class="vrrp vrrp-${esc(state.toLowerCase())}" x="${x(from).toFixed(1)}" y="${y + 3}" width="${w.toFixed(1)}" height="${LANE - 6}" fill="${STATE_COLOURS[state] ?? '#bdbdbd'}"><title>node ${esc(n)}: ${esc(v.state)} from +${(v.t - t0).toFixed(3)} s (${esc(v.source)})</title></rect>`);
-      if (w > 46) parts.push(`<text x="${(x(from) + 4).toFixed(1)}" y="${y + LANE / 2 + 4}" font-size="10" fill="#fff">${esc(state)}</text>`);
+      parts.push(html`<rect class="vrrp vrrp-${state.toLowerCase()}" x="${f1(x(from))}" y="${y + 3}" width="${f1(w)}" height="${LANE - 6}" fill="${STATE_COLOURS[state] ?? '#bdbdbd'}"><title>node ${n}: ${v.state} from +${(v.t - t0).toFixed(3)} s (${v.source})</title></rect>`);
+      if (w > 46) parts.push(html`<text x="${f1(x(from) + 4)}" y="${y + LANE / 2 + 4}" font-size="10" fill="#fff">${state}</text>`);
     }
   }
   // probes: a bar from the first to the last reply, gaps cut out in red
   const probeLane = (key: string, first: number | undefined, last: number | undefined, outages: Outage[], what: string) => {
     const y = laneY(key);
     if (first === undefined || last === undefined) {
-      parts.push(`<text x="${LEFT + 6}" y="${y + LANE / 2 + 4}" font-size="10" fill="#9e9e9e">no ${esc(what)} probe</text>`);
+      parts.push(html`<text x="${LEFT + 6}" y="${y + LANE / 2 + 4}" font-size="10" fill="#9e9e9e">no ${what} probe</text>`);
       return;
     }
-    parts.push(`<rect x="${x(first).toFixed(1)}" y="${y + 7}" width="${Math.max(0.8, x(last) - x(first)).toFixed(1)}" height="${LANE - 14}" fill="#43a047"><title>${esc(what)} probe: replies</title></rect>`);
+    parts.push(html`<rect x="${f1(x(first))}" y="${y + 7}" width="${f1(Math.max(0.8, x(last) - x(first)))}" height="${LANE - 14}" fill="#43a047"><title>${what} probe: replies</title></rect>`);
     for (const o of outages) {
-      parts.push(`<rect class="gap" x="${x(o.from).toFixed(1)}" y="${y + 2}" width="${Math.max(1.2, x(o.to) - x(o.from)).toFixed(1)}" height="${LANE - 4}" fill="#e53935"><title>${esc(what)}: no reply for ${esc(formatMs(o.gapMs))} (outage ${esc(formatMs(o.ms))}${o.resolutionMs !== undefined ? ` ±${o.resolutionMs.toFixed(1)} ms` : ''}) from +${(o.from - t0).toFixed(3)} s</title></rect>`);
+      parts.push(html`<rect class="gap" x="${f1(x(o.from))}" y="${y + 2}" width="${f1(Math.max(1.2, x(o.to) - x(o.from)))}" height="${LANE - 4}" fill="#e53935"><title>${what}: no reply for ${formatMs(o.gapMs)} (outage ${formatMs(o.ms)}${o.resolutionMs !== undefined ? ` ±${o.resolutionMs.toFixed(1)} ms` : ''}) from +${(o.from - t0).toFixed(3)} s</title></rect>`);
     }
   };
   probeLane('fwd', m.probe?.firstReply, m.probe?.lastReply, m.outages ?? [], 'client → LAN');
@@ -132,8 +132,8 @@ export function timelineSvg(r: ScenarioResult, id: string): string {
   for (const [i, b] of bands.entries()) {
     const bx = x(b.from);
     const bw = Math.max(2, x(b.to) - bx);
-    parts.push(`<rect class="fault-band" data-fault="${esc(b.kind)}" x="${bx.toFixed(1)}" y="${top - 4}" width="${bw.toFixed(1)}" height="${markersY - top + 4}" fill="#ff7043" fill-opacity="0.16" stroke="#ff7043" stroke-opacity="0.6"><title>${esc(b.id)}: ${esc(b.kind)} from +${(b.from - t0).toFixed(3)} s to +${(b.to - t0).toFixed(3)} s</title></rect>`);
-    parts.push(`<text x="${(bx + 3).toFixed(1)}" y="${top + 4 + (i % 2) * 11 - 16}" font-size="10" fill="#d84315">${esc(b.kind)}</text>`);
+    parts.push(html`<rect class="fault-band" data-fault="${b.kind}" x="${f1(bx)}" y="${top - 4}" width="${f1(bw)}" height="${markersY - top + 4}" fill="#ff7043" fill-opacity="0.16" stroke="#ff7043" stroke-opacity="0.6"><title>${b.id}: ${b.kind} from +${(b.from - t0).toFixed(3)} s to +${(b.to - t0).toFixed(3)} s</title></rect>`);
+    parts.push(html`<text x="${f1(bx + 3)}" y="${top + 4 + (i % 2) * 11 - 16}" font-size="10" fill="#d84315">${b.kind}</text>`);
   }
   // the main outage, labelled above the forward probe lane
   const o = mainOutage(r);
@@ -141,38 +141,39 @@ export function timelineSvg(r: ScenarioResult, id: string): string {
     const y = laneY('fwd');
     const x0 = x(o.from);
     const x1 = Math.max(x0 + 2, x(o.to));
-    parts.push(`<path d="M${x0.toFixed(1)} ${y - 1} v-4 H${x1.toFixed(1)} v4" fill="none" stroke="#b71c1c" stroke-width="1.4"/>`);
+    parts.push(html`<path d="M${f1(x0)} ${y - 1} v-4 H${f1(x1)} v4" fill="none" stroke="#b71c1c" stroke-width="1.4"/>`);
     const lx = Math.min(Math.max((x0 + x1) / 2, LEFT + 40), W - RIGHT - 40);
-    parts.push(`<text class="outage-label" x="${lx.toFixed(1)}" y="${y - 7}" font-size="11" font-weight="bold" text-anchor="middle" fill="#b71c1c">outage ${esc(formatMs(o.ms))}</text>`);
+    parts.push(html`<text class="outage-label" x="${f1(lx)}" y="${y - 7}" font-size="11" font-weight="bold" text-anchor="middle" fill="#b71c1c">outage ${formatMs(o.ms)}</text>`);
   }
   // reconnect milestones
   const ms = (m.reconnect?.milestones ?? []).filter((k) => k.name !== 'fault');
   const names: Record<string, string> = { detect: `detect${m.reconnect?.detectedBy ? ` (${m.reconnect.detectedBy})` : ''}`, ike: 'IPsec SA', l2tp: 'L2TP call', auth: 'CHAP', ppp: 'PPP up', firstPacket: 'first packet' };
   for (const [i, k] of ms.entries()) {
     const xx = x(k.t);
-    parts.push(`<line class="marker" data-phase="${esc(k.name)}" x1="${xx.toFixed(1)}" y1="${top - 4}" x2="${xx.toFixed(1)}" y2="${markersY + 6 + i * 13}" stroke="#1565c0" stroke-dasharray="3 2" stroke-width="1"/>`);
-    parts.push(`<text x="${(xx + 2).toFixed(1)}" y="${markersY + 16 + i * 13}" font-size="10" fill="#1565c0"${xx > W - 170 ? ' text-anchor="end"' : ''}>${esc(names[k.name] ?? k.name)} +${esc(formatMs((k.t - (m.outageFaultAt ?? m.takeoverFaultAt ?? t0)) * 1000))}<title>${esc(k.line ?? '')}</title></text>`);
+    parts.push(html`<line class="marker" data-phase="${k.name}" x1="${f1(xx)}" y1="${top - 4}" x2="${f1(xx)}" y2="${markersY + 6 + i * 13}" stroke="#1565c0" stroke-dasharray="3 2" stroke-width="1"/>`);
+    parts.push(html`<text x="${f1(xx + 2)}" y="${markersY + 16 + i * 13}" font-size="10" fill="#1565c0" text-anchor="${xx > W - 170 ? 'end' : 'start'}">${names[k.name] ?? k.name} +${formatMs((k.t - (m.outageFaultAt ?? m.takeoverFaultAt ?? t0)) * 1000)}<title>${k.line ?? ''}</title></text>`);
   }
   // VIP takeover marker
   if (m.vipTakeoverMs !== undefined && m.takeoverFaultAt !== undefined) {
-    const xx = x(m.takeoverFaultAt + m.vipTakeoverMs / 1000);
-    parts.push(`<line class="marker" data-phase="vrrp" x1="${xx.toFixed(1)}" y1="${top - 4}" x2="${xx.toFixed(1)}" y2="${markersY}" stroke="#2e7d32" stroke-width="1.2"/>`);
-    parts.push(`<text x="${(xx + 2).toFixed(1)}" y="${markersY - 3}" font-size="10" fill="#2e7d32">VIP on ${esc(m.newHolder ?? '?')} +${esc(formatMs(m.vipTakeoverMs))}</text>`);
+    const xx = f1(x(m.takeoverFaultAt + m.vipTakeoverMs / 1000));
+    parts.push(html`<line class="marker" data-phase="vrrp" x1="${xx}" y1="${top - 4}" x2="${xx}" y2="${markersY}" stroke="#2e7d32" stroke-width="1.2"/>`);
+    parts.push(html`<text x="${xx}" y="${markersY - 3}" font-size="10" fill="#2e7d32" dx="2">VIP on ${m.newHolder ?? '?'} +${formatMs(m.vipTakeoverMs)}</text>`);
   }
-  parts.push('</svg>');
-  return parts.join('\n');
+  return html`<svg class="timeline" data-testid="timeline-${id}" viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="timeline of ${r.scenario}" xmlns="http://www.w3.org/2000/svg">
+${parts.map((p) => html`${p}
+`)}</svg>`;
 }
 
 /** A strip plot of repeated measurements with min/median/p95/max. */
-export function stripSvg(values: number[], what: string): string {
-  if (values.length === 0) return '';
+export function stripSvg(values: number[], what: string): Html {
+  if (values.length === 0) return html``;
   const w = 460;
   const h = 46;
   const lo = 0;
   const hi = Math.max(...values) * 1.1 || 1;
-  const x = (v: number) => 10 + ((v - lo) / (hi - lo)) * (w - 20);
+  const x = (v: number) => (10 + ((v - lo) / (hi - lo)) * (w - 20)).toFixed(1);
   const sorted = [...values].sort((a, b) => a - b);
   const med = sorted.length % 2 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
-  const dots = values.map((v, i) => `<circle cx="${x(v).toFixed(1)}" cy="${18 + ((i * 7) % 11) - 5}" r="3.5" fill="#1565c0" fill-opacity="0.7"><title>${esc(formatMs(v))}</title></circle>`).join('');
-  return `<svg class="strip" viewBox="0 0 ${w} ${h}" width="${w}" xmlns="http://www.w3.org/2000/svg" role="img" aria-label="${esc(what)} over repeats"><line x1="10" y1="30" x2="${w - 10}" y2="30" stroke="#90a4ae"/><line x1="${x(med).toFixed(1)}" y1="6" x2="${x(med).toFixed(1)}" y2="32" stroke="#d84315" stroke-width="2"/>${dots}<text x="10" y="43" font-size="10" fill="#607d8b">0</text><text x="${w - 10}" y="43" font-size="10" text-anchor="end" fill="#607d8b">${esc(formatMs(hi))}</text></svg>`;
+  const dots = values.map((v, i) => html`<circle cx="${x(v)}" cy="${18 + ((i * 7) % 11) - 5}" r="3.5" fill="#1565c0" fill-opacity="0.7"><title>${formatMs(v)}</title></circle>`);
+  return html`<svg class="strip" viewBox="0 0 ${w} ${h}" width="${w}" xmlns="http://www.w3.org/2000/svg" role="img" aria-label="${what} over repeats"><line x1="10" y1="30" x2="${w - 10}" y2="30" stroke="#90a4ae"/><line x1="${x(med)}" y1="6" x2="${x(med)}" y2="32" stroke="#d84315" stroke-width="2"/>${dots}<text x="10" y="43" font-size="10" fill="#607d8b">0</text><text x="${w - 10}" y="43" font-size="10" text-anchor="end" fill="#607d8b">${formatMs(hi)}</text></svg>`;
 }

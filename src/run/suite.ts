@@ -16,6 +16,7 @@ import { displayPath } from '../topology/load.js';
 import type { HostInfo, LabInfo, ScenarioResult, SuiteResult } from './result.js';
 import { runScenario } from './scenario.js';
 import { aggregate } from '../analysis/aggregate.js';
+import { insideDir } from '../util/paths.js';
 
 export { aggregate, type AggregateResult } from '../analysis/aggregate.js';
 
@@ -194,7 +195,7 @@ function markIdle(r: LabRecord): void {
  * the worst repeat and the distribution of every figure over the repeats.
  */
 export function writeResult(dir: string, r: ScenarioResult, all: ScenarioResult[]): void {
-  const sdir = join(dir, r.scenario);
+  const sdir = insideDir(dir, r.scenario);
   mkdirSync(join(sdir, `repeat-${r.repeat}`), { recursive: true });
   const { evidence: _, ...json } = r;
   writeFileSync(join(sdir, `repeat-${r.repeat}`, 'result.json'), JSON.stringify(json, null, 2) + '\n');

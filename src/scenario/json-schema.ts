@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { scenarioSchema, stepUnion } from './schema.js';
+import { scenarioObject, stepUnion } from './schema.js';
 
 /** The JSON Schema of scenario files, for editors (yaml-language-server) and other tools. */
 export function scenarioJsonSchema(): Record<string, unknown> {
   return {
     $id: 'https://vipdrill.dev/schemas/scenario.schema.json',
     title: 'vipdrill scenario',
-    ...z.toJSONSchema(scenarioSchema.extend({ steps: z.array(stepUnion).min(1) }), { io: 'input', unrepresentable: 'any' }),
+    ...z.toJSONSchema(scenarioObject.extend({ steps: z.array(stepUnion).min(1) }), { io: 'input', unrepresentable: 'any' }),
   };
 }

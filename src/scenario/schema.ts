@@ -177,8 +177,10 @@ export const expectationsSchema = z.strictObject({
 });
 export type Expectations = z.output<typeof expectationsSchema>;
 
-export const scenarioSchema = z.strictObject({
-  name: z.string().regex(/^[a-z0-9-]+$/, { error: 'expected a name of lowercase letters, digits and dashes' }),
+/** The scenario's fields; scenarioSchema adds the rules across fields (the JSON Schema is made from this). */
+export const scenarioObject = z.strictObject({
+  // it names the scenario's folder in a run: a safe path name (src/util/paths.ts SAFE_NAME)
+  name: z.string().max(64, { error: 'expected a name of at most 64 characters' }).regex(/^[a-z0-9-]+$/, { error: 'expected a name of lowercase letters, digits and dashes' }),
   description: z.string({ error: 'expected a sentence saying what the drill shows' }),
   /** lab/topologies/<name>.yaml or a path; default: default */
   topology: z.string().optional(),
@@ -188,4 +190,17 @@ export const scenarioSchema = z.strictObject({
   steps: z.array(step, { error: 'expected a list of steps' }).min(1, { error: 'expected at least one step' }),
   expect: expectationsSchema.default({}),
 });
+
+export const scenarioSchema = scenarioObject
+  // rules across fields, decided here once (validate, up, run and report all parse through this schema)
+  .superRefine((sc, ctx) => {
+    const e = sc.expect;
+    const faults = sc.steps.filter((st) => 'fault' in st).length;
+    const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message, input: sc });
+    if (e.outage && e.outage.min > e.outage.max) issue(['expect', 'outage', 'min'], `expected min ≤ max, got min ${e.outage.min} ms above max ${e.outage.max} ms`);
+    if (e.vipMoved === false && e.vipTakeover) issue(['expect', 'vipTakeover'], 'contradicts vipMoved: false (a VIP that must not move has no takeover to bound)');
+    if (e.calibrate === 'calm' && faults > 0) issue(['expect', 'calibrate'], `calibrate: calm measures a lab with no fault, but this scenario injects ${faults}`);
+    if ((e.calibrate === 'outage' || e.calibrate === 'takeover') && faults === 0) issue(['expect', 'calibrate'], `calibrate: ${e.calibrate} needs a fault to measure (a blackout or a node crash), and this scenario has none`);
+    if (faults === 0 && (e.vipMoved === true || e.vipTakeover || e.tunnelRestored)) issue(['expect'], 'vipMoved: true, vipTakeover and tunnelRestored count from the first fault, and this scenario has none');
+  });
 export type Scenario = z.output<typeof scenarioSchema> & { file: string };

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readInputFile } from '../util/input.js';
 import type { LoadedTopology } from '../topology/load.js';
 import type { Topology } from '../topology/schema.js';
 import { BYO_PATHS, type ContainerConfig } from './render.js';
@@ -41,7 +41,7 @@ export function byoFiles(loaded: LoadedTopology): { keys: ByoKey[]; apply: (cfg:
       const files = cfg.files.map((f) => {
         const hit = entries.find(([k]) => BYO_PATHS[k] === f.path);
         if (!hit) return f;
-        return { ...f, content: substitute(readFileSync(byoPath(hit[1], node), 'utf8'), node, ifaces, t), byo: true };
+        return { ...f, content: substitute(readInputFile(byoPath(hit[1], node)), node, ifaces, t), byo: true };
       });
       return { ...cfg, files };
     },

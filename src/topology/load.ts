@@ -1,9 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import { broadcast, cidrContains, cidrsOverlap, firstHost, FORBIDDEN_DEFAULTS, formatIpv4, parseCidr, parseIpv4 } from '../util/ip.js';
+import { readInputFile } from '../util/input.js';
 import { labDir } from '../util/paths.js';
 import { profileSchema, topologySchema, type Profile, type Topology } from './schema.js';
 
@@ -19,19 +20,53 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-/** Read a YAML file into plain data; syntax errors and non-mapping documents are ConfigErrors. */
+/** YAML limits: aliases (an alias bomb expands exponentially) and nesting depth. */
+export const YAML_LIMITS = { maxAliasCount: 100, maxDepth: 64 };
+
+/** The nesting depth of plain data, without recursion (a deep document must not overflow the stack). */
+function depthOf(data: unknown, limit: number): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[data, 1]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    max = Math.max(max, d);
+    if (max > limit) return max;
+    for (const x of Object.values(v as Record<string, unknown>)) stack.push([x, d + 1]);
+  }
+  return max;
+}
+
+/**
+ * Read a YAML file into plain data, through the input layer (src/util/input.ts: regular file, 1 MiB,
+ * UTF-8): one document, at most 100 aliases, at most 64 levels deep. Syntax errors and non-mapping
+ * documents are ConfigErrors with the line and column.
+ */
 export function readYamlMapping(file: string): Record<string, unknown> {
   const shown = displayPath(file);
-  if (!existsSync(file)) throw new ConfigError([{ file: shown, path: '', message: 'file not found' }]);
-  const doc = parseDocument(readFileSync(file, 'utf8'), { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new ConfigError(
-      doc.errors.map((e) => ({ file: shown, path: '', message: `invalid YAML${e.linePos ? ` at line ${e.linePos[0].line}` : ''}: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}` })),
-    );
+  const text = readInputFile(file, shown);
+  const fail = (message: string): never => {
+    throw new ConfigError([{ file: shown, path: '', message }]);
+  };
+  let data: unknown;
+  try {
+    const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+    if (doc.errors.length > 0) {
+      throw new ConfigError(
+        doc.errors.map((e) => ({ file: shown, path: '', message: `invalid YAML${e.linePos ? ` at line ${e.linePos[0].line}:${e.linePos[0].col}` : ''}: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}` })),
+      );
+    }
+    data = doc.toJS({ maxAliasCount: YAML_LIMITS.maxAliasCount });
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    if (e instanceof RangeError) return fail(`nested too deeply: the limit is ${YAML_LIMITS.maxDepth} levels`);
+    const m = e instanceof Error ? e.message : String(e);
+    if (/alias/i.test(m)) return fail(`too many YAML aliases (an alias bomb?): the limit is ${YAML_LIMITS.maxAliasCount}`);
+    return fail(`invalid YAML: ${m.split('\n')[0]}`);
   }
-  const data: unknown = doc.toJS();
+  if (depthOf(data, YAML_LIMITS.maxDepth) > YAML_LIMITS.maxDepth) return fail(`nested too deeply: the limit is ${YAML_LIMITS.maxDepth} levels`);
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    throw new ConfigError([{ file: shown, path: '', message: `expected a mapping (key: value lines) at the top level, got ${Array.isArray(data) ? 'a list' : data === null ? 'an empty document' : typeof data}` }]);
+    return fail(`expected a mapping (key: value lines) at the top level, got ${Array.isArray(data) ? 'a list' : data === null ? 'an empty document' : typeof data}`);
   }
   return data as Record<string, unknown>;
 }
@@ -63,6 +98,15 @@ export function parseWith<S extends z.ZodType>(schema: S, data: unknown, file: s
   );
 }
 
+/** Ranges a lab subnet must not touch. */
+const RESERVED_RANGES: [string, string][] = [
+  ['0.0.0.0/8', '"this network"'],
+  ['127.0.0.0/8', 'loopback'],
+  ['169.254.0.0/16', 'link-local'],
+  ['224.0.0.0/4', 'multicast'],
+  ['240.0.0.0/4', 'reserved, and 255.255.255.255 broadcast'],
+];
+
 /** Checks that need more than one field: address plans, overlaps, forbidden ranges. */
 export function semanticIssues(t: Topology, file: string): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
@@ -77,6 +121,10 @@ export function semanticIssues(t: Topology, file: string): ConfigIssue[] {
   for (const [path, c] of entries) {
     for (const f of FORBIDDEN_DEFAULTS) {
       if (cidrsOverlap(c, parseCidr(f)!)) add(path, `${c.text} overlaps the documentation range ${f}, which these hosts route; choose another subnet`);
+    }
+    // ranges no lab network may use: the kernel treats them specially, and a bridge on them breaks the host
+    for (const [range, what] of RESERVED_RANGES) {
+      if (cidrsOverlap(c, parseCidr(range)!)) add(path, `${c.text} overlaps ${range} (${what}); expected a private unicast subnet such as 10.213.1.0/24`);
     }
   }
   for (let i = 0; i < entries.length; i++) {
@@ -135,6 +183,10 @@ export function loadTopology(file: string): LoadedTopology {
   const abs = resolve(file);
   const topology = parseWith(topologySchema, readYamlMapping(abs), abs);
   const issues = semanticIssues(topology, abs);
+  // the topology's profile is one of lab/profiles/ by name: a name the run can show and compare (a
+  // profile file elsewhere is given with --profile)
+  const profiles = readdirSync(join(labDir, 'profiles')).filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -5));
+  if (!profiles.includes(topology.profile)) issues.push({ file: displayPath(abs), path: 'profile', message: `no profile named ${JSON.stringify(topology.profile)} under lab/profiles/; expected one of ${profiles.join(', ')} (a profile file elsewhere goes with --profile)` });
   const configFiles: LoadedTopology['configFiles'] = {};
   for (const [k, p] of Object.entries(topology.config ?? {})) {
     if (p === undefined) continue;

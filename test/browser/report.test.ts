@@ -1,10 +1,11 @@
 import { expect } from 'chai';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { writeReports } from '../../src/report/index.js';
+import { renderHtml } from '../../src/report/html.js';
 import { loadRun } from '../../src/report/load.js';
 import { mainOutage } from '../../src/report/timeline.js';
 import { launchChromium, renderPdf } from '../../src/report/pdf.js';
@@ -124,5 +125,76 @@ describe('drill report in Chromium', function () {
     expect(pdf.length).to.be.greaterThan(30_000);
     console.log(`      report.pdf rendered in ${formatMs(ms)}`);
     expect(existsSync(join(dir, 'report.pdf'))).to.equal(true);
+  });
+});
+
+/**
+ * A run folder whose strings are hostile (a verdict that closes its attribute and adds an <img onerror>,
+ * script in a reason, a description and a profile): the report shows them as text, and no script runs.
+ * Before the fix the verdict went unescaped into a class attribute and its onerror ran.
+ */
+describe('a report built from hostile strings (Chromium)', function () {
+  this.timeout(120_000);
+  let dir: string;
+  let browser: Browser;
+  const HOSTILE = {
+    verdict: '"><img src=x onerror="window.__pwned=1">',
+    reason: '<script>window.__pwned=2</script><img src=x onerror=window.__pwned=3>',
+    description: '<svg onload="window.__pwned=4"></svg>',
+    profile: "'><iframe src=javascript:window.top.__pwned=5>",
+  };
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'vipdrill-hostile-'));
+    cpSync(fixture('report-run'), dir, { recursive: true });
+    const f = join(dir, 'node-crash', 'repeat-1', 'result.json');
+    const { verdict: _, ...text } = HOSTILE;
+    const r = JSON.parse(readFileSync(f, 'utf8')) as { expectations: { detail: string }[]; events: { message: string }[] };
+    r.expectations[0]!.detail = HOSTILE.reason;
+    r.events[0]!.message = HOSTILE.description;
+    writeFileSync(f, JSON.stringify({ ...r, ...text }));
+    // the loader refuses a verdict that is not one of the three; the renderer is proven on one anyway
+    const d = loadRun(dir);
+    (d.results.find((x) => x.scenario === 'node-crash')! as { verdict: string }).verdict = HOSTILE.verdict;
+    writeFileSync(join(dir, 'index.html'), renderHtml(d));
+    browser = await launchChromium();
+  });
+
+  it('a result.json whose verdict is not passed, failed or error is refused when the run folder is read', () => {
+    const f = join(dir, 'node-crash', 'repeat-2', 'result.json');
+    const saved = readFileSync(f, 'utf8');
+    writeFileSync(f, JSON.stringify({ ...(JSON.parse(saved) as object), verdict: HOSTILE.verdict }));
+    expect(() => loadRun(dir)).to.throw(/node-crash\/repeat-2\/result\.json: verdict: expected passed, failed or error/);
+    writeFileSync(f, saved);
+  });
+
+  after(async () => {
+    await browser?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs no script, and shows the strings as text', async () => {
+    const page = await browser.newPage();
+    await page.goto(pathToFileURL(join(dir, 'index.html')).href, { waitUntil: 'load' });
+    await page.waitForTimeout(300);
+    expect(await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned)).to.equal(undefined);
+    // nothing hostile became an element
+    expect(await page.locator('img[src="x"], iframe, svg[onload], script').count()).to.equal(0);
+    expect(await page.locator('body').innerText()).to.contain('<script>window.__pwned=2</script>');
+    await page.close();
+  });
+
+  it('carries a Content-Security-Policy that forbids script, so a missed escape cannot run any', async () => {
+    const html = readFileSync(join(dir, 'index.html'), 'utf8');
+    const page = await browser.newPage();
+    await page.goto(pathToFileURL(join(dir, 'index.html')).href, { waitUntil: 'load' });
+    expect(await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content')).to.equal("default-src 'none'; style-src 'unsafe-inline'; img-src data:");
+    // the policy itself, proven: the same page with an unescaped script in it runs nothing
+    const planted = join(dir, 'planted.html');
+    writeFileSync(planted, html.replace('</body>', '<script>window.__pwned=6</script><img src=x onerror="window.__pwned=7"></body>'));
+    await page.goto(pathToFileURL(planted).href, { waitUntil: 'load' });
+    await page.waitForTimeout(300);
+    expect(await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned)).to.equal(undefined);
+    await page.close();
   });
 });

@@ -118,7 +118,7 @@ describe('VM engine, full stack (end to end)', function () {
     const repeatFile = join(out.dir, 'node-crash', 'repeat-1', 'result.json');
     const before = readFileSync(repeatFile, 'utf8');
     rmSync(repeatFile);
-    const rep = spawnSync(process.execPath, [cli, 'report', out.dir, '--format', 'json'], { encoding: 'utf8' });
+    const rep = spawnSync(process.execPath, [cli, 'report', out.dir, '--format', 'json', '--rewrite-results'], { encoding: 'utf8' });
     expect(rep.status, rep.stderr).to.equal(0);
     expect(rep.stdout).to.match(/^1 repeat\(s\): 1 computed again from events\.jsonl$/m);
     const again = JSON.parse(readFileSync(repeatFile, 'utf8')) as ScenarioResult;

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { cpSync, existsSync, mkdtempSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { renderHtml } from '../../src/report/html.js';
@@ -7,6 +7,7 @@ import { renderJunit } from '../../src/report/junit.js';
 import { loadRun } from '../../src/report/load.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { label, textTable } from '../../src/report/table.js';
+import { insideDir, SAFE_NAME } from '../../src/util/paths.js';
 import { fixture } from '../helpers.js';
 
 /** The report renderers on the JSON of a real run (test/fixtures/report-run). */
@@ -64,6 +65,30 @@ describe('reports from a run\'s JSON', () => {
 
   it('a directory without run.json is refused with what was expected', () => {
     expect(() => loadRun(fixture('topologies'))).to.throw(/no run\.json \(expected reports\/<run id>\//);
+  });
+});
+
+describe('a run folder cannot make report write outside it', () => {
+  it("a result whose scenario is '../../x' is refused naming its file, and nothing is written anywhere", async () => {
+    const root = mkdtempSync(join(tmpdir(), 'vipdrill-traversal-'));
+    const dir = join(root, 'a', 'b', 'run');
+    cpSync(fixture('report-run'), dir, { recursive: true });
+    const f = join(dir, 'node-crash', 'repeat-1', 'result.json');
+    writeFileSync(f, JSON.stringify({ ...(JSON.parse(readFileSync(f, 'utf8')) as object), scenario: '../../x' }));
+    const before = readdirSync(root, { recursive: true }).length;
+    expect(() => loadRun(dir)).to.throw(/node-crash\/repeat-1\/result\.json: scenario: expected a name of at most 64 characters of \[a-z0-9._-\], got "\.\.\/\.\.\/x"/);
+    const { writeReports } = await import('../../src/report/index.js');
+    await writeReports(dir).catch(() => {});
+    expect(readdirSync(root, { recursive: true }).length, 'files under the folder above the run').to.equal(before);
+    expect(existsSync(join(root, 'a', 'x'))).to.equal(false);
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('insideDir joins names under a folder and refuses any that leave it', () => {
+    expect(insideDir('/r/run', 'node-crash', 'result.json')).to.equal('/r/run/node-crash/result.json');
+    for (const bad of [['..', 'x'], ['../../x'], ['/etc/passwd'], ['a/../../x'], ['.']]) expect(() => insideDir('/r/run', ...bad), bad.join('/')).to.throw(/refused to write .* it is not inside \/r\/run/);
+    expect(['node-crash', 'calibrate-outage-1s', 'a.b_c'].every((n) => SAFE_NAME.test(n))).to.equal(true);
+    expect(['..', '.', '../x', 'A', 'x'.repeat(65), '', 'a/b'].some((n) => SAFE_NAME.test(n))).to.equal(false);
   });
 });
 

@@ -1,0 +1,36 @@
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { cli } from '../helpers.js';
+
+const vipdrill = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 20_000 });
+
+/** The exit-code contract: 0 ok, 1 only for a failed verdict, 2 for usage errors and anything vipdrill could not do or decide. */
+describe('the command line', () => {
+  it('usage errors exit 2, not commander\'s 1: an unknown option, an unknown command, a bad choice, a missing argument', () => {
+    for (const args of [['run', '--no-such-flag'], ['no-such-command'], ['up', '--engine', 'kvm'], ['up', '--timeout']]) {
+      const r = vipdrill(...args);
+      expect(r.status, `${args.join(' ')}: ${r.stderr}`).to.equal(2);
+      expect(r.stderr, args.join(' ')).to.match(/error: /);
+    }
+  });
+
+  it('help and version exit 0', () => {
+    expect(vipdrill('--version').status).to.equal(0);
+    expect(vipdrill('--help').status).to.equal(0);
+    expect(vipdrill('run', '--help').status).to.equal(0);
+  });
+
+  it('every command takes --json, and in JSON mode an error is JSON on stdout with its code and message', () => {
+    const r = vipdrill('report', '/nonexistent/run', '--json');
+    expect(r.status).to.equal(2);
+    const e = (JSON.parse(r.stdout) as { error: { code: string; message: string } }).error;
+    expect(e.code).to.equal('CONFIG_INVALID');
+    expect(e.message).to.match(/\/nonexistent\/run is not a vipdrill run directory/);
+    const u = vipdrill('run', '--no-such-flag', '--json');
+    expect(u.status).to.equal(2);
+    expect((JSON.parse(u.stdout) as { error: { code: string } }).error.code).to.equal('USAGE');
+    const s = vipdrill('schema', '--json');
+    expect(s.status).to.equal(0);
+    expect((JSON.parse(s.stdout) as { $schema?: string }).$schema).to.be.a('string');
+  });
+});
