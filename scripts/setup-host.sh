@@ -4,8 +4,9 @@
 set -euo pipefail
 
 # chromium: Debian's browser renders report.pdf and runs the report's browser tests (Playwright downloads no browser)
-# also: shellcheck (npm run check lints the lab's shell) and python3 (the agent's tests run it on the host)
-PACKAGES=(docker.io debootstrap qemu-system-x86 qemu-utils e2fsprogs nftables iproute2 tar ca-certificates chromium fonts-dejavu-core shellcheck python3)
+# also: shellcheck (npm run check lints the lab's shell), python3 (the agent's tests run it on the host) and
+# poppler-utils (pdftoppm: the browser tests look at report.pdf's pages)
+PACKAGES=(docker.io debootstrap qemu-system-x86 qemu-utils e2fsprogs nftables iproute2 tar ca-certificates chromium fonts-dejavu-core shellcheck python3 poppler-utils)
 
 need=()
 for p in "${PACKAGES[@]}"; do

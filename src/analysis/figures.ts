@@ -2,6 +2,7 @@ import type { BlackoutWindow, RunEvent, ScenarioResult } from '../run/result.js'
 import type { Profile, Topology } from '../topology/schema.js';
 import { formatMs } from '../util/time.js';
 import { parseArp } from './arp.js';
+import { attribute, failback, type AttributedOutage } from './failback.js';
 import type { Outage, ProbeReport } from './dataplane.js';
 import { judgeTakeover, parseVrrpLog, splitBrain, tunnelRestored, vipTakeoverMs, type VrrpTransition } from './metrics.js';
 import { decomposeReconnect, type LogLine } from './reconnect.js';
@@ -117,6 +118,13 @@ export function computeFigures(x: FigureInputs): PhaseEvent[] {
   if (x.arpText || Object.keys(x.macs).length > 0) m.arp = parseArp(x.arpText, lab.topology.vips.wan, x.macs);
   // the fault that caused an effect is the last one injected before it (a scenario may first plant a
   // wrong secret, then crash the master: the takeover counts from the crash)
+  // a fault is active until its revert was asked (what follows the asking is the revert's, like a failback)
+  const revertAfter = (t: number) =>
+    x.events
+      .filter((e) => e.kind === 'fault.revert')
+      .map((e) => (typeof e.data?.asked === 'number' ? e.data.asked : e.t))
+      .filter((at) => at > t)
+      .sort((p, q) => p - q)[0];
   const cause = (t: number) => injections.filter((x) => x <= t).at(-1) ?? result.firstFaultAt!;
   if (result.firstFaultAt !== undefined && result.holderAtFault) {
     const tk = vipTakeoverMs(vrrp, result.holderAtFault, result.firstFaultAt);
@@ -138,7 +146,7 @@ export function computeFigures(x: FigureInputs): PhaseEvent[] {
       m.takeoverCheck = { ...(bracket ? { faultLatencyMs: (bracket.seen - bracket.asked) * 1000 } : {}), node: tk.node, notifyMs, ...(logMs !== undefined ? { keepalivedLogMs: logMs } : {}), ...(wire ? { wireMs: (wire.t - from) * 1000 } : {}), expectedMs: (3 * adv + skew) * 1000 };
       m.resolution.vrrp = logMs !== undefined ? 'keepalived\'s own state line (stamped with the lab clock as it is written, µs); the notify fifo line as cross-check' : 'keepalived notify_fifo line stamped with the lab clock (µs)';
     }
-    const tr = tunnelRestored(tunnelSamples, result.firstFaultAt);
+    const tr = tunnelRestored(tunnelSamples, result.firstFaultAt, revertAfter(result.firstFaultAt));
     m.tunnelSeenDown = tr.downAt !== undefined;
     if (tr.downAt !== undefined && tr.upAt !== undefined) {
       const from = cause(tr.downAt);
@@ -148,12 +156,11 @@ export function computeFigures(x: FigureInputs): PhaseEvent[] {
   }
   const fwd = probeReports.forward;
   let outage: Outage | undefined;
-  const seenDownAt = result.firstFaultAt !== undefined ? tunnelRestored(tunnelSamples, result.firstFaultAt).downAt : undefined;
-  const revertAfter = (t: number) => x.events.filter((e) => e.kind === 'fault.revert' && e.t > t).map((e) => e.t).sort((x, y) => x - y)[0];
+  const seenDownAt = result.firstFaultAt !== undefined ? tunnelRestored(tunnelSamples, result.firstFaultAt, revertAfter(result.firstFaultAt)).downAt : undefined;
   if (fwd) {
     const { outages, ...rest } = fwd;
     m.probe = rest;
-    m.outages = outages;
+    m.outages = attribute(outages, x.events);
     m.probeIntervalMs = fwd.achievedIntervalMs ?? fwd.intervalMs;
     const from = m.outageFaultAt ?? m.takeoverFaultAt ?? result.firstFaultAt;
     outage = from !== undefined ? faultOutage(fwd.outages, from, seenDownAt, revertAfter(from)) : undefined;
@@ -164,11 +171,20 @@ export function computeFigures(x: FigureInputs): PhaseEvent[] {
   } else m.probe = { direction: 'forward', target: lab.topology.lanhost.lan, intervalMs: 5, sent: 0, received: 0, lostOutsideOutages: 0, stalls: [], thresholdMs: 0, error: probeErrors.forward ?? 'not run' };
   const rev = probeReports.reverse;
   if (rev) {
-    m.reverseProbe = rev;
+    m.reverseProbe = { ...rev, outages: attribute(rev.outages, x.events) };
     const from = m.outageFaultAt ?? result.firstFaultAt;
     const o = from !== undefined ? faultOutage(rev.outages, from, seenDownAt, revertAfter(from)) : undefined;
     if (o) m.reverseOutageMs = o.ms;
   } else m.reverseProbe = { direction: 'reverse', target: x.tunnelIpAtStart ?? '', intervalMs: 5, sent: 0, received: 0, lostOutsideOutages: 0, outages: [], stalls: [], thresholdMs: 0, error: probeErrors.reverse ?? 'not run' };
+
+  // the failback: what the reverts cost, each way, and the old holder taking the VIP back
+  const fb = failback(m.outages ?? [], (m.reverseProbe?.outages ?? []) as AttributedOutage[], x.events, vrrp, result.holderAtFault);
+  if (fb.outageMs !== undefined || fb.takeoverMs !== undefined) {
+    m.failback = fb;
+    if (fb.outageMs !== undefined) m.failbackOutageMs = fb.outageMs;
+    if (fb.reverseOutageMs !== undefined) m.failbackReverseOutageMs = fb.reverseOutageMs;
+    if (fb.takeoverMs !== undefined) m.failbackTakeoverMs = fb.takeoverMs;
+  }
 
   // the reconnect, phase by phase, from the client's daemons' logs
   const faultAt = m.outageFaultAt ?? m.takeoverFaultAt ?? result.firstFaultAt;

@@ -10,7 +10,16 @@ export function judge(sc: Scenario, r: ScenarioResult, nodes: string[]): Expecta
   const x = sc.expect;
   const m = r.metrics;
   const out: ExpectationResult[] = [];
-  const add = (name: string, expected: string, actual: string, ok: boolean, undecided = false) => out.push({ name, ok, detail: `expected ${expected}, got ${actual}`, expected, actual, ...(undecided ? { undecided } : {}) });
+  const add = (name: string, expected: string, actual: string, ok: boolean, undecided = false, limit?: { limitMs: number; valueMs?: number }) =>
+    out.push({
+      name,
+      ok,
+      detail: `expected ${expected}, got ${actual}`,
+      expected,
+      actual,
+      ...(undecided ? { undecided } : {}),
+      ...(limit ? { limitMs: limit.limitMs, ...(limit.valueMs !== undefined ? { valueMs: limit.valueMs, marginMs: limit.limitMs - limit.valueMs } : {}) } : {}),
+    });
   const who = (w: string) => (w === 'original' ? r.holderAtStart : w === 'other' ? nodes.find((n) => n !== r.holderAtStart) : w);
   if (x.vipMoved !== undefined) add('vipMoved', String(x.vipMoved), m.newHolder ? `true (to ${m.newHolder})` : 'false', (m.newHolder !== undefined) === x.vipMoved);
   if (x.vipTakeover) {
@@ -21,18 +30,23 @@ export function judge(sc: Scenario, r: ScenarioResult, nodes: string[]): Expecta
     const low = t !== undefined ? Math.max(0, t - lat) : undefined;
     const range = t !== undefined && lat > TAKEOVER_UNCERTAIN_MS ? `${formatMs(low!)} to ${formatMs(t)} (the kill was carried out within ${formatMs(lat)} of being asked)` : undefined;
     const undecided = t !== undefined && range !== undefined && low! <= x.vipTakeover.max && t > x.vipTakeover.max;
-    add('vipTakeover', `<= ${formatMs(x.vipTakeover.max)}`, t !== undefined ? (range ?? formatMs(t)) : 'the VIP never moved', t !== undefined && (undecided ? false : (range ? low! : t) <= x.vipTakeover.max && t <= x.vipTakeover.max), undecided);
+    add('vipTakeover', `<= ${formatMs(x.vipTakeover.max)}`, t !== undefined ? (range ?? formatMs(t)) : 'the VIP never moved', t !== undefined && (undecided ? false : (range ? low! : t) <= x.vipTakeover.max && t <= x.vipTakeover.max), undecided, { limitMs: x.vipTakeover.max, ...(t !== undefined ? { valueMs: t } : {}) });
   }
   if (x.tunnelRestored) {
     const actual = !m.tunnelSeenDown ? 'no outage seen by sampling' : m.tunnelRestoredMs !== undefined ? formatMs(m.tunnelRestoredMs) : 'not restored';
-    add('tunnelRestored', `<= ${formatMs(x.tunnelRestored.max)}`, actual, !m.tunnelSeenDown || (m.tunnelRestoredMs !== undefined && m.tunnelRestoredMs <= x.tunnelRestored.max));
+    add('tunnelRestored', `<= ${formatMs(x.tunnelRestored.max)}`, actual, !m.tunnelSeenDown || (m.tunnelRestoredMs !== undefined && m.tunnelRestoredMs <= x.tunnelRestored.max), false, { limitMs: x.tunnelRestored.max, ...(m.tunnelRestoredMs !== undefined ? { valueMs: m.tunnelRestoredMs } : {}) });
   }
   if (x.outage) {
     const o = m.outageMs;
     const probeOk = m.probe !== undefined && m.probe.error === undefined;
     const actual = !probeOk ? `no probe (${m.probe?.error ?? 'not run'})` : o === undefined ? 'no outage' : formatMs(o);
     const passed = probeOk && (o === undefined ? x.outage.min === 0 : o >= x.outage.min && o <= x.outage.max);
-    add('outage', `${x.outage.min > 0 ? `>= ${formatMs(x.outage.min)} and ` : ''}<= ${formatMs(x.outage.max)}`, actual, passed);
+    add('outage', `${x.outage.min > 0 ? `>= ${formatMs(x.outage.min)} and ` : ''}<= ${formatMs(x.outage.max)}`, actual, passed, false, { limitMs: x.outage.max, ...(o !== undefined ? { valueMs: o } : {}) });
+  }
+  if (x.failbackOutage) {
+    const o = m.failbackOutageMs;
+    const probeOk = m.probe !== undefined && m.probe.error === undefined;
+    add('failbackOutage', `<= ${formatMs(x.failbackOutage.max)}`, !probeOk ? `no probe (${m.probe?.error ?? 'not run'})` : o === undefined ? 'no outage after a revert' : `${formatMs(o)}${m.failbackTakeoverMs !== undefined ? ` (the VIP back on ${m.failback?.node ?? '?'} ${formatMs(m.failbackTakeoverMs)} after the revert)` : ''}`, probeOk && (o === undefined || o <= x.failbackOutage.max), false, { limitMs: x.failbackOutage.max, ...(o !== undefined ? { valueMs: o } : {}) });
   }
   if (x.probeLoss) {
     const p = m.probe;

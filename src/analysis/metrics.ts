@@ -69,10 +69,14 @@ export function vipTakeoverMs(ts: VrrpTransition[], holderAtFault: string, fault
   return x ? { ms: (x.t - faultAt) * 1000, node: x.node } : undefined;
 }
 
-/** From samples of the client's tunnel (lab clock): first time it was seen working again after being seen down, after `from`. */
-export function tunnelRestored(samples: { t: number; up: boolean }[], from: number): { downAt?: number; upAt?: number } {
+/**
+ * From samples of the client's tunnel (lab clock): the first time it was seen working again after being
+ * seen down, after `from`; the down sample must come before `until` (the fault's revert): a tunnel first
+ * seen down after the revert is the failback's, not the fault's, so every repeat means the same by it.
+ */
+export function tunnelRestored(samples: { t: number; up: boolean }[], from: number, until = Infinity): { downAt?: number; upAt?: number } {
   const after = samples.filter((s) => s.t >= from).sort((x, y) => x.t - y.t);
-  const down = after.find((s) => !s.up);
+  const down = after.find((s) => !s.up && s.t < until);
   if (!down) return {};
   const up = after.find((s) => s.t > down.t && s.up);
   return { downAt: down.t, ...(up ? { upAt: up.t } : {}) };

@@ -44,9 +44,15 @@ program
   .option('--json', 'print JSON')
   .action(async (o: { engine: 'auto' | 'local' | 'vm'; json?: boolean }) => {
     const report = await preflight(o.engine);
-    if (o.json) json(report);
-    else printPreflight(report);
-    if (!report.chosen) process.exitCode = 2;
+    // an engine asked for by name must run the full stack (up --wait vrrp may still use a partial one)
+    const asked = o.engine === 'auto' ? undefined : report.engines.find((e) => e.name === o.engine);
+    const partial = asked && !asked.fullStack ? `--engine ${o.engine} cannot run the full stack here: missing ${asked.missing.map((m) => `${m.name} (fix: ${m.fix})`).join('; ')}` : undefined;
+    if (o.json) json(partial ? { ...report, fullStack: false, problem: partial } : report);
+    else {
+      printPreflight(report);
+      if (partial) process.stderr.write(`vipdrill: ${partial}\n`);
+    }
+    if (!report.chosen || partial) process.exitCode = 2;
   });
 
 program

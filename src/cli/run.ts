@@ -9,7 +9,7 @@ const w = (s = '') => process.stdout.write(s + '\n');
 
 export function printValidation(vs: Validation[]): void {
   for (const v of vs) {
-    if (v.ok) w(`ok    ${v.file}  (${v.scenario!.name}: ${v.scenario!.steps.length} steps)`);
+    if (v.ok) w(`ok    ${v.file}  (${v.summary ?? v.kind})`);
     else {
       w(`FAIL  ${v.file}`);
       for (const i of v.issues) w(`        ${i.path ? `${i.path}: ` : ''}${i.message}`);

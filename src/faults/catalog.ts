@@ -15,6 +15,11 @@ function resolve(env: FaultEnv, target: string): Host {
   return target;
 }
 
+/** What a host's action said went wrong, without the transport's wording ("agent on b: act failed: RuntimeError: "). */
+function reason(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).replace(/^agent on \S+: act failed: (RuntimeError: )?/, '');
+}
+
 /**
  * One subcommand of the host's vipdrill-fault (lab/agent/vipdrill-fault), run by its agent with argv;
  * the lab-clock time it took effect, and its output. A failure is a FAULT_FAILED naming `what`.
@@ -23,7 +28,7 @@ async function sh(env: FaultEnv, h: Host, what: string, argv: (string | number)[
   try {
     return await env.act<{ out: string }>(h, 'fault', { argv: argv.map(String) }, deadlineMs);
   } catch (e) {
-    throw new VipdrillError('FAULT_FAILED', `${what} on ${h} failed: ${e instanceof Error ? e.message : String(e)}`);
+    throw new VipdrillError('FAULT_FAILED', `${what} on ${h} failed: ${reason(e)}`);
   }
 }
 const at = (r: Promise<{ at: number }>) => r.then((x) => x.at);
@@ -51,7 +56,7 @@ const killDaemon: Planner<'kill-daemon'> = (env, s) => {
       try {
         return (await env.act(h, 'kill-daemon', { daemon: s.daemon, signal: s.signal, leaveDead: leave })).at;
       } catch (e) {
-        throw new VipdrillError('FAULT_FAILED', `kill ${s.daemon} on ${h}: ${e instanceof Error ? e.message : String(e)}`);
+        throw new VipdrillError('FAULT_FAILED', `kill ${s.daemon} on ${h}: ${reason(e)}`);
       }
     },
     // a daemon left dead is started again; one the supervisor restarts is left to the supervisor
@@ -143,7 +148,7 @@ async function nftApply(env: FaultEnv, h: Host, what: string, rules: string[]): 
   try {
     return (await env.act(h, 'nft-apply', { script: nftLines(env.id, rules).join('\n') })).at;
   } catch (e) {
-    throw new VipdrillError('FAULT_FAILED', `${what} on ${h} failed: ${e instanceof Error ? e.message : String(e)}`);
+    throw new VipdrillError('FAULT_FAILED', `${what} on ${h} failed: ${reason(e)}`);
   }
 }
 

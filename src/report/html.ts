@@ -4,7 +4,7 @@ import { stats } from '../util/stats.js';
 import { formatMs } from '../util/time.js';
 import type { RunData } from './load.js';
 import { label, TABLE_HEAD, tableRow, verdictWord, engineLine } from './table.js';
-import { stripSvg, timelineSvg } from './timeline.js';
+import { LEGEND, stripSvg, timelineSvg } from './timeline.js';
 import { html, joinHtml, toHtmlString, trusted, type Html } from './html-template.js';
 
 /**
@@ -32,6 +32,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: now
 .scenario { border: 1px solid var(--line); border-radius: 6px; padding: 8px 16px 12px; margin: 18px 0; break-inside: avoid-page; }
 .scenario > header { display: flex; gap: 12px; align-items: baseline; flex-wrap: wrap; }
 .scenario > header h2 { border: 0; margin: 8px 0 2px; }
+.banner { font-size: 16px; padding: 10px 14px; border-radius: 6px; margin: 10px 0 4px; color: #fff; } .banner.passed { background: var(--ok); } .banner.failed { background: var(--bad); } .banner.error { background: var(--err); }
 .explain { background: #e3f2fd; border-left: 4px solid #1565c0; padding: 6px 10px; margin: 8px 0; }
 .reason { background: #ffebee; border-left: 4px solid var(--bad); padding: 6px 10px; margin: 8px 0; }
 .legend span { display: inline-block; margin-right: 12px; font-size: 12px; color: var(--muted); }
@@ -93,10 +94,28 @@ function calmLine(rs: ScenarioResult[]): string | undefined {
   ].filter(Boolean).join('; ');
 }
 
+/** The overall verdict, first thing on the page: what a change board reads. */
+function banner(d: RunData): Html {
+  const rs = d.results;
+  const n = (v: string) => rs.filter((r) => r.verdict === v).length;
+  const starved = rs.filter((r) => r.starvation?.starved).length;
+  const worst = d.run.labErrors.length > 0 || n('error') > 0 ? (n('failed') > 0 ? 'failed' : 'error') : n('failed') > 0 ? 'failed' : 'passed';
+  const word = { passed: 'PASSED', failed: 'FAILED', error: 'COULD NOT DECIDE' }[worst];
+  return html`<div class="banner ${worst}" data-testid="banner"><b>${word}</b> · ${n('passed')} passed, ${n('failed')} failed, ${n('error') + d.run.labErrors.length} error(s) of ${rs.length} repeat(s)${starved ? ` · ${starved} on a starved host` : ''}</div>`;
+}
+
+/** A repeat's PPP sessions per node, before and after, and who carried the client afterwards. */
+function sessionsTable(s: NonNullable<ScenarioResult['metrics']['sessions']>): Html {
+  const nodes = [...new Set([...Object.keys(s.before), ...Object.keys(s.after)])].sort();
+  const rows = nodes.map((n) => html`<tr><td>${n}</td><td class="num">${s.before[n] ?? 0}</td><td class="num">${s.after[n] ?? 0}</td><td>${s.reauthOn === n ? `re-authenticated the client${s.clientAddress ? ` (${s.clientAddress})` : ''}` : ''}</td></tr>`);
+  const acct = s.accounting.length ? html`<tr><td colspan="4" class="small">pppd accounting: ${s.accounting.map((a) => `${a.node}: ${a.line}`).join(' · ')}</td></tr>` : '';
+  return html`<table class="sessions" data-testid="sessions"><thead><tr><th>node</th><th class="num">before</th><th class="num">after</th><th></th></tr></thead><tbody>${rows}${acct}</tbody></table>`;
+}
+
 function verdictTable(rs: ScenarioResult[]): Html {
   const rows = rs.map((r) => {
     const cells = tableRow(r);
-    return html`<tr data-testid="verdict-row" data-scenario="${r.scenario}"><td><a href="#${id(r)}">${cells[0]}</a></td><td class="verdict ${verdictClass(r.verdict)}" data-starved="${r.starvation?.starved ? 'true' : 'false'}">${cells[1]}</td>${cells.slice(2, 5).map((c) => html`<td class="num">${c}</td>`)}<td>${cells[5]}</td></tr>`;
+    return html`<tr data-testid="verdict-row" data-scenario="${r.scenario}"><td><a href="#${id(r)}">${cells[0]}</a></td><td class="verdict ${verdictClass(r.verdict)}" data-starved="${r.starvation?.starved ? 'true' : 'false'}">${cells[1]}</td>${cells.slice(2, 6).map((c) => html`<td class="num">${c}</td>`)}<td>${cells[6]}</td></tr>`;
   });
   return html`<table class="verdicts" data-testid="verdict-table"><thead><tr>${TABLE_HEAD.map((h) => html`<th>${h}</th>`)}</tr></thead><tbody>${lines(rows)}</tbody></table>`;
 }
@@ -105,6 +124,7 @@ function distribution(all: ScenarioResult[]): Html {
   if (all.length < 2) return html``;
   const rows = [
     ['outage', all.map((r) => r.metrics.outageMs)],
+    ['failback outage', all.map((r) => r.metrics.failbackOutageMs)],
     ['VIP takeover', all.map((r) => r.metrics.vipTakeoverMs)],
     ['reconnect', all.map((r) => r.metrics.reconnectMs)],
   ] as const;
@@ -113,7 +133,35 @@ function distribution(all: ScenarioResult[]): Html {
     if (!s) return html``;
     return html`<tr><td>${what}</td><td class="num">${s.n}</td><td class="num">${ms(s.min)}</td><td class="num">${ms(s.median)}</td><td class="num">${ms(s.p95)}</td><td class="num">${ms(s.max)}</td><td>${stripSvg(vs.filter((v): v is number => v !== undefined), what)}</td></tr>`;
   });
-  return html`<h3>Over ${all.length} repeats</h3><table class="dist" data-testid="distribution"><thead><tr><th>figure</th><th>n</th><th>min</th><th>median</th><th>p95</th><th>max</th><th>runs (median in red)</th></tr></thead><tbody>${body}</tbody></table>`;
+  const few = all.length < 5 ? html`<p class="caveat" data-testid="few-repeats">n = ${all.length}: with fewer than 5 repeats the median and p95 are indicative only (p95 is the largest value here).</p>` : '';
+  return html`<h3>Over ${all.length} repeats</h3>${few}<table class="dist" data-testid="distribution"><thead><tr><th>figure</th><th>n</th><th>min</th><th>median</th><th>p95</th><th>max</th><th>runs (median in red)</th></tr></thead><tbody>${body}</tbody></table>${phaseBars(all)}`;
+}
+
+const PHASE_COLOURS: Record<string, string> = { detect: '#8d6e63', ike: '#1565c0', l2tp: '#00897b', ppp: '#7cb342', firstPacket: '#f9a825' };
+
+/** The reconnect's phases per repeat, as stacked bars on one scale. */
+function phaseBars(all: ScenarioResult[]): Html {
+  const rs = all.filter((r) => r.metrics.phasesMs);
+  if (rs.length === 0) return html``;
+  const total = (r: ScenarioResult) => Object.values(r.metrics.phasesMs!).reduce<number>((a, v) => a + (v ?? 0), 0);
+  const max = Math.max(...rs.map(total), 1);
+  const w = 720;
+  const left = 60;
+  const rowH = 18;
+  const names = Object.keys(PHASE_COLOURS);
+  const bars = rs.map((r, k) => {
+    let at = left;
+    const segs = names.map((p) => {
+      const v = r.metrics.phasesMs![p as keyof NonNullable<typeof r.metrics.phasesMs>] ?? 0;
+      const sw = (v / max) * (w - left - 80);
+      const seg = html`<rect x="${(at).toFixed(1)}" y="${k * rowH + 4}" width="${Math.max(0, sw).toFixed(1)}" height="${rowH - 6}" fill="${PHASE_COLOURS[p]}"><title>repeat ${r.repeat}: ${p} ${formatMs(v)}</title></rect>`;
+      at += sw;
+      return seg;
+    });
+    return html`<text x="${left - 6}" y="${k * rowH + 16}" font-size="10" text-anchor="end" fill="#607d8b">#${r.repeat}</text>${segs}<text x="${(at + 4).toFixed(1)}" y="${k * rowH + 16}" font-size="10" fill="#263238">${formatMs(total(r))}</text>`;
+  });
+  const legend = names.map((p) => html`<span><i style="background:${PHASE_COLOURS[p]}"></i>${p}</span>`);
+  return html`<h3>Reconnect phases per repeat</h3><svg class="phases" data-testid="phase-bars" viewBox="0 0 ${w} ${rs.length * rowH + 8}" width="${w}" xmlns="http://www.w3.org/2000/svg" role="img" aria-label="reconnect phases per repeat">${bars}</svg><div class="legend">${legend}</div>`;
 }
 
 function scenarioSection(r: ScenarioResult, all: ScenarioResult[]): Html {
@@ -125,31 +173,34 @@ function scenarioSection(r: ScenarioResult, all: ScenarioResult[]): Html {
   const s = m.sessions;
   const figures = [
     kv('outage', html`${ms(m.outageMs)}${m.reverseOutageMs !== undefined ? ` (LAN → client ${ms(m.reverseOutageMs)})` : ''}${m.outages && m.outages.length > 1 ? ` · ${m.outages.length} gaps in all` : ''}`),
+    kv('failback', m.failbackOutageMs !== undefined || m.failbackTakeoverMs !== undefined ? html`outage ${ms(m.failbackOutageMs)}${m.failbackReverseOutageMs !== undefined ? ` (LAN → client ${ms(m.failbackReverseOutageMs)})` : ''}${m.failbackTakeoverMs !== undefined ? ` · VIP back on ${m.failback?.node ?? '?'} ${formatMs(m.failbackTakeoverMs)} after the revert` : ''}` : 'none'),
     kv('VIP takeover', html`${ms(m.vipTakeoverMs)}${m.newHolder ? ` to ${m.newHolder}` : ''}${tk ? ` · notify line +${formatMs(tk.notifyMs - (tk.keepalivedLogMs ?? tk.notifyMs))}, VRRP predicts ${formatMs(tk.expectedMs)}` : ''}`),
     kv('reconnect', html`${ms(m.reconnectMs)}${m.reconnect?.detectedBy ? ` · detected by ${m.reconnect.detectedBy}` : ''}`),
     kv('phases', phases),
     kv('split brain', m.splitBrainMs > 0 || m.splitBrainSampled ? html`<b class="failed">${formatMs(m.splitBrainMs)} with both MASTER${m.splitBrainSampled ? ', two VIP holders sampled' : ''}</b>` : `none (handover overlap ${formatMs(m.handoverOverlapMs)})`),
     kv('ARP', m.arp?.detail ?? '–'),
     kv('routing', m.routingSymmetric === undefined ? '–' : html`${m.routingSymmetric === null ? 'undecided' : m.routingSymmetric ? 'symmetric' : html`<b class="failed">asymmetric</b>`} <span class="small">${m.symmetry?.evidence ?? ''}</span>`),
-    kv('sessions', s ? `before ${JSON.stringify(s.before)}, after ${JSON.stringify(s.after)}${s.reauthOn ? `; re-authenticated on ${s.reauthOn}` : ''}${s.clientAddress ? `, client address ${s.clientAddress}` : ''}${s.accounting.length ? `; pppd accounting: ${s.accounting.map((a) => `${a.node}: ${a.line}`).join(' ')}` : ''}` : '–'),
+    kv('sessions', s ? sessionsTable(s) : '–'),
     ...(m.calibration ? [kv('calibration', html`<span class="${m.calibration.ok ? 'passed' : 'failed'}">${m.calibration.detail}</span>`)] : []),
     kv('probe', m.resolution.probe ?? '–'),
   ];
+  const margin = (x: { marginMs?: number }) => (x.marginMs === undefined ? '–' : `${x.marginMs >= 0 ? '' : '−'}${formatMs(Math.abs(x.marginMs))}${x.marginMs < 0 ? ' over' : ''}`);
   const expectations = r.expectations.length
-    ? html`<table class="expect"><thead><tr><th>expectation</th><th>result</th><th>detail</th></tr></thead><tbody>${r.expectations.map((x) => html`<tr><td>${x.name}</td><td class="verdict ${x.ok ? 'passed' : x.undecided ? 'error' : 'failed'}">${x.ok ? 'ok' : x.undecided ? 'UNDECIDED' : 'FAILED'}</td><td>${x.detail}</td></tr>`)}${(r.invariants ?? []).map((x) => html`<tr><td>invariant: ${x.name}</td><td class="verdict ${x.ok ? 'passed' : 'failed'}">${x.ok ? 'ok' : 'FAILED'}</td><td>${x.detail}</td></tr>`)}</tbody></table>`
+    ? html`<table class="expect" data-testid="expectations"><thead><tr><th>expectation</th><th>result</th><th>expected</th><th>measured</th><th class="num">limit</th><th class="num">margin</th></tr></thead><tbody>${r.expectations.map((x) => html`<tr><td>${x.name}</td><td class="verdict ${x.ok ? 'passed' : x.undecided ? 'error' : 'failed'}">${x.ok ? 'ok' : x.undecided ? 'UNDECIDED' : 'FAILED'}</td><td>${x.expected}</td><td>${x.actual}</td><td class="num">${x.limitMs !== undefined ? formatMs(x.limitMs) : '–'}</td><td class="num ${x.marginMs !== undefined && x.marginMs < 0 ? 'failed' : ''}">${margin(x)}</td></tr>`)}${(r.invariants ?? []).map((x) => html`<tr><td>invariant: ${x.name}</td><td class="verdict ${x.ok ? 'passed' : 'failed'}">${x.ok ? 'ok' : 'FAILED'}</td><td colspan="4">${x.detail}</td></tr>`)}</tbody></table>`
     : html``;
-  const rel = (t: number) => ((t - t0 >= 0 ? '+' : '') + (t - t0).toFixed(3));
-  const events = html`<details class="events" data-testid="events"><summary>Event log (${r.events.length} events, lab clock)</summary><table><thead><tr><th>+s</th><th>event</th><th>what</th></tr></thead><tbody>${r.events.map((e) => html`<tr><td class="num">${rel(e.t)}</td><td>${e.kind}</td><td>${e.message}</td></tr>`)}</tbody></table></details>`;
+  const origin = r.firstFaultAt ?? t0;
+  const rel = (t: number) => `${t - origin >= 0 ? '+' : '−'}${Math.abs(t - origin).toFixed(3)}`;
+  const events = html`<details class="events" data-testid="events"><summary>Event log (${r.events.length} events, lab clock)</summary><table><thead><tr><th>s from the fault</th><th>event</th><th>what</th></tr></thead><tbody>${r.events.map((e) => html`<tr><td class="num">${rel(e.t)}</td><td>${e.kind}</td><td>${e.message}</td></tr>`)}</tbody></table></details>`;
   const stability = r.calm || r.starvation ? html`<p class="small" data-testid="stability">${r.calm ? `calm window before the fault: ${formatMs(r.calm.requiredMs)} with no VRRP transition (waited ${formatMs(r.calm.waitedMs)}; agents at most ${formatMs(r.calm.lagMaxMs)} late). ` : ''}${r.starvation?.detail ?? ''}</p>` : '';
   return lines([
     html`<section class="scenario" id="${id(r)}" data-testid="scenario" data-scenario="${r.scenario}">`,
-    html`<header><h2>${label(r)}</h2><span class="verdict ${verdictClass(r.verdict)}">${verdictWord(r)}</span><span class="small">${r.file} · profile ${r.profile} · ${formatMs(r.durationMs)}</span></header>`,
+    html`<header><h2>${label(r)}</h2><span class="verdict ${verdictClass(r.verdict)}">${verdictWord(r)}</span><span class="small">${r.file} · profile ${r.profile} · ${formatMs(r.durationMs)} · <a href="${r.scenario}/repeat-${r.repeat}/result.json">result.json</a> · <a href="${r.scenario}/repeat-${r.repeat}/events.jsonl">events.jsonl</a></span></header>`,
     html`<p>${r.description}</p>`,
     html`${r.reason && r.verdict !== 'passed' ? html`<p class="reason">${r.reason}</p>` : ''}`,
     html`${stability}`,
     html`${m.reconnect?.explanation ? html`<p class="explain">${m.reconnect.explanation}</p>` : ''}`,
     timelineSvg(r, id(r)),
-    html`<div class="legend"><span><i style="background:#2e7d32"></i>MASTER</span><span><i style="background:#90a4ae"></i>BACKUP</span><span><i style="background:#c62828"></i>FAULT</span><span><i style="background:#212121"></i>down</span><span><i style="background:#6a1b9a"></i>frozen</span><span><i style="background:#43a047"></i>probe replies</span><span><i style="background:#e53935"></i>no reply</span><span><i style="background:#ff7043;opacity:.4"></i>fault active</span><span><i style="background:#1565c0"></i>reconnect milestones</span></div>`,
+    html`<div class="legend" data-testid="legend">${LEGEND.map((l) => html`<span><i style="background:${l.colour}${l.opacity !== undefined ? `;opacity:${l.opacity}` : ''}"></i>${l.label}</span>`)}<span>time: seconds from the first fault</span></div>`,
     html`<dl class="kv">${figures}</dl>`,
     r.repeat === r.repeats ? distribution(all) : html``,
     expectations,
@@ -174,6 +225,7 @@ export function renderHtml(d: RunData): string {
         html`<style>${trusted(CSS)}</style>`,
         html`</head><body>`,
         header(d),
+        banner(d),
         html`<h2>Verdicts</h2>`,
         verdictTable(d.results),
         html`${labErrors}`,

@@ -18,7 +18,7 @@ function metricsText(r: ScenarioResult): string {
   const m = r.metrics;
   const f = (x: number | undefined | null) => (x === undefined || x === null ? '-' : formatMs(x));
   const lines = [
-    `outage ${f(m.outageMs)} (probe every ${m.probeIntervalMs?.toFixed(2) ?? '-'} ms), VIP takeover ${f(m.vipTakeoverMs)}, reconnect ${f(m.reconnectMs)}, split brain ${f(m.splitBrainMs)}, routing ${m.routingSymmetric === true ? 'symmetric' : m.routingSymmetric === false ? 'asymmetric' : 'undecided'}`,
+    `outage ${f(m.outageMs)} (probe every ${m.probeIntervalMs?.toFixed(2) ?? '-'} ms), failback outage ${m.failbackOutageMs !== undefined ? f(m.failbackOutageMs) : 'none'}${m.failbackTakeoverMs !== undefined ? ` (VIP back ${f(m.failbackTakeoverMs)} after the revert)` : ''}, VIP takeover ${f(m.vipTakeoverMs)}, reconnect ${f(m.reconnectMs)}, split brain ${f(m.splitBrainMs)}, routing ${m.routingSymmetric === true ? 'symmetric' : m.routingSymmetric === false ? 'asymmetric' : 'undecided'}`,
   ];
   if (m.phasesMs) lines.push(`phases: ${Object.entries(m.phasesMs).map(([k, v]) => `${k} ${f(v)}`).join(', ')}`);
   if (m.reconnect?.explanation) lines.push(m.reconnect.explanation);
@@ -44,7 +44,17 @@ export function renderJunit(d: RunData): string {
       : r.verdict === 'error'
         ? `      <error message="${xml(r.reason ?? 'error')}" type="could-not-run">${xml(`${r.reason ?? ''}\n\n${body}`)}</error>\n`
         : '';
-    const props = r.starvation ? `      <properties>\n        <property name="host.starved" value="${r.starvation.starved}"/>\n        <property name="host.lagP90Ms" value="${r.starvation.lagP90Ms}"/>\n        <property name="host.lagMaxMs" value="${r.starvation.lagMaxMs}"/>\n      </properties>\n` : '';
+    const m = r.metrics;
+    const figures: [string, number | boolean | undefined][] = [
+      ['outageMs', m.outageMs],
+      ['failbackOutageMs', m.failbackOutageMs],
+      ['failbackTakeoverMs', m.failbackTakeoverMs],
+      ['vipTakeoverMs', m.vipTakeoverMs],
+      ['reconnectMs', m.reconnectMs],
+      ...(r.starvation ? ([['host.starved', r.starvation.starved], ['host.lagP90Ms', r.starvation.lagP90Ms], ['host.lagMaxMs', r.starvation.lagMaxMs]] as [string, number | boolean][]) : []),
+    ];
+    const set = figures.filter(([, v]) => v !== undefined);
+    const props = set.length > 0 ? `      <properties>\n${set.map(([k, v]) => `        <property name="${k}" value="${typeof v === 'number' ? Math.round(v * 10) / 10 : String(v)}"/>\n`).join('')}      </properties>\n` : '';
     return `    <testcase classname="vipdrill.${xml(r.profile)}" name="${xml(label(r))}" file="${xml(r.file)}" time="${secs(r.durationMs)}">\n${props}${why}      <system-out>${xml(body)}</system-out>\n    </testcase>`;
   });
   const labErrs = d.run.labErrors.map((e, i) => `    <testcase classname="vipdrill.lab" name="lab ${i + 1}${e.scenarios.length ? ` (${xml(e.scenarios.join(', '))})` : ''}" time="0">\n      <error message="${xml(e.error)}" type="lab"/>\n    </testcase>`);

@@ -3,7 +3,7 @@ import type { EngineInfo } from '../lab/engine.js';
 import { formatMs } from '../util/time.js';
 
 /** The verdict table every report shares (summary.md, the console after `run`, index.html). */
-export const TABLE_HEAD = ['scenario', 'verdict', 'outage', 'VIP takeover', 'reconnect', 'longest phase'];
+export const TABLE_HEAD = ['scenario', 'verdict', 'outage', 'failback outage', 'VIP takeover', 'reconnect', 'longest phase'];
 
 const ms = (x: number | undefined | null) => (x === undefined || x === null ? '–' : formatMs(x));
 
@@ -15,7 +15,7 @@ export function tableRow(r: ScenarioResult): string[] {
   const m = r.metrics;
   const outage = m.outageMs !== undefined ? ms(m.outageMs) : m.probe?.error ? 'no probe' : 'none';
   const longest = m.reconnect?.longest ? `${m.reconnect.longest.phase} ${formatMs(m.reconnect.longest.ms)}` : '–';
-  return [label(r), verdictWord(r), outage, ms(m.vipTakeoverMs), ms(m.reconnectMs), longest];
+  return [label(r), verdictWord(r), outage, m.failbackOutageMs !== undefined ? ms(m.failbackOutageMs) : 'none', ms(m.vipTakeoverMs), ms(m.reconnectMs), longest];
 }
 
 /** PASSED, FAILED or ERROR, and "(host starved)" when the hosts' agents ran late during the fault. */
@@ -35,7 +35,7 @@ export function markdownTable(rs: ScenarioResult[]): string {
   const esc = (s: string) => s.replace(/\|/g, '\\|');
   const icon = (v: string) => `${v.startsWith('PASSED') ? '✅ passed' : v.startsWith('FAILED') ? '❌ failed' : '⚠️ error'}${v.includes('starved') ? ' (host starved)' : ''}`;
   const rows = rs.map(tableRow).map((r) => `| ${esc(r[0]!)} | ${icon(r[1]!)} | ${r.slice(2).map(esc).join(' | ')} |`);
-  return [`| ${TABLE_HEAD.join(' | ')} |`, `|${TABLE_HEAD.map((_, i) => (i >= 2 && i <= 4 ? '---:' : '---')).join('|')}|`, ...rows].join('\n');
+  return [`| ${TABLE_HEAD.join(' | ')} |`, `|${TABLE_HEAD.map((_, i) => (i >= 2 && i <= 5 ? '---:' : '---')).join('|')}|`, ...rows].join('\n');
 }
 
 /** The engine a run used, in words (reports and the console). */

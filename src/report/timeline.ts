@@ -13,14 +13,18 @@ import { html, type Html } from './html-template.js';
 const STATE_COLOURS: Record<string, string> = {
   MASTER: '#2e7d32',
   BACKUP: '#90a4ae',
-  FAULT: '#c62828',
-  STOP: '#424242',
-  STOPPED: '#424242',
+  // amber: a VRRP FAULT state is not a lost probe (red) nor an injected fault (orange band)
+  FAULT: '#fbc02d',
+  STOP: '#212121',
+  STOPPED: '#212121',
   DOWN: '#212121',
-  FROZEN: '#6a1b9a',
+  EXITED: '#212121',
+  FROZEN: '#00838f',
   INIT: '#e0e0e0',
-  DELETED: '#424242',
+  DELETED: '#212121',
 };
+/** state text that stays readable on its colour */
+const STATE_TEXT: Record<string, string> = { FAULT: '#263238', INIT: '#263238', BACKUP: '#263238' };
 
 const W = 1000;
 const LEFT = 110;
@@ -66,35 +70,82 @@ export function mainOutage(r: ScenarioResult): Outage | undefined {
   return m.outages?.find((o) => Math.abs(o.ms - m.outageMs!) < 1e-6);
 }
 
+/** A label placed in the label lane: rows assigned left to right so that no two overlap. */
+interface Label {
+  x: number;
+  text: string;
+  colour: string;
+  cls: string;
+  bold?: boolean;
+}
+
+/** Rows for labels of ~6 px a character: each goes in the first row where it clears the last one by 6 px. */
+export function layoutLabels(labels: Label[], rows: number): (Label & { row: number; x0: number; x1: number })[] {
+  const ends: number[] = new Array<number>(rows).fill(-Infinity);
+  return [...labels]
+    .sort((a, b) => a.x - b.x)
+    .map((l) => {
+      const w = l.text.length * 6.2 + 4;
+      const x0 = Math.min(Math.max(l.x - w / 2, LEFT), W - RIGHT - w);
+      let row = ends.findIndex((e) => e + 6 <= x0);
+      if (row < 0) row = ends.indexOf(Math.min(...ends));
+      ends[row] = x0 + w;
+      return { ...l, row, x0, x1: x0 + w };
+    });
+}
+
+/** Seconds from the origin as an axis label: "fault", "+10 s", "−5 s", "+2 min". */
+function tickLabel(s: number, step: number): string {
+  if (Math.abs(s) < 1e-9) return 'fault';
+  const sign = s > 0 ? '+' : '−';
+  const a = Math.abs(s);
+  return a >= 60 && step >= 30 ? `${sign}${(a / 60).toFixed(a % 60 ? 1 : 0)} min` : `${sign}${Number(a.toFixed(1))} s`;
+}
+
+export const LABEL_ROWS = 3;
+
 export function timelineSvg(r: ScenarioResult, id: string): Html {
   const m = r.metrics;
   const nodes = [...new Set(r.vrrp.map((v) => v.node))].sort();
   if (nodes.length === 0) nodes.push('a', 'b');
   const t0 = r.labStart || r.events[0]?.t || 0;
   const t1 = Math.max(r.labEnd || 0, ...r.events.map((e) => e.t), t0 + 1);
+  // one time origin for the axis, the labels and the event log: the first fault (else the start)
+  const origin = r.firstFaultAt ?? t0;
   const span = t1 - t0;
   const x = (t: number) => LEFT + ((Math.min(Math.max(t, t0), t1) - t0) / span) * (W - LEFT - RIGHT);
   const f1 = (n: number) => n.toFixed(1);
-  const lanes: { key: string; label: string }[] = [
-    ...nodes.map((n) => ({ key: `vrrp-${n}`, label: `node ${n} VRRP` })),
-    { key: 'fwd', label: 'client → LAN' },
-    { key: 'rev', label: 'LAN → client' },
+  const rel = (t: number) => `${t - origin >= 0 ? '+' : '−'}${Math.abs(t - origin).toFixed(3)} s`;
+  const top = 30;
+  const labelH = LABEL_ROWS * 13 + 4;
+  const lanes: { key: string; label: string; h: number }[] = [
+    ...nodes.map((n) => ({ key: `vrrp-${n}`, label: `node ${n} VRRP`, h: LANE })),
+    { key: 'labels', label: '', h: labelH },
+    { key: 'fwd', label: 'client → LAN', h: LANE },
+    { key: 'rev', label: 'LAN → client', h: LANE },
   ];
-  const top = 34;
-  const laneY = (k: string) => top + lanes.findIndex((l) => l.key === k) * (LANE + 8);
-  const markersY = top + lanes.length * (LANE + 8) + 4;
+  const ys = new Map<string, number>();
+  let yy = top;
+  for (const l of lanes) {
+    ys.set(l.key, yy);
+    yy += l.h + 8;
+  }
+  const laneY = (k: string) => ys.get(k)!;
+  const markersY = yy - 4;
   const H = markersY + 92;
   const parts: Html[] = [];
+  const labels: Label[] = [];
   parts.push(html`<rect x="0" y="0" width="${W}" height="${H}" fill="#fff"/>`);
-  // axis
+  // axis: ticks at multiples of the step from the origin
   const step = tickStep(span);
-  for (let s = 0; s <= span + 1e-9; s += step) {
-    const xx = f1(x(t0 + s));
-    parts.push(html`<line x1="${xx}" y1="${top - 6}" x2="${xx}" y2="${markersY}" stroke="#eceff1" stroke-width="1"/>`);
-    parts.push(html`<text x="${xx}" y="${top - 10}" font-size="10" text-anchor="middle" fill="#607d8b">+${s >= 60 && step >= 30 ? `${(s / 60).toFixed(s % 60 ? 1 : 0)} min` : `${Number(s.toFixed(1))} s`}</text>`);
+  for (let s = Math.ceil((t0 - origin) / step) * step; s <= t1 - origin + 1e-9; s += step) {
+    const xx = f1(x(origin + s));
+    parts.push(html`<line x1="${xx}" y1="${top - 6}" x2="${xx}" y2="${markersY}" stroke="${Math.abs(s) < 1e-9 ? '#b0bec5' : '#eceff1'}" stroke-width="1"/>`);
+    parts.push(html`<text x="${xx}" y="${top - 10}" font-size="10" text-anchor="middle" fill="#607d8b">${tickLabel(s, step)}</text>`);
   }
   // lanes
   for (const l of lanes) {
+    if (l.key === 'labels') continue;
     const y = laneY(l.key);
     parts.push(html`<text x="${LEFT - 8}" y="${y + LANE / 2 + 4}" font-size="11" text-anchor="end" fill="#263238">${l.label}</text>`);
     parts.push(html`<rect x="${LEFT}" y="${y}" width="${W - LEFT - RIGHT}" height="${LANE}" fill="#fafafa" stroke="#eceff1"/>`);
@@ -109,49 +160,55 @@ export function timelineSvg(r: ScenarioResult, id: string): Html {
       if (to <= t0 || from >= t1) continue;
       const state = v.state === 'RESUMED' ? 'INIT' : v.state;
       const w = Math.max(0.8, x(to) - x(from));
-      parts.push(html`<rect class="vrrp vrrp-${state.toLowerCase()}" x="${f1(x(from))}" y="${y + 3}" width="${f1(w)}" height="${LANE - 6}" fill="${STATE_COLOURS[state] ?? '#bdbdbd'}"><title>node ${n}: ${v.state} from +${(v.t - t0).toFixed(3)} s (${v.source})</title></rect>`);
-      if (w > 46) parts.push(html`<text x="${f1(x(from) + 4)}" y="${y + LANE / 2 + 4}" font-size="10" fill="#fff">${state}</text>`);
+      parts.push(html`<rect class="vrrp vrrp-${state.toLowerCase()}" x="${f1(x(from))}" y="${y + 3}" width="${f1(w)}" height="${LANE - 6}" fill="${STATE_COLOURS[state] ?? '#bdbdbd'}"><title>node ${n}: ${v.state} from ${rel(v.t)} (${v.source})</title></rect>`);
+      if (w > 46) parts.push(html`<text x="${f1(x(from) + 4)}" y="${y + LANE / 2 + 4}" font-size="10" fill="${STATE_TEXT[state] ?? '#fff'}">${state}</text>`);
     }
   }
   // probes: a bar from the first to the last reply, gaps cut out in red
-  const probeLane = (key: string, first: number | undefined, last: number | undefined, outages: Outage[], what: string) => {
+  const probeLane = (key: string, first: number | undefined, last: number | undefined, outages: (Outage & { cause?: string })[], what: string) => {
     const y = laneY(key);
     if (first === undefined || last === undefined) {
       parts.push(html`<text x="${LEFT + 6}" y="${y + LANE / 2 + 4}" font-size="10" fill="#9e9e9e">no ${what} probe</text>`);
       return;
     }
-    parts.push(html`<rect x="${f1(x(first))}" y="${y + 7}" width="${f1(Math.max(0.8, x(last) - x(first)))}" height="${LANE - 14}" fill="#43a047"><title>${what} probe: replies</title></rect>`);
+    parts.push(html`<rect x="${f1(x(first))}" y="${y + 7}" width="${f1(Math.max(0.8, x(last) - x(first)))}" height="${LANE - 14}" fill="${COLOURS.reply}"><title>${what} probe: replies</title></rect>`);
     for (const o of outages) {
-      parts.push(html`<rect class="gap" x="${f1(x(o.from))}" y="${y + 2}" width="${f1(Math.max(1.2, x(o.to) - x(o.from)))}" height="${LANE - 4}" fill="#e53935"><title>${what}: no reply for ${formatMs(o.gapMs)} (outage ${formatMs(o.ms)}${o.resolutionMs !== undefined ? ` ±${o.resolutionMs.toFixed(1)} ms` : ''}) from +${(o.from - t0).toFixed(3)} s</title></rect>`);
+      parts.push(html`<rect class="gap" x="${f1(x(o.from))}" y="${y + 2}" width="${f1(Math.max(1.2, x(o.to) - x(o.from)))}" height="${LANE - 4}" fill="${COLOURS.lost}"><title>${what}: no reply for ${formatMs(o.gapMs)} (outage ${formatMs(o.ms)}${o.resolutionMs !== undefined ? ` ±${o.resolutionMs.toFixed(1)} ms` : ''}) from ${rel(o.from)}${o.cause ? `: caused by ${o.cause === 'revert' ? 'a revert (failback)' : o.cause === 'fault' ? 'the fault' : 'nothing known'}` : ''}</title></rect>`);
     }
   };
   probeLane('fwd', m.probe?.firstReply, m.probe?.lastReply, m.outages ?? [], 'client → LAN');
   probeLane('rev', m.reverseProbe?.firstReply, m.reverseProbe?.lastReply, m.reverseProbe?.outages ?? [], 'LAN → client');
-  // fault bands over every lane
+  // fault bands over every lane, named in the label lane
   const bands = faultBands(r);
-  for (const [i, b] of bands.entries()) {
+  for (const b of bands) {
     const bx = x(b.from);
     const bw = Math.max(2, x(b.to) - bx);
-    parts.push(html`<rect class="fault-band" data-fault="${b.kind}" x="${f1(bx)}" y="${top - 4}" width="${f1(bw)}" height="${markersY - top + 4}" fill="#ff7043" fill-opacity="0.16" stroke="#ff7043" stroke-opacity="0.6"><title>${b.id}: ${b.kind} from +${(b.from - t0).toFixed(3)} s to +${(b.to - t0).toFixed(3)} s</title></rect>`);
-    parts.push(html`<text x="${f1(bx + 3)}" y="${top + 4 + (i % 2) * 11 - 16}" font-size="10" fill="#d84315">${b.kind}</text>`);
+    parts.push(html`<rect class="fault-band" data-fault="${b.kind}" x="${f1(bx)}" y="${top - 4}" width="${f1(bw)}" height="${markersY - top + 4}" fill="${COLOURS.band}" fill-opacity="0.14" stroke="${COLOURS.band}" stroke-opacity="0.6"><title>${b.id}: ${b.kind} from ${rel(b.from)} to ${rel(b.to)}</title></rect>`);
+    labels.push({ x: bx + Math.min(bw, 80) / 2, text: b.kind, colour: '#d84315', cls: 'fault-label' });
   }
-  // the main outage, labelled above the forward probe lane
-  const o = mainOutage(r);
-  if (o) {
+  // the fault's outage and the failback's, bracketed on the forward lane and named in the label lane
+  const bracket = (o: Outage, colour: string, text: string, cls: string) => {
     const y = laneY('fwd');
     const x0 = x(o.from);
     const x1 = Math.max(x0 + 2, x(o.to));
-    parts.push(html`<path d="M${f1(x0)} ${y - 1} v-4 H${f1(x1)} v4" fill="none" stroke="#b71c1c" stroke-width="1.4"/>`);
-    const lx = Math.min(Math.max((x0 + x1) / 2, LEFT + 40), W - RIGHT - 40);
-    parts.push(html`<text class="outage-label" x="${f1(lx)}" y="${y - 7}" font-size="11" font-weight="bold" text-anchor="middle" fill="#b71c1c">outage ${formatMs(o.ms)}</text>`);
+    parts.push(html`<path d="M${f1(x0)} ${y - 1} v-4 H${f1(x1)} v4" fill="none" stroke="${colour}" stroke-width="1.4"/>`);
+    labels.push({ x: (x0 + x1) / 2, text, colour, cls, bold: true });
+  };
+  const o = mainOutage(r);
+  if (o) bracket(o, COLOURS.outage, `outage ${formatMs(o.ms)}`, 'outage-label');
+  const fb = m.failbackOutageMs !== undefined ? (m.outages ?? []).find((g) => g.cause === 'revert' && Math.abs(g.ms - m.failbackOutageMs!) < 1e-6) : undefined;
+  if (fb) bracket(fb, COLOURS.failback, `failback ${formatMs(fb.ms)}`, 'failback-label');
+  const ly = laneY('labels');
+  for (const l of layoutLabels(labels, LABEL_ROWS)) {
+    parts.push(html`<text class="${l.cls}" x="${f1(l.x0 + 2)}" y="${ly + 11 + l.row * 13}" font-size="${l.bold ? 11 : 10}" font-weight="${l.bold ? 'bold' : 'normal'}" fill="${l.colour}">${l.text}</text>`);
   }
-  // reconnect milestones
+  // reconnect milestones, counted from the fault
   const ms = (m.reconnect?.milestones ?? []).filter((k) => k.name !== 'fault');
   const names: Record<string, string> = { detect: `detect${m.reconnect?.detectedBy ? ` (${m.reconnect.detectedBy})` : ''}`, ike: 'IPsec SA', l2tp: 'L2TP call', auth: 'CHAP', ppp: 'PPP up', firstPacket: 'first packet' };
   for (const [i, k] of ms.entries()) {
     const xx = x(k.t);
-    parts.push(html`<line class="marker" data-phase="${k.name}" x1="${f1(xx)}" y1="${top - 4}" x2="${f1(xx)}" y2="${markersY + 6 + i * 13}" stroke="#1565c0" stroke-dasharray="3 2" stroke-width="1"/>`);
-    parts.push(html`<text x="${f1(xx + 2)}" y="${markersY + 16 + i * 13}" font-size="10" fill="#1565c0" text-anchor="${xx > W - 170 ? 'end' : 'start'}">${names[k.name] ?? k.name} +${formatMs((k.t - (m.outageFaultAt ?? m.takeoverFaultAt ?? t0)) * 1000)}<title>${k.line ?? ''}</title></text>`);
+    parts.push(html`<line class="marker" data-phase="${k.name}" x1="${f1(xx)}" y1="${top - 4}" x2="${f1(xx)}" y2="${markersY + 6 + i * 13}" stroke="${COLOURS.milestone}" stroke-dasharray="3 2" stroke-width="1"/>`);
+    parts.push(html`<text x="${f1(xx + 2)}" y="${markersY + 16 + i * 13}" font-size="10" fill="${COLOURS.milestone}" text-anchor="${xx > W - 170 ? 'end' : 'start'}">${names[k.name] ?? k.name} ${rel(k.t)}<title>${k.line ?? ''}</title></text>`);
   }
   // VIP takeover marker
   if (m.vipTakeoverMs !== undefined && m.takeoverFaultAt !== undefined) {
@@ -163,6 +220,25 @@ export function timelineSvg(r: ScenarioResult, id: string): Html {
 ${parts.map((p) => html`${p}
 `)}</svg>`;
 }
+
+/** Every colour the timeline draws, for its legend (html.ts): no two things share one. */
+export const COLOURS = { reply: '#43a047', lost: '#e53935', band: '#ff7043', outage: '#b71c1c', failback: '#6a1b9a', milestone: '#1565c0' };
+
+/** The legend: every VRRP state and mark the timeline can draw. */
+export const LEGEND: { label: string; colour: string; opacity?: number }[] = [
+  { label: 'MASTER', colour: '#2e7d32' },
+  { label: 'BACKUP', colour: '#90a4ae' },
+  { label: 'FAULT (VRRP state)', colour: '#fbc02d' },
+  { label: 'INIT', colour: '#e0e0e0' },
+  { label: 'stopped / down', colour: '#212121' },
+  { label: 'frozen', colour: '#00838f' },
+  { label: 'probe replies', colour: COLOURS.reply },
+  { label: 'no reply (lost probes)', colour: COLOURS.lost },
+  { label: 'fault active', colour: COLOURS.band, opacity: 0.4 },
+  { label: 'fault outage', colour: COLOURS.outage },
+  { label: 'failback outage', colour: COLOURS.failback },
+  { label: 'reconnect milestones', colour: COLOURS.milestone },
+];
 
 /** A strip plot of repeated measurements with min/median/p95/max. */
 export function stripSvg(values: number[], what: string): Html {

@@ -1,6 +1,6 @@
 import type { EngineInfo } from '../lab/engine.js';
 import type { ArpReport } from '../analysis/arp.js';
-import type { Outage, ProbeReport } from '../analysis/dataplane.js';
+import type { ProbeReport } from '../analysis/dataplane.js';
 import type { TakeoverCheck, VrrpTransition } from '../analysis/metrics.js';
 import type { PhaseName, Reconnect } from '../analysis/reconnect.js';
 import type { Symmetry } from '../analysis/symmetry.js';
@@ -21,6 +21,10 @@ export interface ExpectationResult {
   actual: string;
   /** the measurement cannot tell whether it held (its uncertainty straddles the limit): the run could not decide */
   undecided?: boolean;
+  /** a duration limit: the limit, the measured value and limit − value (negative: over the limit), ms */
+  limitMs?: number;
+  valueMs?: number;
+  marginMs?: number;
 }
 
 /** Checked after every scenario: the lab is back where the next one can start. */
@@ -85,7 +89,14 @@ export interface RunMetrics {
   tunnelRestoredMs?: number;
   /** data-plane probe (ping every 10 ms through the tunnel, lab clock): the gap around the fault */
   outageMs?: number;
-  outages?: Outage[];
+  /** every gap of the forward probe, each attributed to the fault, a revert, or nothing known */
+  outages?: AttributedOutage[];
+  /** the failback, measured like the failover: the longest outage a revert caused, each way (ms) */
+  failbackOutageMs?: number;
+  failbackReverseOutageMs?: number;
+  /** the revert -> the node that held the VIP at the fault is MASTER again (keepalived's line, ms) */
+  failbackTakeoverMs?: number;
+  failback?: Failback;
   probe?: Omit<ProbeReport, 'outages'> & { error?: string };
   /** lab-clock time of the fault each figure counts from: the last inject before the effect */
   takeoverFaultAt?: number;
@@ -148,6 +159,7 @@ export interface ScenarioResult {
 }
 
 export type { RunEvent } from './events.js';
+import type { AttributedOutage, Failback } from '../analysis/failback.js';
 import type { EvidenceLine } from '../analysis/analyse.js';
 
 /** A fault timed inside the lab (blackout): `on`/`off` are the midpoints of the lab-clock brackets around its two nft commits. */

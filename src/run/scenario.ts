@@ -190,9 +190,13 @@ async function runWithHosts(engine: Engine, lab: LabContext, sc: Scenario, o: Ru
       const revert = async () => {
         if (reverted) return;
         reverted = true;
+        // when the revert was asked, on the clock of a host it does not touch: a revert takes time (a node
+        // restarting), and what follows it (a preempting failback) can begin before it returns
+        const beside = ['client', ...hosts.nodes, 'lanhost'].find((h) => !fault.targets.includes(h))!;
+        const asked = await labNow(beside).catch(() => undefined);
         const at = await fault.revert();
         if (CONTAINER_FAULTS.has(fault.kind)) containerEvents.push({ t: at, node: fault.targets[0]!, state: 'RESUMED', source: 'runner' });
-        emit('fault.revert', `${id}: reverted (${fault.describe})`, at, { step: i, data: { id, kind: fault.kind } });
+        emit('fault.revert', `${id}: reverted (${fault.describe})`, at, { step: i, data: { id, kind: fault.kind, ...(asked !== undefined && asked <= at ? { asked } : {}) } });
       };
       // the revert is registered before the inject: a failed or interrupted inject still gets healed
       faults.register(id, revert, { id, step: st, master, backup });

@@ -66,6 +66,8 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
   const checked = validateScenarios(o.files);
   const bad = checked.filter((v) => !v.ok);
   if (bad.length > 0) throw new ConfigError(bad.flatMap((v) => v.issues));
+  const notScenarios = checked.filter((v) => v.kind !== 'scenario');
+  if (notScenarios.length > 0) throw new ConfigError(notScenarios.map((v) => ({ file: v.file, path: '', message: `this is a ${v.kind} file; run takes scenario files (a topology goes with the scenario's topology: field, a profile with --profile or profile:)` })));
   const scenarios = checked.map((v) => v.scenario!);
 
   const runId = newRunId();

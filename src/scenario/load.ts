@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError, VipdrillError, type ConfigIssue } from '../errors.js';
 import { displayPath, loadProfile, loadTopology, parseWith, readYamlMapping } from '../topology/load.js';
@@ -96,7 +96,8 @@ function semanticIssues(s: Omit<Scenario, 'file'>, file: string): ConfigIssue[] 
 
 /** Load and check one scenario file; every problem is a ConfigError naming file, field and expectation. */
 export function loadScenario(file: string): Scenario {
-  const abs = resolve(file);
+  // `-` is standard input
+  const abs = file === '-' ? '-' : resolve(file);
   const parsed = parseWith(scenarioSchema, readYamlMapping(abs), abs);
   const issues = semanticIssues(parsed, abs);
   if (issues.length > 0) throw new ConfigError(issues);
@@ -106,33 +107,73 @@ export function loadScenario(file: string): Scenario {
 export interface Validation {
   file: string;
   ok: boolean;
+  /** what the file is, told apart by its top-level keys: steps (scenario), nodes or networks (topology), vrrp or ike (profile) */
+  kind: 'scenario' | 'topology' | 'profile';
   scenario?: Scenario;
+  /** a line for a valid file: what it holds */
+  summary?: string;
   issues: ConfigIssue[];
 }
 
-/** Validate many files (each on its own: one broken file does not hide the others). */
-export function validateScenarios(files: string[]): Validation[] {
-  return files.map((f) => {
-    try {
-      const scenario = loadScenario(f);
-      return { file: displayPath(resolve(f)), ok: true, scenario, issues: [] };
-    } catch (e) {
-      if (e instanceof ConfigError) return { file: displayPath(resolve(f)), ok: false, issues: e.issues };
-      throw e;
-    }
-  });
+function kindOf(file: string): Validation['kind'] {
+  let data: Record<string, unknown>;
+  try {
+    data = readYamlMapping(file);
+  } catch {
+    return 'scenario'; // its own loading says what is wrong
+  }
+  if ('steps' in data) return 'scenario';
+  if ('nodes' in data || 'networks' in data) return 'topology';
+  if ('vrrp' in data || 'ike' in data || 'ppp' in data) return 'profile';
+  return 'scenario';
 }
 
-/** Expand arguments: files as given; a directory means its *.yaml files; a suite file (*.txt) its lines. */
+/** Validate one file: a scenario, a topology or a profile, through the loader that `up` and `run` use. */
+export function validateFile(f: string): Validation {
+  const file = f === '-' ? '<stdin>' : displayPath(resolve(f));
+  const kind = kindOf(f);
+  try {
+    if (kind === 'topology') {
+      const t = loadTopology(f).topology;
+      return { file, ok: true, kind, summary: `topology ${t.name}: nodes ${Object.keys(t.nodes).join(', ')}, profile ${t.profile}`, issues: [] };
+    }
+    if (kind === 'profile') {
+      const p = loadProfile(f);
+      return { file, ok: true, kind, summary: `profile ${p.name}: VRRPv${p.vrrp.version}, advert_int ${p.vrrp.advertInt} s`, issues: [] };
+    }
+    const scenario = loadScenario(f);
+    return { file, ok: true, kind, scenario, summary: `${scenario.name}: ${scenario.steps.length} steps`, issues: [] };
+  } catch (e) {
+    if (e instanceof ConfigError) return { file, ok: false, kind, issues: e.issues };
+    // a file must never crash validation: what went wrong is its result
+    return { file, ok: false, kind, issues: [{ file, path: '', message: `could not be read: ${e instanceof Error ? e.message : String(e)}` }] };
+  }
+}
+
+/** Validate many files (each on its own: one broken or missing file does not hide the others). */
+export function validateScenarios(files: string[]): Validation[] {
+  return files.map(validateFile);
+}
+
+/**
+ * Expand arguments: files as given (a missing one too: its validation says so); a directory means its
+ * *.yaml and *.yml files (not recursively, so a directory loop cannot trap it).
+ */
 export function expandScenarioArgs(args: string[]): string[] {
   const out: string[] = [];
   for (const a of args) {
-    if (!existsSync(a)) throw new ConfigError([{ file: a, path: '', message: 'file not found' }]);
-    if (statSync(a).isDirectory()) {
-      out.push(...readdirSync(a).filter((n) => n.endsWith('.yaml')).sort().map((n) => join(a, n)));
+    let dir = false;
+    try {
+      dir = statSync(a).isDirectory();
+    } catch {
+      dir = false;
+    }
+    if (dir) {
+      const found = readdirSync(a).filter((n) => n.endsWith('.yaml') || n.endsWith('.yml')).sort().map((n) => join(a, n));
+      if (found.length === 0) throw new VipdrillError('CONFIG_INVALID', `${a}: a directory with no .yaml or .yml files`);
+      out.push(...found);
     } else out.push(a);
   }
-  if (out.length === 0) throw new VipdrillError('CONFIG_INVALID', `no scenario files in ${args.join(', ')}`);
   return out;
 }
 

@@ -154,6 +154,8 @@ export const expectationsSchema = z.strictObject({
   outage: z
     .strictObject({ min: duration(0, 3_600_000).default(0), max: duration(1, 3_600_000) }, { error: 'expected { max: <duration> } and optionally min: <duration>' })
     .optional(),
+  /** the longest outage a revert caused (a returning master preempting, a healed link): none, or at most max */
+  failbackOutage: limit('failbackOutage').optional(),
   /** probes lost outside the outages (a calm lab: 0) */
   probeLoss: z.strictObject({ max: z.int({ error: 'expected a whole number of probes' }).min(0) }, { error: 'expected { max: <probes> }' }).optional(),
   /** both nodes MASTER at the same time (from both nodes' VRRP logs) */
@@ -187,7 +189,7 @@ export const scenarioObject = z.strictObject({
   /** lab/profiles/<name>.yaml or a path; default: the topology's */
   profile: z.string().optional(),
   repeat: z.int({ error: 'expected a whole number from 1 to 100' }).min(1).max(100).default(1),
-  steps: z.array(step, { error: 'expected a list of steps' }).min(1, { error: 'expected at least one step' }),
+  steps: z.array(step, { error: 'expected a list of steps' }).min(1, { error: 'expected at least one step' }).max(1000, { error: 'expected at most 1000 steps' }),
   expect: expectationsSchema.default({}),
 });
 

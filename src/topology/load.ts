@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
+import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import { closest, distance } from 'fastest-levenshtein';
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import { broadcast, cidrContains, cidrsOverlap, firstHost, FORBIDDEN_DEFAULTS, formatIpv4, parseCidr, parseIpv4 } from '../util/ip.js';
@@ -10,6 +11,7 @@ import { profileSchema, topologySchema, type Profile, type Topology } from './sc
 
 /** A path shown in messages: relative to the working directory when that is shorter. */
 export function displayPath(file: string): string {
+  if (file === '-') return '<stdin>';
   const rel = relative(process.cwd(), file);
   return rel && !rel.startsWith('..') && rel.length < file.length ? rel : file;
 }
@@ -49,8 +51,11 @@ export function readYamlMapping(file: string): Record<string, unknown> {
     throw new ConfigError([{ file: shown, path: '', message }]);
   };
   let data: unknown;
+  const lines = new LineCounter();
+  let doc: Document;
   try {
-    const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+    doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true, lineCounter: lines });
+    if (doc.errors.some((e) => /call stack/i.test(e.message))) return fail(`nested too deeply: the limit is ${YAML_LIMITS.maxDepth} levels`);
     if (doc.errors.length > 0) {
       throw new ConfigError(
         doc.errors.map((e) => ({ file: shown, path: '', message: `invalid YAML${e.linePos ? ` at line ${e.linePos[0].line}:${e.linePos[0].col}` : ''}: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}` })),
@@ -68,7 +73,70 @@ export function readYamlMapping(file: string): Record<string, unknown> {
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     return fail(`expected a mapping (key: value lines) at the top level, got ${Array.isArray(data) ? 'a list' : data === null ? 'an empty document' : typeof data}`);
   }
-  return data as Record<string, unknown>;
+  const mapping = data as Record<string, unknown>;
+  POSITIONS.set(mapping, (path: readonly PropertyKey[], key?: string) => positionOf(doc, lines, path, key));
+  return mapping;
+}
+
+/** Where each mapping read by readYamlMapping came from: field path -> line:column, for error messages. */
+const POSITIONS = new WeakMap<object, (path: readonly PropertyKey[], key?: string) => string | undefined>();
+
+/** The line:column of a field (or of the key that is unknown, or of the nearest parent that exists). */
+function positionOf(doc: Document, lines: LineCounter, path: readonly PropertyKey[], key?: string): string | undefined {
+  for (let n = path.length; n >= 0; n--) {
+    const node = doc.getIn(path.slice(0, n) as unknown[], true) as { range?: [number, number, number] } | undefined;
+    if (!node?.range) continue;
+    let at = node.range[0];
+    if (key !== undefined && n === path.length && isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && p.key.value === key);
+      const k = pair?.key as { range?: [number, number, number] } | undefined;
+      if (k?.range) at = k.range[0];
+    }
+    const p = lines.linePos(at);
+    return `${p.line}:${p.col}`;
+  }
+  return undefined;
+}
+
+function locate(data: unknown, path: readonly PropertyKey[], key?: string): string | undefined {
+  if (data === null || typeof data !== 'object') return undefined;
+  const f = POSITIONS.get(data);
+  if (!f) return undefined;
+  return f(path, key);
+}
+
+/** The keys a schema accepts at `path` (through defaults, optionals, arrays and records), for "did you mean". */
+function knownKeys(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  let cur: unknown = schema;
+  const unwrap = (x: unknown): unknown => {
+    for (let k = 0; k < 20; k++) {
+      const def = (x as { def?: { innerType?: unknown; in?: unknown; schema?: unknown; type?: string } } | undefined)?.def;
+      if (!def) return x;
+      if (def.type === 'object' || def.type === 'array' || def.type === 'record') return x;
+      const next = def.innerType ?? def.in ?? def.schema;
+      if (!next) return x;
+      x = next;
+    }
+    return x;
+  };
+  for (const p of path) {
+    cur = unwrap(cur);
+    const def = (cur as { def?: { type?: string; shape?: Record<string, unknown>; element?: unknown; valueType?: unknown } } | undefined)?.def;
+    if (def?.type === 'object') cur = def.shape?.[String(p)];
+    else if (def?.type === 'array') cur = def.element;
+    else if (def?.type === 'record') cur = def.valueType;
+    else return [];
+  }
+  const def = (unwrap(cur) as { def?: { type?: string; shape?: Record<string, unknown> } } | undefined)?.def;
+  return def?.type === 'object' ? Object.keys(def.shape ?? {}) : [];
+}
+
+/** " (did you mean X?)" for an unknown key within edit distance 2 of a known one (fastest-levenshtein). */
+function suggest(unknown: string[], known: string[]): string {
+  const k = unknown[0];
+  if (!k || known.length === 0) return '';
+  const best = closest(k, known);
+  return distance(k, best) <= Math.max(2, Math.floor(k.length / 4)) ? ` (did you mean "${best}"?)` : `; expected one of ${known.join(', ')}`;
 }
 
 function describeReceived(issue: z.core.$ZodIssue): string {
@@ -92,8 +160,11 @@ export function parseWith<S extends z.ZodType>(schema: S, data: unknown, file: s
   throw new ConfigError(
     r.error.issues.map((i) => {
       const path = formatPath(i.path);
-      const message = i.code === 'invalid_type' && !hasPath(data, i.path) ? `required: ${i.message}` : describeReceived(i);
-      return { file: shown, path, message };
+      const missing = i.code === 'invalid_type' && !hasPath(data, i.path);
+      const unknown = i.code === 'unrecognized_keys' ? i.keys : [];
+      const message = missing ? `missing: ${i.message}` : unknown.length > 0 ? `${describeReceived(i)}${suggest(unknown, knownKeys(schema, i.path))}` : describeReceived(i);
+      const at = locate(data, i.path, unknown[0]);
+      return { file: at ? `${shown}:${at}` : shown, path, message };
     }),
   );
 }

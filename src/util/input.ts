@@ -8,10 +8,24 @@ import { ConfigError } from '../errors.js';
  */
 export const MAX_INPUT_BYTES = 1024 * 1024;
 
+/** stdin, read once (validate looks at a file twice: what it is, then the file itself) */
+let stdinRead: { text: string } | { error: unknown } | undefined;
+
 export function readInputFile(file: string, shown = file, maxBytes = MAX_INPUT_BYTES): string {
   const fail = (message: string): never => {
-    throw new ConfigError([{ file: shown, path: '', message }]);
+    throw new ConfigError([{ file: file === '-' ? '<stdin>' : shown, path: '', message }]);
   };
+  if (file === '-') {
+    stdinRead ??= (() => {
+      try {
+        return { text: readStdin(maxBytes, fail) };
+      } catch (e) {
+        return { error: e };
+      }
+    })();
+    if ('error' in stdinRead) throw stdinRead.error;
+    return stdinRead.text;
+  }
   let fd: number;
   try {
     // O_NONBLOCK: opening a FIFO with no writer returns at once instead of hanging
@@ -42,6 +56,29 @@ export function readInputFile(file: string, shown = file, maxBytes = MAX_INPUT_B
   } finally {
     closeSync(fd);
   }
+}
+
+/** Standard input up to the limit (a pipe has no size to check first: it is read, and refused past the limit). */
+function readStdin(maxBytes: number, fail: (message: string) => never): string {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  const buf = Buffer.alloc(64 * 1024);
+  for (;;) {
+    let n: number;
+    try {
+      n = readSync(0, buf, 0, buf.length, null);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') continue;
+      if (code === 'EOF') break;
+      return fail(`cannot read standard input: ${(e as Error).message}`);
+    }
+    if (n === 0) break;
+    total += n;
+    if (total > maxBytes) return fail(`too large: more than ${maxBytes} bytes on standard input, the limit is ${maxBytes} bytes (1 MiB)`);
+    chunks.push(Buffer.from(buf.subarray(0, n)));
+  }
+  return decodeUtf8(Buffer.concat(chunks), fail);
 }
 
 /** Strict UTF-8: a bad byte is an error with its offset (never a silent U+FFFD). A BOM is dropped. */

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -8,6 +9,7 @@ import { writeReports } from '../../src/report/index.js';
 import { renderHtml } from '../../src/report/html.js';
 import { loadRun } from '../../src/report/load.js';
 import { mainOutage } from '../../src/report/timeline.js';
+import { verdictWord } from '../../src/report/table.js';
 import { launchChromium, renderPdf } from '../../src/report/pdf.js';
 import { formatMs } from '../../src/util/time.js';
 import { fixture, repoRoot } from '../helpers.js';
@@ -56,7 +58,7 @@ describe('drill report in Chromium', function () {
     const names: (string | null)[] = [];
     for (let i = 0; i < (await rows.count()); i++) names.push(await rows.nth(i).getAttribute('data-scenario'));
     expect(names).to.deep.equal(d.results.map((r) => r.scenario));
-    for (const [i, r] of d.results.entries()) expect(await rows.nth(i).locator('td.verdict').innerText()).to.equal(r.verdict.toUpperCase());
+    for (const [i, r] of d.results.entries()) expect(await rows.nth(i).locator('td.verdict').innerText()).to.equal(verdictWord(r));
   });
 
   it('each timeline has a fault band for each injected fault, and the outage labelled where there is one', async () => {
@@ -125,6 +127,45 @@ describe('drill report in Chromium', function () {
     expect(pdf.length).to.be.greaterThan(30_000);
     console.log(`      report.pdf rendered in ${formatMs(ms)}`);
     expect(existsSync(join(dir, 'report.pdf'))).to.equal(true);
+    // the PDF's pages as images (poppler's pdftoppm), to look at: test-artifacts/report-page-<n>.png
+    const r = spawnSync('pdftoppm', ['-png', '-r', '60', join(dir, 'report.pdf'), join(art, 'report-page')], { encoding: 'utf8' });
+    expect(r.status, `pdftoppm (apt-get install poppler-utils): ${r.stderr}`).to.equal(0);
+    const pages = readdirSync(art).filter((f) => /^report-page-\d+\.png$/.test(f));
+    expect(pages.length).to.be.at.least(2);
+    await page.locator('svg.timeline').first().screenshot({ path: join(art, 'timeline.png') });
+  });
+
+  it('labels never overlap: the fault, outage and failback labels of every timeline lie apart, and clear the VRRP lanes', async () => {
+    type Box = { x: number; y: number; width: number; height: number };
+    const hit = (a: Box, b: Box) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+    const clashes: string[] = [];
+    for (const svg of await page.locator('svg.timeline').all()) {
+      const name = await svg.getAttribute('data-testid');
+      const labels: { t: string; b: Box }[] = [];
+      for (const l of await svg.locator('.fault-label, .outage-label, .failback-label').all()) labels.push({ t: await l.innerHTML(), b: (await l.boundingBox())! });
+      const lanes: Box[] = [];
+      for (const r of await svg.locator('rect.vrrp').all()) lanes.push((await r.boundingBox())!);
+      labels.forEach((x, i) => {
+        for (const y of labels.slice(i + 1)) if (hit(x.b, y.b)) clashes.push(`${name}: "${x.t}" on "${y.t}"`);
+        if (lanes.some((l) => hit(x.b, l))) clashes.push(`${name}: "${x.t}" on a VRRP lane`);
+      });
+    }
+    expect(clashes).to.deep.equal([]);
+  });
+
+  it('one time origin: every axis counts from the first fault', async () => {
+    const first = await page.locator('svg.timeline').first().locator('text', { hasText: /^fault$/ }).count();
+    expect(first).to.equal(1);
+  });
+
+  it('an overall verdict banner, and links to each repeat\'s result.json and events.jsonl', async () => {
+    const d = loadRun(dir);
+    const bad = d.results.filter((r) => r.verdict !== 'passed').length;
+    expect(await page.getByTestId('banner').innerText()).to.match(bad > 0 ? /^(FAILED|COULD NOT DECIDE)/ : /^PASSED/);
+    const hrefs: (string | null)[] = [];
+    for (const a of await page.locator('a[href$="result.json"], a[href$="events.jsonl"]').all()) hrefs.push(await a.getAttribute('href'));
+    expect(hrefs).to.include(`${d.results[0]!.scenario}/repeat-${d.results[0]!.repeat}/result.json`);
+    expect(hrefs.length).to.equal(2 * d.results.length);
   });
 });
 
@@ -147,6 +188,8 @@ describe('a report built from hostile strings (Chromium)', function () {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'vipdrill-hostile-'));
     cpSync(fixture('report-run'), dir, { recursive: true });
+    // the hostile strings go into result.json: without the repeats' streams, that is what is read
+    for (const k of [1, 2]) rmSync(join(dir, 'node-crash', `repeat-${k}`, 'events.jsonl'));
     const f = join(dir, 'node-crash', 'repeat-1', 'result.json');
     const { verdict: _, ...text } = HOSTILE;
     const r = JSON.parse(readFileSync(f, 'utf8')) as { expectations: { detail: string }[]; events: { message: string }[] };

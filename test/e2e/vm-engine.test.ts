@@ -113,6 +113,12 @@ describe('VM engine, full stack (end to end)', function () {
     expect(result.metrics.probe?.error).to.equal(undefined);
     expect(result.metrics.outageMs).to.be.greaterThan(result.metrics.vipTakeoverMs!);
     expect(result.vrrp.some((v) => v.source === 'keepalived' && v.state === 'MASTER' && v.node === result.metrics.newHolder)).to.equal(true);
+    // the failback, measured like the failover: the healed master returns and preempts, which the
+    // probe sees as an outage after the revert; every outage is attributed
+    expect(m.outages!.every((o) => ['fault', 'revert', 'unexplained'].includes(o.cause))).to.equal(true);
+    expect(m.outages!.find((o) => Math.abs(o.ms - m.outageMs!) < 1e-6)?.cause).to.equal('fault');
+    expect(m.failbackTakeoverMs, 'the old master MASTER again after its revert').to.be.a('number').and.greaterThan(0);
+    expect(m.failbackOutageMs, 'the failback cost the client an outage').to.be.a('number').and.greaterThan(0);
 
     // vipdrill report computes the repeat again from its events.jsonl alone: the same figures and verdict
     const repeatFile = join(out.dir, 'node-crash', 'repeat-1', 'result.json');

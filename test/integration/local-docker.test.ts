@@ -111,4 +111,14 @@ describe('local Docker engine (integration, real Docker)', function () {
       expect(report.chosen).to.equal('local');
     }
   });
+
+  it('preflight --engine local exits 2 when the local kernel cannot run the full stack, naming what is missing and the fix', function () {
+    const all = JSON.parse(runCli(['preflight', '--json']).stdout) as { engines: { name: string; fullStack: boolean }[] };
+    if (all.engines.find((e) => e.name === 'local')!.fullStack) this.skip();
+    const r = runCli(['preflight', '--engine', 'local', '--json']);
+    expect(r.status).to.equal(2);
+    const out = JSON.parse(r.stdout) as { fullStack: boolean; problem: string };
+    expect(out.fullStack).to.equal(false);
+    expect(out.problem).to.match(/^--engine local cannot run the full stack here: missing ppp_generic \(PPP\) \(fix: .+\)/);
+  });
 });

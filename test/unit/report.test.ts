@@ -8,6 +8,7 @@ import { loadRun } from '../../src/report/load.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { label, textTable } from '../../src/report/table.js';
 import { insideDir, SAFE_NAME } from '../../src/util/paths.js';
+import { formatMs } from '../../src/util/time.js';
 import { fixture } from '../helpers.js';
 
 /** The report renderers on the JSON of a real run (test/fixtures/report-run). */
@@ -52,7 +53,14 @@ describe('reports from a run\'s JSON', () => {
       expect(md).to.contain(`| ${label(r)} |`);
       expect(text).to.contain(label(r));
     }
-    expect(md).to.contain('| scenario | verdict | outage | VIP takeover | reconnect | longest phase |');
+    expect(md).to.contain('| scenario | verdict | outage | failback outage | VIP takeover | reconnect | longest phase |');
+  });
+
+  it('the failback sits beside the outage: in the table, and as JUnit properties', () => {
+    const r = d.results.find((x) => x.metrics.failbackOutageMs !== undefined);
+    expect(r, 'a repeat of the fixture with a failback').to.not.equal(undefined);
+    expect(textTable([r!])).to.contain(formatMs(r!.metrics.failbackOutageMs!));
+    expect(renderJunit(d)).to.contain(`<property name="failbackOutageMs" value="${Math.round(r!.metrics.failbackOutageMs! * 10) / 10}"/>`);
   });
 
   it('index.html is self-contained: no script, no external resource', () => {
@@ -69,20 +77,33 @@ describe('reports from a run\'s JSON', () => {
 });
 
 describe('a run folder cannot make report write outside it', () => {
-  it("a result whose scenario is '../../x' is refused naming its file, and nothing is written anywhere", async () => {
-    const root = mkdtempSync(join(tmpdir(), 'vipdrill-traversal-'));
-    const dir = join(root, 'a', 'b', 'run');
-    cpSync(fixture('report-run'), dir, { recursive: true });
-    const f = join(dir, 'node-crash', 'repeat-1', 'result.json');
-    writeFileSync(f, JSON.stringify({ ...(JSON.parse(readFileSync(f, 'utf8')) as object), scenario: '../../x' }));
-    const before = readdirSync(root, { recursive: true }).length;
-    expect(() => loadRun(dir)).to.throw(/node-crash\/repeat-1\/result\.json: scenario: expected a name of at most 64 characters of \[a-z0-9._-\], got "\.\.\/\.\.\/x"/);
-    const { writeReports } = await import('../../src/report/index.js');
-    await writeReports(dir).catch(() => {});
-    expect(readdirSync(root, { recursive: true }).length, 'files under the folder above the run').to.equal(before);
-    expect(existsSync(join(root, 'a', 'x'))).to.equal(false);
-    rmSync(root, { recursive: true, force: true });
-  });
+  for (const via of ['result.json', 'events.jsonl'] as const) {
+    it(`a repeat whose scenario is '../../x' (in its ${via}) is refused naming its file, and nothing is written anywhere`, async () => {
+      const root = mkdtempSync(join(tmpdir(), 'vipdrill-traversal-'));
+      const dir = join(root, 'a', 'b', 'run');
+      cpSync(fixture('report-run'), dir, { recursive: true });
+      const rep = join(dir, 'node-crash', 'repeat-1');
+      if (via === 'result.json') {
+        // without a stream to compute it from, the result.json is what is read
+        rmSync(join(rep, 'events.jsonl'));
+        const f = join(rep, 'result.json');
+        writeFileSync(f, JSON.stringify({ ...(JSON.parse(readFileSync(f, 'utf8')) as object), scenario: '../../x' }));
+      } else {
+        const f = join(rep, 'events.jsonl');
+        const lines = readFileSync(f, 'utf8').trim().split('\n');
+        const ev = JSON.parse(lines.at(-1)!) as { result: { scenario: string } };
+        ev.result.scenario = '../../x';
+        writeFileSync(f, [...lines.slice(0, -1), JSON.stringify(ev)].join('\n') + '\n');
+      }
+      const before = readdirSync(root, { recursive: true }).length;
+      expect(() => loadRun(dir)).to.throw(via === 'result.json' ? /node-crash\/repeat-1\/result\.json: scenario: expected a name of at most 64 characters of \[a-z0-9._-\], got "\.\.\/\.\.\/x"/ : /node-crash\/repeat-1\/events\.jsonl: evidence: a corrupted evidence line/);
+      const { writeReports } = await import('../../src/report/index.js');
+      await writeReports(dir).catch(() => {});
+      expect(readdirSync(root, { recursive: true }).length, 'files under the folder above the run').to.equal(before);
+      expect(existsSync(join(root, 'a', 'x'))).to.equal(false);
+      rmSync(root, { recursive: true, force: true });
+    });
+  }
 
   it('insideDir joins names under a folder and refuses any that leave it', () => {
     expect(insideDir('/r/run', 'node-crash', 'result.json')).to.equal('/r/run/node-crash/result.json');
