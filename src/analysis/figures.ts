@@ -169,6 +169,14 @@ export function computeFigures(x: FigureInputs): PhaseEvent[] {
       m.outageFaultAt ??= cause(outage.from + 0.001);
     }
   } else m.probe = { direction: 'forward', target: lab.topology.lanhost.lan, intervalMs: 5, sent: 0, received: 0, lostOutsideOutages: 0, stalls: [], thresholdMs: 0, error: probeErrors.forward ?? 'not run' };
+  // a node crash carried out late: the probe saw the death, inside the kill's bracket (asked, seen)
+  const tk = m.takeoverCheck;
+  const kill = tk?.faultLatencyMs !== undefined ? (x.events.find((e) => e.kind === 'fault.inject' && e.t === m.takeoverFaultAt)?.data?.bracket as { asked: number; seen: number } | undefined) : undefined;
+  if (tk && kill && outage?.start && outage.start[1] >= kill.asked && outage.start[0] <= kill.seen + 0.05) {
+    const from = Math.max(kill.asked, outage.start[0]);
+    const to = Math.min(kill.seen, outage.start[1]);
+    if (to >= from) tk.deathMs = [(from - kill.asked) * 1000, (to - kill.asked) * 1000];
+  }
   const rev = probeReports.reverse;
   if (rev) {
     m.reverseProbe = { ...rev, outages: attribute(rev.outages, x.events) };

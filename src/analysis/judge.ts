@@ -27,10 +27,23 @@ export function judge(sc: Scenario, r: ScenarioResult, nodes: string[]): Expecta
     // a fault carried out late (a loaded engine's kill) puts the takeover between t - latency and t:
     // undecided when the limit lies inside that range
     const lat = m.takeoverCheck?.faultLatencyMs ?? 0;
-    const low = t !== undefined ? Math.max(0, t - lat) : undefined;
-    const range = t !== undefined && lat > TAKEOVER_UNCERTAIN_MS ? `${formatMs(low!)} to ${formatMs(t)} (the kill was carried out within ${formatMs(lat)} of being asked)` : undefined;
-    const undecided = t !== undefined && range !== undefined && low! <= x.vipTakeover.max && t > x.vipTakeover.max;
-    add('vipTakeover', `<= ${formatMs(x.vipTakeover.max)}`, t !== undefined ? (range ?? formatMs(t)) : 'the VIP never moved', t !== undefined && (undecided ? false : (range ? low! : t) <= x.vipTakeover.max && t <= x.vipTakeover.max), undecided, { limitMs: x.vipTakeover.max, ...(t !== undefined ? { valueMs: t } : {}) });
+    // when the node died, ms after the kill was asked: seen by the probe where it could (a narrow
+    // edge), else anywhere in the kill's bracket
+    const death = m.takeoverCheck?.deathMs;
+    const [d0, d1] = death ?? [0, lat];
+    const low = t !== undefined ? Math.max(0, t - d1) : undefined;
+    const high = t !== undefined ? t - d0 : undefined;
+    const wide = d1 - d0 > TAKEOVER_UNCERTAIN_MS;
+    const range =
+      t === undefined
+        ? undefined
+        : wide
+          ? `${formatMs(low!)} to ${formatMs(high!)} (the kill was carried out within ${formatMs(lat)} of being asked)`
+          : death && d0 > TAKEOVER_UNCERTAIN_MS
+            ? `${formatMs(high!)} from the node's death, which the probe saw ${formatMs(d0)} to ${formatMs(d1)} after the kill was asked`
+            : undefined;
+    const undecided = t !== undefined && wide && low! <= x.vipTakeover.max && high! > x.vipTakeover.max;
+    add('vipTakeover', `<= ${formatMs(x.vipTakeover.max)}`, t !== undefined ? (range ?? formatMs(t)) : 'the VIP never moved', t !== undefined && !undecided && high! <= x.vipTakeover.max, undecided, { limitMs: x.vipTakeover.max, ...(high !== undefined ? { valueMs: high } : {}) });
   }
   if (x.tunnelRestored) {
     const actual = !m.tunnelSeenDown ? 'no outage seen by sampling' : m.tunnelRestoredMs !== undefined ? formatMs(m.tunnelRestoredMs) : 'not restored';

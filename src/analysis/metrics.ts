@@ -98,6 +98,12 @@ export interface TakeoverCheck {
    * lies between vipTakeoverMs less this and vipTakeoverMs
    */
   faultLatencyMs?: number;
+  /**
+   * when the node really died, ms after the kill was asked: the forward probe's outage start edge (the
+   * path through the master broke between the last reply and the first lost probe), where it lies inside
+   * the kill's bracket. The takeover then lies between vipTakeoverMs less its end and less its start.
+   */
+  deathMs?: [number, number];
 }
 
 /** Slack for the capture: the claim crosses one bridge and is stamped by the client's kernel. */

@@ -30,7 +30,8 @@ function piece(v: Interpolation): string {
   if (isHtml(v)) return v[MARKUP];
   if (Array.isArray(v)) return (v as readonly Interpolation[]).map(piece).join('');
   if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '';
-  return escapeText(v as string);
+  // anything else (a plain object that is not Html) is text too, never markup
+  return escapeText(typeof v === 'string' ? v : JSON.stringify(v));
 }
 
 export function html(strings: TemplateStringsArray, ...values: Interpolation[]): Html {

@@ -119,6 +119,11 @@ describe('VM engine, full stack (end to end)', function () {
     expect(m.outages!.find((o) => Math.abs(o.ms - m.outageMs!) < 1e-6)?.cause).to.equal('fault');
     expect(m.failbackTakeoverMs, 'the old master MASTER again after its revert').to.be.a('number').and.greaterThan(0);
     expect(m.failbackOutageMs, 'the failback cost the client an outage').to.be.a('number').and.greaterThan(0);
+    // when the crashed node died, seen by the probe inside the kill's bracket: a narrow window after the ask
+    const death = m.takeoverCheck?.deathMs;
+    expect(death, JSON.stringify(m.takeoverCheck)).to.be.an('array');
+    expect(death![0]).to.be.at.least(0);
+    expect(death![1] - death![0]).to.be.below(500);
 
     // vipdrill report computes the repeat again from its events.jsonl alone: the same figures and verdict
     const repeatFile = join(out.dir, 'node-crash', 'repeat-1', 'result.json');
