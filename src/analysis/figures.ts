@@ -94,7 +94,10 @@ export function splitBrainToleranceMs(advertIntSeconds: number): number {
 export function computeFigures(x: FigureInputs): PhaseEvent[] {
   const { result, lab, tunnelSamples, samples, injections, probeReports, probeErrors, end } = x;
   const phases: PhaseEvent[] = [];
-  const vrrp: VrrpTransition[] = [...x.containerEvents];
+  // a node that was brought back is RESUMED from when its revert was asked: its keepalived can log its
+  // first states before the revert returns (a restart takes seconds), and the mark must not hide them
+  const askedAt = (t: number) => x.events.find((e) => e.kind === 'fault.revert' && Math.abs(e.t - t) < 1e-6 && typeof e.data?.asked === 'number')?.data?.asked as number | undefined;
+  const vrrp: VrrpTransition[] = x.containerEvents.map((c) => (c.state === 'RESUMED' ? { ...c, t: askedAt(c.t) ?? c.t } : c));
   const nodes = Object.keys(lab.topology.nodes);
   for (const n of nodes) {
     const text = x.vrrpLogs[n];

@@ -198,6 +198,12 @@ export function timelineSvg(r: ScenarioResult, id: string): Html {
   if (o) bracket(o, COLOURS.outage, `outage ${formatMs(o.ms)}`, 'outage-label');
   const fb = m.failbackOutageMs !== undefined ? (m.outages ?? []).find((g) => g.cause === 'revert' && Math.abs(g.ms - m.failbackOutageMs!) < 1e-6) : undefined;
   if (fb) bracket(fb, COLOURS.failback, `failback ${formatMs(fb.ms)}`, 'failback-label');
+  // the VIP takeover: a line across the lanes, named in the label lane
+  if (m.vipTakeoverMs !== undefined && m.takeoverFaultAt !== undefined) {
+    const xx = x(m.takeoverFaultAt + m.vipTakeoverMs / 1000);
+    parts.push(html`<line class="marker" data-phase="vrrp" x1="${f1(xx)}" y1="${top - 4}" x2="${f1(xx)}" y2="${markersY}" stroke="#2e7d32" stroke-width="1.2"/>`);
+    labels.push({ x: xx + 40, text: `VIP on ${m.newHolder ?? '?'} +${formatMs(m.vipTakeoverMs)}`, colour: '#2e7d32', cls: 'takeover-label' });
+  }
   const ly = laneY('labels');
   for (const l of layoutLabels(labels, LABEL_ROWS)) {
     parts.push(html`<text class="${l.cls}" x="${f1(l.x0 + 2)}" y="${ly + 11 + l.row * 13}" font-size="${l.bold ? 11 : 10}" font-weight="${l.bold ? 'bold' : 'normal'}" fill="${l.colour}">${l.text}</text>`);
@@ -209,12 +215,6 @@ export function timelineSvg(r: ScenarioResult, id: string): Html {
     const xx = x(k.t);
     parts.push(html`<line class="marker" data-phase="${k.name}" x1="${f1(xx)}" y1="${top - 4}" x2="${f1(xx)}" y2="${markersY + 6 + i * 13}" stroke="${COLOURS.milestone}" stroke-dasharray="3 2" stroke-width="1"/>`);
     parts.push(html`<text x="${f1(xx + 2)}" y="${markersY + 16 + i * 13}" font-size="10" fill="${COLOURS.milestone}" text-anchor="${xx > W - 170 ? 'end' : 'start'}">${names[k.name] ?? k.name} ${rel(k.t)}<title>${k.line ?? ''}</title></text>`);
-  }
-  // VIP takeover marker
-  if (m.vipTakeoverMs !== undefined && m.takeoverFaultAt !== undefined) {
-    const xx = f1(x(m.takeoverFaultAt + m.vipTakeoverMs / 1000));
-    parts.push(html`<line class="marker" data-phase="vrrp" x1="${xx}" y1="${top - 4}" x2="${xx}" y2="${markersY}" stroke="#2e7d32" stroke-width="1.2"/>`);
-    parts.push(html`<text x="${xx}" y="${markersY - 3}" font-size="10" fill="#2e7d32" dx="2">VIP on ${m.newHolder ?? '?'} +${formatMs(m.vipTakeoverMs)}</text>`);
   }
   return html`<svg class="timeline" data-testid="timeline-${id}" viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="timeline of ${r.scenario}" xmlns="http://www.w3.org/2000/svg">
 ${parts.map((p) => html`${p}

@@ -142,7 +142,7 @@ describe('drill report in Chromium', function () {
     for (const svg of await page.locator('svg.timeline').all()) {
       const name = await svg.getAttribute('data-testid');
       const labels: { t: string; b: Box }[] = [];
-      for (const l of await svg.locator('.fault-label, .outage-label, .failback-label').all()) labels.push({ t: await l.innerHTML(), b: (await l.boundingBox())! });
+      for (const l of await svg.locator('.fault-label, .outage-label, .failback-label, .takeover-label').all()) labels.push({ t: await l.innerHTML(), b: (await l.boundingBox())! });
       const lanes: Box[] = [];
       for (const r of await svg.locator('rect.vrrp').all()) lanes.push((await r.boundingBox())!);
       labels.forEach((x, i) => {

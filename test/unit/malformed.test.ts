@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { cpSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli, fixture, repoRoot } from '../helpers.js';
@@ -38,7 +38,7 @@ function run(args: string[]): Promise<{ status: number | null; out: string; ms: 
 /** Every file under a folder with its size and modification time: what "nothing was written" compares. */
 function listing(dir: string): string[] {
   return (readdirSync(dir, { recursive: true }) as string[]).map((f) => {
-    const st = statSync(join(dir, f));
+    const st = lstatSync(join(dir, f));
     return `${f} ${st.size} ${st.mtimeMs}`;
   }).sort();
 }
@@ -59,6 +59,8 @@ describe('malformed inputs (the corpus)', function () {
     spawnSync('mkfifo', [join(x, 'fifo.yaml')]);
     extra.push({ class: 'special-file', file: 'runtime/fifo.yaml', cmd: 'validate', expect: 'expected a regular file, got a FIFO' });
     extra.push({ class: 'special-file', file: '/dev/zero', cmd: 'validate', expect: 'expected a regular file, got a device' });
+    symlinkSync('loop.yaml', join(x, 'loop.yaml'));
+    extra.push({ class: 'special-file', file: 'runtime/loop.yaml', cmd: 'validate', expect: 'expected a file, got a symbolic link loop' });
     mkdirSync(join(x, 'dir.yaml'));
     extra.push({ class: 'special-file', file: 'runtime/dir.yaml', cmd: 'validate', expect: 'a directory with no .yaml or .yml files' });
     writeFileSync(join(x, 'two-mib.yaml'), `name: big\ndescription: ${'x'.repeat(2 * 1024 * 1024)}\n`);
@@ -90,7 +92,7 @@ describe('malformed inputs (the corpus)', function () {
     expect([...classes].sort()).to.deep.equal(['encoding', 'profile', 'run-folder', 'scenario-semantic', 'scenario-structure', 'topology', 'yaml-limits', 'yaml-syntax']);
   });
 
-  for (const c of [...corpus, { class: 'special-file', file: 'runtime/fifo.yaml' }, { class: 'special-file', file: '/dev/zero' }, { class: 'special-file', file: 'runtime/dir.yaml' }, { class: 'size', file: 'runtime/two-mib.yaml' }, { class: 'size', file: 'runtime/forty-two-mb.yaml' }] as Case[]) {
+  for (const c of [...corpus, { class: 'special-file', file: 'runtime/fifo.yaml' }, { class: 'special-file', file: '/dev/zero' }, { class: 'special-file', file: 'runtime/dir.yaml' }, { class: 'special-file', file: 'runtime/loop.yaml' }, { class: 'size', file: 'runtime/two-mib.yaml' }, { class: 'size', file: 'runtime/forty-two-mb.yaml' }] as Case[]) {
     it(`${c.class}: ${c.file}`, () => {
       const want = [...corpus, ...extra].find((x) => x.file === c.file)!;
       const r = results.get(c.file)!;
