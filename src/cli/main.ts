@@ -13,6 +13,7 @@ import { printSuite, printValidation } from './run.js';
 import { expandScenarioArgs, loadSuite, validateScenarios } from '../scenario/load.js';
 import { runSuite } from '../run/suite.js';
 import { scenarioJsonSchema } from '../scenario/json-schema.js';
+import { sweepJsonSchema } from '../tune/sweep.js';
 import { printLabStatus, printPreflight, printUp } from './format.js';
 import { downCommand, openEngineForLab, reapCommand, upCommand } from '../lab/lifecycle.js';
 import { status } from '../lab/lab.js';
@@ -252,9 +253,10 @@ program
 
 program
   .command('schema')
-  .description('print the JSON Schema of scenario files (scenarios/scenario.schema.json is this output)')
+  .description('print the JSON Schema of scenario files (scenarios/scenario.schema.json is this output), or with --sweep of sweep files (lab/sweeps/sweep.schema.json)')
+  .option('--sweep', 'the schema of sweep files')
   .option('--json', 'print JSON (it always does: the schema is JSON)')
-  .action(() => json(scenarioJsonSchema()));
+  .action((o: { sweep?: boolean }) => json(o.sweep ? sweepJsonSchema() : scenarioJsonSchema()));
 
 /** --json anywhere on the command line: errors are JSON on stdout too. */
 const jsonMode = process.argv.slice(2).includes('--json');

@@ -6,6 +6,7 @@ import { labDir, packageRoot } from '../util/paths.js';
 import type { Topology } from '../topology/schema.js';
 import { NODE_ROLES, OTHER_HOSTS } from './roles.js';
 import { DAEMONS, scenarioSchema, type Scenario, type Step } from './schema.js';
+import { loadSweep } from '../tune/sweep.js';
 
 export function topologyPathOf(nameOrPath: string | undefined): string {
   const n = nameOrPath ?? 'default';
@@ -107,8 +108,8 @@ export function loadScenario(file: string): Scenario {
 export interface Validation {
   file: string;
   ok: boolean;
-  /** what the file is, told apart by its top-level keys: steps (scenario), nodes or networks (topology), vrrp or ike (profile) */
-  kind: 'scenario' | 'topology' | 'profile';
+  /** what the file is, told apart by its top-level keys: steps (scenario), nodes or networks (topology), vrrp or ike (profile), parameters (sweep) */
+  kind: 'scenario' | 'topology' | 'profile' | 'sweep';
   scenario?: Scenario;
   /** a line for a valid file: what it holds */
   summary?: string;
@@ -123,6 +124,7 @@ function kindOf(file: string): Validation['kind'] {
     return 'scenario'; // its own loading says what is wrong
   }
   if ('steps' in data) return 'scenario';
+  if ('parameters' in data) return 'sweep';
   if ('nodes' in data || 'networks' in data) return 'topology';
   if ('vrrp' in data || 'ike' in data || 'ppp' in data) return 'profile';
   return 'scenario';
@@ -140,6 +142,10 @@ export function validateFile(f: string): Validation {
     if (kind === 'profile') {
       const p = loadProfile(f);
       return { file, ok: true, kind, summary: `profile ${p.name}: VRRPv${p.vrrp.version}, advert_int ${p.vrrp.advertInt} s`, issues: [] };
+    }
+    if (kind === 'sweep') {
+      const { sweep, points } = loadSweep(f);
+      return { file, ok: true, kind, summary: `sweep ${sweep.name}: ${points.length} points × ${sweep.scenarios.length} scenario(s) × ${sweep.repeats} repeats`, issues: [] };
     }
     const scenario = loadScenario(f);
     return { file, ok: true, kind, scenario, summary: `${scenario.name}: ${scenario.steps.length} steps`, issues: [] };

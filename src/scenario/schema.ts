@@ -7,9 +7,9 @@ import { NODE_NAME } from './roles.js';
  * editors (scenarios/scenario.schema.json) is generated from this file (npm run schema).
  */
 
-const DURATION = /^\d+(\.\d+)?\s*(ms|s|m)$/;
+const DURATION = /^\d+(\.\d+)?\s*(ms|s|m|h)$/;
 
-/** "500ms", "5s", "2m" or a number of seconds, within [minMs, maxMs]; parsed to milliseconds. */
+/** "500ms", "5s", "2m", "3h" or a number of seconds, within [minMs, maxMs]; parsed to milliseconds. */
 export const duration = (minMs: number, maxMs: number) =>
   z
     .union([z.number(), z.string().regex(DURATION)], { error: `expected a duration like "500ms", "5s" or "2m" (${minMs / 1000} s to ${maxMs / 1000} s)` })
@@ -17,9 +17,9 @@ export const duration = (minMs: number, maxMs: number) =>
     .refine((ms) => ms >= minMs && ms <= maxMs, { error: `expected a duration from ${minMs / 1000} s to ${maxMs / 1000} s` });
 
 function toMs(v: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m)$/.exec(v.trim())!;
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)$/.exec(v.trim())!;
   const n = Number(m[1]);
-  return m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : n * 60_000;
+  return m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : m[2] === 'm' ? n * 60_000 : n * 3_600_000;
 }
 
 /** How long a fault lasts: a duration, or until a `heal` step (or the final heal) reverts it. */

@@ -283,11 +283,21 @@ export function loadProfile(nameOrPath: string): Profile {
     throw new ConfigError([{ file: displayPath(file), path: '', message: `no profile named "${nameOrPath}"; expected one of lab/profiles/*.yaml or a path to a profile file` }]);
   }
   const profile = parseWith(profileSchema, readYamlMapping(file), file);
-  const issues: ConfigIssue[] = [];
-  const add = (path: string, message: string) => issues.push({ file: displayPath(file), path, message });
+  const issues = profileIssues(profile).map((i) => ({ file: displayPath(file), ...i }));
+  if (issues.length > 0) throw new ConfigError(issues);
+  return profile;
+}
+
+/**
+ * Settings the daemons would silently change, so a profile (or a sweep's point) holding them is refused:
+ * keepalived rounds VRRPv2 adverts to whole seconds, RFC 5798 has no VRRPv3 authentication, and
+ * strongSwan raises a DPD timeout below the DPD delay to it.
+ */
+export function profileIssues(profile: Profile): { path: string; message: string }[] {
+  const issues: { path: string; message: string }[] = [];
+  const add = (path: string, message: string) => issues.push({ path, message });
   if (profile.vrrp.version === 2 && !Number.isInteger(profile.vrrp.advertInt)) add('vrrp.advertInt', `VRRPv2 adverts are whole seconds (keepalived rounds ${profile.vrrp.advertInt}); expected an integer or vrrp.version: 3`);
   if (profile.vrrp.version === 3 && profile.vrrp.auth !== null) add('vrrp.auth', 'VRRPv3 has no authentication (RFC 5798); expected null or vrrp.version: 2');
   if (profile.ike.dpdDelay > 0 && profile.ike.dpdTimeout > 0 && profile.ike.dpdTimeout < profile.ike.dpdDelay) add('ike.dpdTimeout', `${profile.ike.dpdTimeout} s is shorter than ike.dpdDelay (${profile.ike.dpdDelay} s); expected dpdTimeout >= dpdDelay`);
-  if (issues.length > 0) throw new ConfigError(issues);
-  return profile;
+  return issues;
 }
