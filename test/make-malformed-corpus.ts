@@ -164,6 +164,20 @@ add('profile', P('unknown-key'), prof({ extra: 'turbo: true\n' }), 'unknown key 
 add('profile', P('mtu-word'), prof({ mtu: 'big' }), 'ppp.mtu');
 add('profile', P('vrrp-version-9'), prof({ vrrp: '{ version: 9, advertInt: 1, preempt: true, preemptDelay: 0, auth: null }' }), 'vrrp.version');
 
+// --- sweeps (vipdrill tune's input) ---
+const W = (f: string) => `sweep/${f}.yaml`;
+const sweep = (params: string, extra = '') => `name: bad-sweep\nbase: fast\n${extra}parameters:\n${params}\n`;
+add('sweep', W('unknown-parameter'), sweep('  vrrp.advertInterval: [1, 2]'), 'not a profile field a sweep can vary (did you mean "vrrp.advertInt"?)');
+add('sweep', W('v2-subsecond-point'), sweep('  vrrp.version: [2]'), 'VRRPv2 adverts are whole seconds');
+add('sweep', W('dpd-below-delay-point'), sweep('  ike.dpdDelay: [10]'), 'ike.dpdTimeout: 3 s is shorter than ike.dpdDelay (10 s)');
+add('sweep', W('base-missing'), 'name: s\nbase: turbo\nparameters:\n  vrrp.advertInt: [1]\n', 'no profile named "turbo"');
+add('sweep', W('scenario-missing'), sweep('  vrrp.advertInt: [1]', 'scenarios: [no-such-scenario]\n'), 'no scenario "no-such-scenario"');
+add('sweep', W('too-many-points'), sweep(['vrrp.advertInt', 'vrrp.preemptDelay', 'ike.dpdDelay', 'ppp.lcpEchoFailure', 'l2tp.maxRetries'].map((k) => `  ${k}: [1, 2, 3, 4]`).join('\n')), '1024 points; expected at most 256');
+add('sweep', W('values-empty'), sweep('  vrrp.advertInt: []'), 'expected at least one value');
+add('sweep', W('value-word'), sweep('  vrrp.advertInt: [fast]'), 'expected a number or true/false');
+add('sweep', W('budget-unit'), sweep('  vrrp.advertInt: [1]', 'budget: 3 fortnights\n'), 'budget');
+add('sweep', W('name-traversal'), 'name: ../../x\nbase: fast\nparameters:\n  vrrp.advertInt: [1]\n', 'name: expected a name of at most 64 characters');
+
 // --- run folders (vipdrill report) ---
 const okResult = {
   schema: 'vipdrill.result/1', scenario: 'node-crash', description: 'd', file: 'scenarios/node-crash.yaml', repeat: 1, repeats: 1, lab: 'l', engine: { name: 'vm' }, profile: 'fast', topology: 't',

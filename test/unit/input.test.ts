@@ -3,20 +3,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError } from '../../src/errors.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import { firstInvalidUtf8 } from '../../src/util/input.js';
-import { cli, repoRoot } from '../helpers.js';
+import { cli, configIssues, repoRoot } from '../helpers.js';
 
-const issuesOf = (f: () => unknown) => {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof ConfigError) return e.issues;
-    throw e;
-  }
-  throw new Error('no error');
-};
+const issuesOf = configIssues;
 
 describe('the input layer', () => {
   let dir: string;

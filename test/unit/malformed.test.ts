@@ -89,7 +89,7 @@ describe('malformed inputs (the corpus)', function () {
   it('holds at least 100 cases, of every class', () => {
     const classes = new Set(corpus.map((c) => c.class));
     expect(corpus.length).to.be.at.least(100);
-    expect([...classes].sort()).to.deep.equal(['encoding', 'profile', 'run-folder', 'scenario-semantic', 'scenario-structure', 'topology', 'yaml-limits', 'yaml-syntax']);
+    expect([...classes].sort()).to.deep.equal(['encoding', 'profile', 'run-folder', 'scenario-semantic', 'scenario-structure', 'sweep', 'topology', 'yaml-limits', 'yaml-syntax']);
   });
 
   for (const c of [...corpus, { class: 'special-file', file: 'runtime/fifo.yaml' }, { class: 'special-file', file: '/dev/zero' }, { class: 'special-file', file: 'runtime/dir.yaml' }, { class: 'special-file', file: 'runtime/loop.yaml' }, { class: 'size', file: 'runtime/two-mib.yaml' }, { class: 'size', file: 'runtime/forty-two-mb.yaml' }] as Case[]) {

@@ -2,20 +2,11 @@ import { expect } from 'chai';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError } from '../../src/errors.js';
 import { loadProfile } from '../../src/topology/load.js';
 import { expandPoints, loadSweep, sweepJsonSchema, sweepSchema } from '../../src/tune/sweep.js';
-import { repoRoot } from '../helpers.js';
+import { configIssues, repoRoot } from '../helpers.js';
 
-const issuesOf = (f: () => unknown) => {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof ConfigError) return e.issues.map((i) => `${i.path}: ${i.message}`);
-    throw e;
-  }
-  throw new Error('no error');
-};
+const issuesOf = (f: () => unknown) => configIssues(f).map((i) => `${i.path}: ${i.message}`);
 
 describe('sweep files (the input side of vipdrill tune)', () => {
   let dir: string;
