@@ -4,7 +4,7 @@ import type { Scenario } from '../scenario/schema.js';
 import type { Profile, Topology } from '../topology/schema.js';
 import { computeFigures, type FigureInputs } from './figures.js';
 import { judge } from './judge.js';
-import { starvation, starvedThresholds } from './starvation.js';
+import { starvation } from './starvation.js';
 
 /**
  * A repeat's analysis, start to verdict, as one pure function of what the run recorded: the runner's
@@ -42,10 +42,6 @@ export interface AnalysisInput {
   result: ScenarioResult;
   hostEvents: HostEvent[];
   evidence: Evidence;
-}
-
-export function currentThresholds(): Evidence['starvedThresholds'] {
-  return starvedThresholds();
 }
 
 /** Figures, starvation, expectations and the verdict of one repeat; returns the result (a copy) with them. */

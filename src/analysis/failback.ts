@@ -24,11 +24,16 @@ interface Mark {
   id: string;
 }
 
+/** When a revert was asked (`data.asked` of its fault.revert event), else when it returned. */
+export function revertAskedAt(e: RunEvent): number {
+  return typeof e.data?.asked === 'number' ? e.data.asked : e.t;
+}
+
 function marks(events: RunEvent[]): Mark[] {
   return events
     .filter((e) => e.kind === 'fault.inject' || e.kind === 'fault.revert')
     // a revert counts from when it was asked (a node restart takes seconds, and its failback can begin before it returns)
-    .map((e) => ({ t: e.kind === 'fault.revert' && typeof e.data?.asked === 'number' ? e.data.asked : e.t, kind: e.kind === 'fault.inject' ? ('inject' as const) : ('revert' as const), id: typeof e.data?.id === 'string' ? e.data.id : '' }))
+    .map((e) => ({ t: e.kind === 'fault.revert' ? revertAskedAt(e) : e.t, kind: e.kind === 'fault.inject' ? ('inject' as const) : ('revert' as const), id: typeof e.data?.id === 'string' ? e.data.id : '' }))
     .sort((a, b) => a.t - b.t);
 }
 

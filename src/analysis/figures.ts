@@ -2,7 +2,7 @@ import type { BlackoutWindow, RunEvent, ScenarioResult } from '../run/result.js'
 import type { Profile, Topology } from '../topology/schema.js';
 import { formatMs } from '../util/time.js';
 import { parseArp } from './arp.js';
-import { attribute, failback, type AttributedOutage } from './failback.js';
+import { attribute, failback, revertAskedAt, type AttributedOutage } from './failback.js';
 import type { Outage, ProbeReport } from './dataplane.js';
 import { judgeTakeover, parseVrrpLog, splitBrain, tunnelRestored, vipTakeoverMs, type VrrpTransition } from './metrics.js';
 import { decomposeReconnect, type LogLine } from './reconnect.js';
@@ -96,8 +96,12 @@ export function computeFigures(x: FigureInputs): PhaseEvent[] {
   const phases: PhaseEvent[] = [];
   // a node that was brought back is RESUMED from when its revert was asked: its keepalived can log its
   // first states before the revert returns (a restart takes seconds), and the mark must not hide them
-  const askedAt = (t: number) => x.events.find((e) => e.kind === 'fault.revert' && Math.abs(e.t - t) < 1e-6 && typeof e.data?.asked === 'number')?.data?.asked as number | undefined;
-  const vrrp: VrrpTransition[] = x.containerEvents.map((c) => (c.state === 'RESUMED' ? { ...c, t: askedAt(c.t) ?? c.t } : c));
+  const reverts = x.events.filter((e) => e.kind === 'fault.revert');
+  const askedAt = (t: number) => {
+    const e = reverts.find((r) => Math.abs(r.t - t) < 1e-6);
+    return e ? revertAskedAt(e) : t;
+  };
+  const vrrp: VrrpTransition[] = x.containerEvents.map((c) => (c.state === 'RESUMED' ? { ...c, t: askedAt(c.t) } : c));
   const nodes = Object.keys(lab.topology.nodes);
   for (const n of nodes) {
     const text = x.vrrpLogs[n];
@@ -123,9 +127,8 @@ export function computeFigures(x: FigureInputs): PhaseEvent[] {
   // wrong secret, then crash the master: the takeover counts from the crash)
   // a fault is active until its revert was asked (what follows the asking is the revert's, like a failback)
   const revertAfter = (t: number) =>
-    x.events
-      .filter((e) => e.kind === 'fault.revert')
-      .map((e) => (typeof e.data?.asked === 'number' ? e.data.asked : e.t))
+    reverts
+      .map(revertAskedAt)
       .filter((at) => at > t)
       .sort((p, q) => p - q)[0];
   const cause = (t: number) => injections.filter((x) => x <= t).at(-1) ?? result.firstFaultAt!;

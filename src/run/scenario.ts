@@ -1,4 +1,5 @@
-import { analyse, currentThresholds, type Evidence } from '../analysis/analyse.js';
+import { analyse, type Evidence } from '../analysis/analyse.js';
+import { starvedThresholds } from '../analysis/starvation.js';
 import { parseProbe, type ProbeReport } from '../analysis/dataplane.js';
 import type { VrrpTransition } from '../analysis/metrics.js';
 import { errorMessage, TimeoutError } from '../errors.js';
@@ -355,7 +356,7 @@ async function runWithHosts(engine: Engine, lab: LabContext, sc: Scenario, o: Ru
     authCounts: Object.fromEntries(authCounts),
     ...(failure ? { failure } : {}),
     ...(error ? { error } : {}),
-    starvedThresholds: currentThresholds(),
+    starvedThresholds: starvedThresholds(),
   };
   result.roundTrips = hosts.roundTrips - roundTrips0;
   result.durationMs = performance.now() - started;

@@ -1,11 +1,11 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
-import { closest, distance } from 'fastest-levenshtein';
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import { broadcast, cidrContains, cidrsOverlap, firstHost, FORBIDDEN_DEFAULTS, formatIpv4, parseCidr, parseIpv4 } from '../util/ip.js';
 import { readInputFile } from '../util/input.js';
+import { nearestName } from '../util/names.js';
 import { labDir } from '../util/paths.js';
 import { profileSchema, topologySchema, type Profile, type Topology } from './schema.js';
 
@@ -131,12 +131,12 @@ function knownKeys(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
   return def?.type === 'object' ? Object.keys(def.shape ?? {}) : [];
 }
 
-/** " (did you mean X?)" for an unknown key within edit distance 2 of a known one (fastest-levenshtein). */
+/** " (did you mean X?)" for an unknown key close to a known one, else the keys it could be. */
 function suggest(unknown: string[], known: string[]): string {
   const k = unknown[0];
   if (!k || known.length === 0) return '';
-  const best = closest(k, known);
-  return distance(k, best) <= Math.max(2, Math.floor(k.length / 4)) ? ` (did you mean "${best}"?)` : `; expected one of ${known.join(', ')}`;
+  const best = nearestName(k, known);
+  return best ? ` (did you mean "${best}"?)` : `; expected one of ${known.join(', ')}`;
 }
 
 function describeReceived(issue: z.core.$ZodIssue): string {

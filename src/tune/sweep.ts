@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { closest, distance } from 'fastest-levenshtein';
 import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import { duration } from '../scenario/schema.js';
 import { displayPath, loadProfile, parseWith, profileIssues, readYamlMapping } from '../topology/load.js';
 import { profileSchema, type Profile } from '../topology/schema.js';
+import { nearestName } from '../util/names.js';
 import { packageRoot, SAFE_NAME } from '../util/paths.js';
 
 /**
@@ -112,8 +112,8 @@ export function loadSweep(file: string): { sweep: Sweep; base: Profile; points: 
   const add = (path: string, message: string) => issues.push({ file: shown, path, message });
   for (const k of Object.keys(sweep.parameters)) {
     if (PARAMETERS.includes(k)) continue;
-    const near = closest(k, [...PARAMETERS]);
-    add(`parameters.${k}`, `not a profile field a sweep can vary${distance(k, near) <= Math.max(3, Math.floor(k.length / 3)) ? ` (did you mean "${near}"?)` : ''}; expected one of ${PARAMETERS.join(', ')}`);
+    const near = nearestName(k, PARAMETERS);
+    add(`parameters.${k}`, `not a profile field a sweep can vary${near ? ` (did you mean "${near}"?)` : ''}; expected one of ${PARAMETERS.join(', ')}`);
   }
   let base: Profile | undefined;
   try {
