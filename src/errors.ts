@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'LAB_EXISTS'
   | 'EXEC_FAILED'
   | 'FAULT_FAILED'
+  | 'TIMERS_MISMATCH'
   | 'VERDICT_FAILED';
 
 export class VipdrillError extends Error {

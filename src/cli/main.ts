@@ -9,7 +9,8 @@ import { defaultTopologyPath } from '../topology/load.js';
 import { packageRoot } from '../util/paths.js';
 import { consoleProgress } from '../util/progress.js';
 import { formatMs, parseDuration } from '../util/time.js';
-import { printSuite, printValidation } from './run.js';
+import { printSuite, printTune, printValidation } from './run.js';
+import { tuneCommand } from '../tune/run.js';
 import { expandScenarioArgs, loadSuite, validateScenarios } from '../scenario/load.js';
 import { runSuite } from '../run/suite.js';
 import { scenarioJsonSchema } from '../scenario/json-schema.js';
@@ -174,10 +175,11 @@ type RunOpts = { engine: 'auto' | 'local' | 'vm'; reportDir: string; name: strin
 /** After Ctrl-C, how long the heal and the clean-up may take before the process exits anyway. */
 const INTERRUPT_BUDGET_MS = 25_000;
 
-async function runAndReport(files: string[], o: RunOpts): Promise<void> {
-  const repeat = o.repeat === undefined ? undefined : Number(o.repeat);
-  if (repeat !== undefined && (!Number.isInteger(repeat) || repeat < 1 || repeat > 100)) throw new VipdrillError('CONFIG_INVALID', `--repeat: expected a whole number from 1 to 100, got ${o.repeat}`);
-  // Ctrl-C (or SIGTERM): heal the running scenario and remove labs this run brought up; a second one exits at once
+/**
+ * Ctrl-C (or SIGTERM): abort the returned signal, so the running scenario heals and labs this command
+ * brought up are removed; a second one exits at once, and the clean-up has a budget.
+ */
+function interruptible(): AbortController {
   const abort = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {
     if (abort.signal.aborted) process.exit(130);
@@ -191,6 +193,13 @@ async function runAndReport(files: string[], o: RunOpts): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  return abort;
+}
+
+async function runAndReport(files: string[], o: RunOpts): Promise<void> {
+  const repeat = o.repeat === undefined ? undefined : Number(o.repeat);
+  if (repeat !== undefined && (!Number.isInteger(repeat) || repeat < 1 || repeat > 100)) throw new VipdrillError('CONFIG_INVALID', `--repeat: expected a whole number from 1 to 100, got ${o.repeat}`);
+  const abort = interruptible();
   const s = await runSuite({ files, lab: o.lab, engine: o.engine, repeat, reportDir: o.reportDir, labName: o.name, progress: consoleProgress(), signal: abort.signal });
   // the reports, from the JSON just written (a PDF that cannot be rendered is a warning, not a failed run)
   const progress = consoleProgress();
@@ -227,6 +236,41 @@ runOptions(
   }
   await runAndReport(files, o);
 });
+
+/** A whole number option within [lo, hi], or a usage error naming it. */
+function intOption(name: string, v: string | undefined, lo: number, hi: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < lo || n > hi) throw new VipdrillError('CONFIG_INVALID', `${name}: expected a whole number from ${lo} to ${hi}, got ${v}`);
+  return n;
+}
+
+program
+  .command('tune')
+  .description('sweep timers on one running lab (profile switched per point), measure every point, and recommend settings from the distributions: exit 0 a recommendation, 1 no point passed the false-failover check, 2 could not finish')
+  .argument('[sweep]', 'a sweep file (lab/sweeps/<name>.yaml)')
+  .option('--repeats <n>', "repeats per point and scenario (overrides the sweep's)")
+  .option('--workers <n>', 'labs in parallel', '1')
+  .option('--resume <dir>', 'continue the sweep stored in this run folder (reports/tune-<id>)')
+  .option('--lab <name>', 'use this running lab (its own profile is restored at the end) instead of bringing one up')
+  .option('--topology <file>', 'the topology of the lab the sweep brings up', undefined)
+  .option('--seed <n>', 'seed of the bootstrap intervals (default: random, written in tune.json)')
+  .addOption(engineOption())
+  .option('--report-dir <dir>', 'where the sweep goes: <dir>/tune-<run id>/, and <dir>/latest-tune', 'reports')
+  .option('--name <lab>', 'name of the lab the sweep brings up', 'vipdrill-tune')
+  .option('--json', 'print tune.json')
+  .action(async (file: string | undefined, o: { repeats?: string; workers: string; resume?: string; lab?: string; topology?: string; seed?: string; engine: 'auto' | 'local' | 'vm'; reportDir: string; name: string; json?: boolean }) => {
+    if (!file && !o.resume) throw new VipdrillError('CONFIG_INVALID', 'tune needs a sweep file (lab/sweeps/<name>.yaml), or --resume <run folder>');
+    if (file && o.resume) throw new VipdrillError('CONFIG_INVALID', 'tune takes a sweep file or --resume <run folder>, not both (a resumed sweep reads its own file)');
+    const repeats = intOption('--repeats', o.repeats, 1, 1000);
+    const workers = intOption('--workers', o.workers, 1, 8)!;
+    const seed = intOption('--seed', o.seed, 0, 2 ** 31 - 1);
+    const abort = interruptible();
+    const r = await tuneCommand({ file, resume: o.resume, ...(repeats !== undefined ? { repeats } : {}), workers, lab: o.lab, topology: o.topology, ...(seed !== undefined ? { seed } : {}), engine: o.engine, reportDir: o.reportDir, labName: o.name, progress: consoleProgress(!!o.json), signal: abort.signal });
+    if (o.json) process.stdout.write(readFileSync(join(r.dir, 'tune.json'), 'utf8'));
+    else printTune(r);
+    process.exitCode = r.exitCode;
+  });
 
 program
   .command('report')

@@ -4,6 +4,9 @@ import { engineLine, label, textTable } from '../report/table.js';
 import type { SuiteResult } from '../run/suite.js';
 import type { Validation } from '../scenario/load.js';
 import { formatMs } from '../util/time.js';
+import type { TuneResult } from '../tune/run.js';
+import { pointsTable } from '../tune/report.js';
+import { loadSweep } from '../tune/sweep.js';
 
 const w = (s = '') => process.stdout.write(s + '\n');
 
@@ -30,4 +33,18 @@ export function printSuite(s: SuiteResult): void {
   const rel = relative(process.cwd(), s.dir) || s.dir;
   w(`results: ${rel}/`);
   if (existsSync(join(s.dir, 'index.html'))) w(`report:  ${join(rel, 'index.html')}`);
+}
+
+export function printTune(r: TuneResult): void {
+  const { sweep } = loadSweep(r.run.sweepFile);
+  const a = r.analysis;
+  w('');
+  for (const l of pointsTable(sweep, a)) w(l);
+  w('');
+  const rec = a.points.find((p) => p.id === a.recommendation.point);
+  w(rec ? `recommended: ${rec.id} (${rec.label}): ${a.recommendation.reason}` : `nothing recommended: ${a.recommendation.reason}`);
+  w(`${r.complete ? 'complete' : `incomplete (${r.stopped ?? 'stopped'})`}; seed ${a.seed}; ${formatMs(r.run.spentMs)} spent`);
+  const rel = relative(process.cwd(), r.dir) || r.dir;
+  w(`results: ${rel}/  (tune.json, summary.md, index.html${rec ? ', recommended.yaml, snippets/' : ''})`);
+  if (!r.complete) w(`resume:  vipdrill tune --resume ${rel}`);
 }

@@ -208,6 +208,23 @@ const degrade: Planner<'degrade'> = (env, s) => {
   };
 };
 
+/** Longest a busy loop lives when no revert comes (a fault that lasts until healed). */
+const CPU_LOAD_LEASE_S = 3600;
+
+/** Busy loops on a host, each bounded by its own lease (timeout), so nothing outlives a lost controller. */
+const cpuLoad: Planner<'cpu-load'> = (env, s) => {
+  const h = resolve(env, s.target);
+  const leaseS = s.for === 'until-healed' ? CPU_LOAD_LEASE_S : Math.ceil(s.for / 1000) + 5;
+  return {
+    id: env.id,
+    kind: s.fault,
+    targets: [h],
+    describe: `${s.cpus} busy loop${s.cpus > 1 ? 's' : ''} on ${h} (CPU load beside the daemons; each ends by itself after ${leaseS} s)`,
+    inject: () => at(sh(env, h, 'cpu load', ['cpu-load', env.id, s.cpus, leaseS])),
+    revert: () => ifRunning(env, h, () => at(sh(env, h, 'end the cpu load', ['cpu-unload', env.id]))),
+  };
+};
+
 /** Priority offset that puts node `h` below (or above) its peer. */
 function offsetPast(env: FaultEnv, h: Host, direction: 'below' | 'above'): number {
   const nodes = env.lab.topology.nodes;
@@ -355,6 +372,7 @@ const PLANNERS: { [K in FaultStep['fault']]: Planner<K> } = {
   'split-brain': splitBrain,
   'cut-client': cutClient,
   degrade,
+  'cpu-load': cpuLoad,
   drain,
   demote: operatorFault('demote'),
   takeover: operatorFault('takeover'),

@@ -22,7 +22,7 @@ export interface Host extends Pick<EventEmitter<{ event: [AgentEvent] }>, 'on' |
   countLines(files: HostLog[], patterns: string[]): Promise<number>;
   leftovers(): Promise<{ tables: string[]; netem: string[]; processes: string[] }>;
   startProbe(tag: string, target: string, intervalMs: number): Promise<number>;
-  startCapture(tag: string, dev: string): Promise<number>;
+  startCapture(tag: string, dev: string, filter?: CaptureFilter): Promise<number>;
   stopRecorder(tag: string): Promise<string>;
   act<T = Record<string, unknown>>(name: string, args?: Record<string, unknown>, deadlineMs?: number): Promise<{ t: number; result: T }>;
   now(): Promise<number>;
@@ -30,3 +30,6 @@ export interface Host extends Pick<EventEmitter<{ event: [AgentEvent] }>, 'on' |
   waitBooted(timeoutMs?: number): Promise<void>;
   release(): void;
 }
+
+/** What a capture records: ARP (the VIP's claims) or VRRP adverts (the advert interval in force). */
+export type CaptureFilter = 'arp' | 'vrrp';

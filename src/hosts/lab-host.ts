@@ -4,7 +4,7 @@ import { VipdrillError } from '../errors.js';
 import type { Attached, Engine } from '../lab/engine.js';
 import type { ClientStatus, NodeStatus } from '../lab/probes.js';
 import { AgentLink, type AgentEvent } from './agent-link.js';
-import type { Host } from './host.js';
+import type { CaptureFilter, Host } from './host.js';
 import { AGENT_SOURCE, FAULT_SOURCE, HOST_PATHS, type HostLog } from './paths.js';
 
 interface AgentStatus {
@@ -174,9 +174,9 @@ export class LabHost extends EventEmitter<{ event: [AgentEvent] }> implements Ho
     return (await this.ask('probe.start', { tag, target, intervalMs }, DEADLINES.read)).t;
   }
 
-  /** Start an ARP capture (tcpdump -e -tt) on `dev`; returns the host clock when it started. */
-  async startCapture(tag: string, dev: string): Promise<number> {
-    return (await this.ask('capture.start', { tag, dev }, DEADLINES.read)).t;
+  /** Start a capture (tcpdump -e -tt) of ARP or of VRRP adverts on `dev`; returns the host clock when it started. */
+  async startCapture(tag: string, dev: string, filter: CaptureFilter = 'arp'): Promise<number> {
+    return (await this.ask('capture.start', { tag, dev, filter }, DEADLINES.read)).t;
   }
 
   /** Stop a probe or a capture and return its raw output. */

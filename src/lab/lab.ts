@@ -166,9 +166,37 @@ export async function up(engine: Engine, opts: UpOptions): Promise<UpResult> {
   await hosts.connect();
   stage('networks and containers');
 
-  // interface names inside each container, resolved by address
+  const ifaces = await resolveIfaces(hosts, ctx);
+  const configs = renderConfigs(ctx, ifaces, secrets, byo);
+  warnings.push(...compareByoSecurity(configs, nodes));
+  for (const w of warnings) progress.step(`warning: ${w}`);
+  const start = async (logical: string) => {
+    const c = record.containers[logical]!;
+    await engine.putFiles(c, [{ path: '/etc/vipdrill/ready', content: `${record.runId}\n`, mode: 0o644 }]);
+    await hosts.host(logical).waitBooted();
+  };
+  for (const logical of Object.keys(configs)) await writeConfig(engine, record.containers[logical]!, configs[logical]!);
+  // the pair and the LAN first; the client dials once the VIP is up, as a real client would
+  for (const logical of [...nodes, 'lanhost', ...(nat ? ['nat'] : [])]) await start(logical);
+  stage('stack configured');
+
+  const waitOpts = stackWaitOptions(progress, opts.timeoutMs, opts.clock);
+  await waitForPair(hosts, waitOpts);
+  stage('vrrp: one VIP holder');
+  await start('client');
+  if (opts.waitUntil === 'tunnel') await waitForTunnel(hosts, waitOpts, stage);
+  record.phase = 'ready';
+  delete record.controllerPid;
+  writeLab(record);
+  return { ...ctx, stages, warnings };
+}
+
+/** Interface names inside each container, resolved by address (they do not follow attach order). */
+export async function resolveIfaces(hosts: LabHosts, ctx: LabContext): Promise<Record<string, Ifaces>> {
+  const t = ctx.topology;
+  const nat = t.client.nat;
   const ifaces: Record<string, Ifaces> = {};
-  for (const [logical, c] of Object.entries(record.containers)) {
+  for (const [logical, c] of Object.entries(ctx.record.containers)) {
     const byAddr = new Map((await hosts.host(logical).status(t.vips)).addresses.map((a) => [a.cidr.split('/')[0]!, a.dev]));
     const want = logical === 'client' ? { wan: t.client.wan } : logical === 'lanhost' ? { lan: t.lanhost.lan } : logical === 'nat' ? { wan: nat!.outside, lan: nat!.inside } : t.nodes[logical]!;
     ifaces[logical] = {};
@@ -180,57 +208,56 @@ export async function up(engine: Engine, opts: UpOptions): Promise<UpResult> {
       ifaces[logical][net] = dev;
     }
   }
-  const input = { topology: t, profile, secrets, ifaces };
+  return ifaces;
+}
+
+/** Every container's rendered stack for the lab's topology and profile (a node's own files applied over it). */
+export function renderConfigs(ctx: LabContext, ifaces: Record<string, Ifaces>, secrets = labSecrets(ctx.topology.name), byo = byoFiles(ctx.loaded)): Record<string, ContainerConfig> {
+  const t = ctx.topology;
+  const input = { topology: t, profile: ctx.profile, secrets, ifaces };
   const configs: Record<string, ContainerConfig> = {};
-  for (const n of nodes) configs[n] = byo.apply(renderNode(input, n), n, ifaces[n]!, t);
+  for (const n of Object.keys(t.nodes)) configs[n] = byo.apply(renderNode(input, n), n, ifaces[n]!, t);
   configs.client = renderClient(input);
   configs.lanhost = renderLanhost(input);
-  if (nat) configs.nat = renderNatRouter(input);
-  warnings.push(...compareByoSecurity(configs, nodes));
-  for (const w of warnings) progress.step(`warning: ${w}`);
-  const configure = async (logical: string) => {
-    const cfg = configs[logical]!;
-    const c = record.containers[logical]!;
-    const order = { path: '/etc/vipdrill/daemons/order', content: cfg.daemons.map((d) => d.name).join('\n') + '\n', mode: 0o644 };
-    await engine.putFiles(c, [...cfg.files, ...cfg.daemons.map(renderDaemonConf), order, renderBootScript(cfg.setup)]);
-  };
-  const start = async (logical: string) => {
-    const c = record.containers[logical]!;
-    await engine.putFiles(c, [{ path: '/etc/vipdrill/ready', content: `${record.runId}\n`, mode: 0o644 }]);
-    await hosts.host(logical).waitBooted();
-  };
-  for (const logical of Object.keys(configs)) await configure(logical);
-  // the pair and the LAN first; the client dials once the VIP is up, as a real client would
-  for (const logical of [...nodes, 'lanhost', ...(nat ? ['nat'] : [])]) await start(logical);
-  stage('stack configured');
+  if (t.client.nat) configs.nat = renderNatRouter(input);
+  return configs;
+}
 
-  const timeoutMs = opts.timeoutMs ?? 180_000;
-  const waitOpts = { timeoutMs, intervalMs: 250, maxIntervalMs: 1000, clock: opts.clock, onStillWaiting: (last: string, ms: number) => progress.step(`  still waiting (${(ms / 1000).toFixed(0)} s): ${last}`) };
-  await waitFor(
+/** Write one container's rendered stack: its files, its daemons' descriptions and their order, its boot script. */
+export async function writeConfig(engine: Engine, container: string, cfg: ContainerConfig): Promise<void> {
+  const order = { path: '/etc/vipdrill/daemons/order', content: cfg.daemons.map((d) => d.name).join('\n') + '\n', mode: 0o644 };
+  await engine.putFiles(container, [...cfg.files, ...cfg.daemons.map(renderDaemonConf), order, renderBootScript(cfg.setup)]);
+}
+
+type WaitOptions = Parameters<typeof waitFor>[4];
+
+/** Deadlines and progress for the waits of a stack coming up. */
+export function stackWaitOptions(progress: Progress, timeoutMs = 180_000, clock?: Clock): WaitOptions {
+  return { timeoutMs, intervalMs: 250, maxIntervalMs: 1000, clock, onStillWaiting: (last: string, ms: number) => progress.step(`  still waiting (${(ms / 1000).toFixed(0)} s): ${last}`) };
+}
+
+/** Until exactly one node holds the VIPs: one MASTER, the others BACKUP. */
+export async function waitForPair(hosts: LabHosts, o: WaitOptions): Promise<NodeStatus[]> {
+  return waitFor(
     'exactly one node to hold the VIPs (one MASTER, the other BACKUP)',
     () => nodesStatus(hosts),
     (ns) => ns.filter((n) => n.holdsVip).length === 1 && ns.filter((n) => n.vrrpState === 'MASTER').length === 1 && ns.filter((n) => n.vrrpState === 'BACKUP').length === ns.length - 1,
     describeNodes,
-    waitOpts,
+    o,
   );
-  stage('vrrp: one VIP holder');
-  await start('client');
-  if (opts.waitUntil === 'tunnel') {
-    const cs = () => hosts.host('client').client(t.lanhost.lan, true);
-    const describe = (s: ClientStatus) => describeClient(s);
-    await waitFor('the client IKE SA and its transport-mode CHILD_SA', cs, (s) => s.ikeSa && s.childSa, describe, waitOpts);
-    stage('ike: SA established');
-    await waitFor('the client L2TP tunnel', cs, (s) => s.l2tpTunnel, describe, waitOpts);
-    stage('l2tp: tunnel up');
-    await waitFor('PPP on the client (ppp0 with an address)', cs, (s) => s.pppUp, describe, waitOpts);
-    stage('ppp: up');
-    await waitFor('a ping from the client through ppp0 to the LAN host', cs, (s) => s.lanReachable, describe, waitOpts);
-    stage('lan: reachable through the tunnel');
-  }
-  record.phase = 'ready';
-  delete record.controllerPid;
-  writeLab(record);
-  return { ...ctx, stages, warnings };
+}
+
+/** Until the client's IKE SA, L2TP tunnel and PPP are up and a ping through ppp0 reaches the LAN host. */
+export async function waitForTunnel(hosts: LabHosts, o: WaitOptions, stage: (name: string) => void = () => {}): Promise<void> {
+  const cs = () => hosts.host('client').client(hosts.lab.topology.lanhost.lan, true);
+  await waitFor('the client IKE SA and its transport-mode CHILD_SA', cs, (s) => s.ikeSa && s.childSa, describeClient, o);
+  stage('ike: SA established');
+  await waitFor('the client L2TP tunnel', cs, (s) => s.l2tpTunnel, describeClient, o);
+  stage('l2tp: tunnel up');
+  await waitFor('PPP on the client (ppp0 with an address)', cs, (s) => s.pppUp, describeClient, o);
+  stage('ppp: up');
+  await waitFor('a ping from the client through ppp0 to the LAN host', cs, (s) => s.lanReachable, describeClient, o);
+  stage('lan: reachable through the tunnel');
 }
 
 /**

@@ -14,7 +14,7 @@ import { html, joinHtml, toHtmlString, trusted, type Html } from './html-templat
  * run's files is text wherever it lands; the Content-Security-Policy is the second wall.
  */
 
-const CSS = `
+export const CSS = `
 :root { --fg: #263238; --muted: #607d8b; --line: #cfd8dc; --ok: #2e7d32; --bad: #c62828; --err: #ef6c00; }
 * { box-sizing: border-box; }
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-serif; color: var(--fg); margin: 0 auto; max-width: 1180px; padding: 20px 28px 60px; }

@@ -179,13 +179,13 @@ async function labInfo(engine: Engine, lab: LabContext, hosts: LabHosts): Promis
   };
 }
 
-function markRunning(r: LabRecord): void {
+export function markRunning(r: LabRecord): void {
   r.phase = 'running';
   r.controllerPid = process.pid;
   writeLab(r);
 }
 
-function markIdle(r: LabRecord): void {
+export function markIdle(r: LabRecord): void {
   r.phase = 'ready';
   delete r.controllerPid;
   writeLab(r);

@@ -30,7 +30,7 @@ export function targetIssues(s: Pick<Scenario, 'steps' | 'expect'>, t: Topology)
     if ('fault' in st) {
       const x = st as { target?: string; from?: string; to?: string };
       // faults on any lab host, and faults on a node of the pair only
-      const anyHost = ['kill-daemon', 'link-down', 'degrade', 'drop', 'blackout', 'rekey'].includes(st.fault);
+      const anyHost = ['kill-daemon', 'link-down', 'degrade', 'cpu-load', 'drop', 'blackout', 'rekey'].includes(st.fault);
       const hosts = anyHost ? [...nodes, ...NODE_ROLES, ...OTHER_HOSTS] : [...nodes, ...NODE_ROLES];
       check(`${at}.target`, x.target, hosts, anyHost ? 'a node, a role or a host' : 'a node or a role');
       check(`${at}.from`, x.from, [...nodes, ...NODE_ROLES, ...OTHER_HOSTS], 'a host');

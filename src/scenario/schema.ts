@@ -81,6 +81,11 @@ export const faultStep = z.discriminatedUnion(
       delay: duration(0, 10_000).default(0),
       duplicate: percent('duplication').default(0),
     }),
+    /** busy loops on a lab host: the CPU the daemons share is taken (a busy neighbour, a starved CI runner) */
+    f('cpu-load', {
+      target: containerTarget.default('lanhost'),
+      cpus: z.int({ error: 'expected a whole number of busy loops from 1 to 8' }).min(1).max(8).default(1),
+    }),
     f('drain', { target: nodeTarget.default('master'), grace: duration(0, 600_000).default(5000) }),
     f('demote', { target: nodeTarget.default('master') }),
     f('takeover', { target: nodeTarget.default('backup') }),

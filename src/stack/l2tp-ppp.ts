@@ -52,7 +52,8 @@ export function renderClientXl2tpd(input: RenderInput): string {
 
 function lcp(input: RenderInput): string[] {
   const p = input.profile.ppp;
-  return p.lcpEchoInterval > 0 && p.lcpEchoFailure > 0 ? [`lcp-echo-interval ${p.lcpEchoInterval}`, `lcp-echo-failure ${p.lcpEchoFailure}`] : [];
+  const echo = p.lcpEchoInterval > 0 && p.lcpEchoFailure > 0 ? [`lcp-echo-interval ${p.lcpEchoInterval}`, `lcp-echo-failure ${p.lcpEchoFailure}`] : [];
+  return [...echo, `lcp-restart ${p.lcpRestart}`, `lcp-max-terminate ${p.lcpMaxTerminate}`];
 }
 
 export function renderNodePppOptions(input: RenderInput): string {
@@ -73,6 +74,8 @@ export function renderNodePppOptions(input: RenderInput): string {
     'nobsdcomp',
     'nodeflate',
     ...lcp(input),
+    // every option in force, logged at each pppd start: the tuner reads the LCP timers back from it
+    'dump',
     'logfile /run/vipdrill/pppd.pipe',
     '',
   ].join('\n');
@@ -97,6 +100,8 @@ export function renderClientPppOptions(input: RenderInput): string {
     'nobsdcomp',
     'nodeflate',
     ...lcp(input),
+    // every option in force, logged at each pppd start: the tuner reads the LCP timers back from it
+    'dump',
     'logfile /run/vipdrill/pppd.pipe',
     '',
   ].join('\n');

@@ -112,6 +112,14 @@ export const profileSchema = z.strictObject({
     lcpEchoInterval: count(0, 3600),
     lcpEchoFailure: count(0, 100),
     mtu: count(576, 1500),
+    /**
+     * LCP's retransmit timer (pppd lcp-restart, default 3 s) and how many Terminate-Requests pppd sends
+     * (lcp-max-terminate, default 3). A client whose peer died sends its Terminate-Requests into the void
+     * and waits them out before it exits, and xl2tpd redials only after that: restart × max-terminate of
+     * outage that does nothing.
+     */
+    lcpRestart: count(1, 60).default(3),
+    lcpMaxTerminate: count(1, 20).default(3),
   }),
   l2tp: z.strictObject({
     redialTimeout: count(1, 3600),

@@ -38,6 +38,17 @@ export function bootstrapCi(values: number[], stat: (xs: number[]) => number, o:
   return { estimate: stat(values), low: quantileSorted(stats, (1 - level) / 2), high: quantileSorted(stats, 1 - (1 - level) / 2) };
 }
 
+/** stat(b) − stat(a) with a percentile bootstrap interval: each group is resampled with its own size, seeded. */
+export function bootstrapDiffCi(a: number[], b: number[], stat: (xs: number[]) => number, o: { seed: number; resamples?: number; level?: number }): Interval {
+  if (a.length < 2 || b.length < 2) throw new RangeError('a bootstrap difference needs at least 2 values in each group');
+  const rnd = seededRandom(o.seed);
+  const level = o.level ?? 0.95;
+  const diffs: number[] = [];
+  for (let k = 0; k < (o.resamples ?? 2000); k++) diffs.push(stat(sampleWithReplacement(b, b.length, rnd)) - stat(sampleWithReplacement(a, a.length, rnd)));
+  diffs.sort((x, y) => x - y);
+  return { estimate: stat(b) - stat(a), low: quantileSorted(diffs, (1 - level) / 2), high: quantileSorted(diffs, 1 - (1 - level) / 2) };
+}
+
 export interface Fences {
   q1: number;
   q3: number;

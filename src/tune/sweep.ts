@@ -112,6 +112,10 @@ export function loadSweep(file: string): { sweep: Sweep; base: Profile; points: 
   const add = (path: string, message: string) => issues.push({ file: shown, path, message });
   for (const k of Object.keys(sweep.parameters)) {
     if (PARAMETERS.includes(k)) continue;
+    if (/down_?timer_?adverts/i.test(k)) {
+      add(`parameters.${k}`, "keepalived's down_timer_adverts needs keepalived 2.2.8 or later, and the lab image runs Debian bookworm's 2.2.7, which would ignore it: the master-down interval stays 3 adverts + skew here");
+      continue;
+    }
     const near = nearestName(k, PARAMETERS);
     add(`parameters.${k}`, `not a profile field a sweep can vary${near ? ` (did you mean "${near}"?)` : ''}; expected one of ${PARAMETERS.join(', ')}`);
   }

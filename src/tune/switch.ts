@@ -1,0 +1,82 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { stringify } from 'yaml';
+import { VipdrillError } from '../errors.js';
+import type { LabHosts } from '../hosts/lab-hosts.js';
+import type { Engine } from '../lab/engine.js';
+import { renderConfigs, resolveIfaces, stackWaitOptions, waitForPair, waitForTunnel, writeConfig, type LabContext } from '../lab/lab.js';
+import { writeLab } from '../lab/state.js';
+import type { Profile } from '../topology/schema.js';
+import type { Progress } from '../util/progress.js';
+import { readTimers, type TimerCheck } from './timers.js';
+
+/**
+ * A tune point on a running lab: render the stack for the point's profile, write it, restart the daemons
+ * whose settings it holds (the pair first, then the client, as a real client redials), wait for the
+ * baseline, then read the timers in force back from the daemons. No new lab, no container restart.
+ */
+
+/** Daemons that read the profile's settings at start, per host kind (ppplog, the LAN host and the NAT router hold none). */
+const RESTART = { node: ['charon', 'xl2tpd', 'keepalived'], client: ['charon', 'xl2tpd'] } as const;
+
+export interface SwitchResult {
+  /** wall time from the first file written to the tunnel back (ms) */
+  ms: number;
+  timers: TimerCheck;
+  /** the profile file the lab now runs (its record names it, so status, heal and reap read the same) */
+  profileFile: string;
+}
+
+/** Write a profile as YAML that `vipdrill up --profile <file>` accepts. */
+export function writeProfile(file: string, p: Profile, header: string[] = []): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, [...header.map((l) => `# ${l}`), stringify(p, { lineWidth: 0 })].join('\n'));
+}
+
+async function restart(hosts: LabHosts, host: string, daemons: readonly string[]): Promise<void> {
+  for (const d of daemons) {
+    await hosts
+      .host(host)
+      .act('restart-daemon', { daemon: d })
+      .catch((e: unknown) => {
+        throw new VipdrillError('ENGINE_FAILED', `restarting ${d} on ${host} for the new profile failed: ${e instanceof Error ? e.message : String(e)}`);
+      });
+  }
+}
+
+/**
+ * Switch the running lab `lab` (its LabContext is updated in place: every later repeat reads the new
+ * profile) to `profile`, saved at `profileFile`. A point whose timers the daemons do not run is an error
+ * (TIMERS_MISMATCH) carrying what was read.
+ */
+export async function switchProfile(engine: Engine, hosts: LabHosts, lab: LabContext, profile: Profile, profileFile: string, progress: Progress): Promise<SwitchResult> {
+  const t0 = performance.now();
+  writeProfile(profileFile, profile, [`the profile of a vipdrill tune point (${new Date().toISOString()})`]);
+  lab.profile = profile;
+  lab.record.profile = profileFile;
+  writeLab(lab.record);
+  const since = await hosts.host('client').now();
+  const ifaces = await resolveIfaces(hosts, lab);
+  const configs = renderConfigs(lab, ifaces);
+  const nodes = hosts.nodes;
+  for (const h of [...nodes, 'client']) await writeConfig(engine, lab.record.containers[h]!, configs[h]!);
+  progress.detail(`  profile written; restarting ${RESTART.node.join(', ')} on ${nodes.join(', ')}`);
+  await Promise.all(nodes.map((n) => restart(hosts, n, RESTART.node)));
+  const waitOpts = stackWaitOptions(progress, 120_000);
+  const pair = await waitForPair(hosts, waitOpts);
+  progress.detail(`  pair back; restarting ${RESTART.client.join(', ')} on the client`);
+  await restart(hosts, 'client', RESTART.client);
+  await waitForTunnel(hosts, waitOpts);
+  const ms = performance.now() - t0;
+  const backup = pair.find((n) => !n.holdsVip)!.name;
+  const timers = await readTimers(hosts, profile, backup, ifaces[backup]!.wan!, since);
+  if (!timers.ok) throw new TimersMismatchError(timers);
+  return { ms, timers, profileFile };
+}
+
+export class TimersMismatchError extends VipdrillError {
+  override name = 'TimersMismatchError';
+  constructor(readonly timers: TimerCheck) {
+    super('TIMERS_MISMATCH', `the daemons do not run the point's timers: ${timers.problems.join('; ')}`);
+  }
+}
