@@ -40,6 +40,10 @@ export interface TuneJson {
 
 const ms = (x: number | undefined | null) => (x === undefined || x === null ? '–' : formatMs(x));
 const ci = (i: Interval | null | undefined) => (i ? `${ms(i.low)}–${ms(i.high)}` : '–');
+/** A difference with its sign: +1.2 s, −6.5 s. */
+const signed = (x: number) => `${x < 0 ? '−' : '+'}${formatMs(Math.abs(x))}`;
+/** The false-failover count in a table cell: k/n and the upper bound; the whole sentence is the cell's title. */
+const ffCell = (p: PointStats) => (p.falseFailover.rate ? `${p.falseFailover.count}/${p.falseFailover.trials} (≤ ${pct(p.falseFailover.rate.high)})${p.falseFailover.ok ? '' : ' ✗'}` : p.falseFailover.detail);
 const pct = (x: number | undefined) => (x === undefined ? '–' : `${(x * 100).toFixed(2)} %`);
 
 export function tuneJson(sweep: Sweep, run: TuneRun, a: TuneAnalysis, status: TuneStatus, host: HostInfo, extra: { profile?: string; snippets?: string[] } = {}): TuneJson {
@@ -70,7 +74,7 @@ export function pointsTable(sweep: Sweep, a: TuneAnalysis): string[] {
     const st = p.scenarios[sc];
     const o = st?.metrics.outage;
     const mark = [a.recommendation.point === p.id ? '**recommended**' : '', a.pareto.includes(p.id) ? 'Pareto' : ''].filter(Boolean).join(', ');
-    const ff = p.falseFailover.rate ? `${p.falseFailover.count}/${p.falseFailover.trials} (≤ ${pct(p.falseFailover.rate.high)})${p.falseFailover.ok ? '' : ' ✗'}` : p.falseFailover.detail;
+    const ff = ffCell(p);
     out.push(
       `| ${p.id} | ${p.label} | ${st?.n ?? 0}${st?.errors ? ` (+${st.errors} error)` : ''} | ${ms(o?.median)} [${ci(o?.medianCi)}] | ${ms(o?.p95)} [${ci(o?.p95Ci)}] | ${ms(o?.max)} | ${o?.fences.outliers.length ?? 0} | ${ms(st?.metrics.failbackOutage?.median)} | ${ms(st?.metrics.vipTakeover?.median)} | ${ff} | ${mark} |`,
     );
@@ -101,7 +105,7 @@ export function summaryMd(sweep: Sweep, run: TuneRun, a: TuneAnalysis, status: T
     '',
     '| parameter | from → to | difference [95 % CI] | n |',
     '|---|---|---|---|',
-    ...a.effects.map((e) => `| ${e.parameter} | ${e.from} → ${e.to} | ${e.diffMs ? `${e.diffMs.estimate >= 0 ? '+' : ''}${ms(e.diffMs.estimate)} [${e.diffMs.low >= 0 ? '+' : ''}${ms(e.diffMs.low)} … ${e.diffMs.high >= 0 ? '+' : ''}${ms(e.diffMs.high)}]` : 'too few repeats'} | ${e.n.from} / ${e.n.to} |`),
+    ...a.effects.map((e) => `| ${e.parameter} | ${e.from} → ${e.to} | ${e.diffMs ? `${signed(e.diffMs.estimate)} [${signed(e.diffMs.low)} … ${signed(e.diffMs.high)}]` : 'too few repeats'} | ${e.n.from} / ${e.n.to} |`),
     '',
     `Pareto front (outage p95, false-failover bound, advert traffic): ${a.pareto.join(', ') || 'none'}.`,
     '',
@@ -208,7 +212,7 @@ export function tuneHtml(sweep: Sweep, run: TuneRun, a: TuneAnalysis, status: Tu
   const rows = a.points.map((p) => {
     const st = p.scenarios[sc];
     const o = st?.metrics.outage;
-    return html`<tr class="${rec === p ? 'rec' : ''}"><td>${p.id}</td><td>${p.label}</td><td class="num">${st?.n ?? 0}</td><td class="num">${ms(o?.median)}</td><td class="num">${ci(o?.medianCi)}</td><td class="num">${ms(o?.p95)}</td><td class="num">${ci(o?.p95Ci)}</td><td class="num">${ms(o?.max)}</td><td class="num">${o?.fences.outliers.length ?? 0}</td><td class="num">${ms(st?.metrics.failbackOutage?.median)}</td><td class="num">${ms(st?.metrics.vipTakeover?.median)}</td><td>${p.falseFailover.detail}</td><td>${[rec === p ? 'recommended' : '', a.pareto.includes(p.id) ? 'Pareto' : ''].filter(Boolean).join(', ')}</td></tr>`;
+    return html`<tr class="${rec === p ? 'rec' : ''}"><td>${p.id}</td><td>${p.label}</td><td class="num">${st?.n ?? 0}</td><td class="num">${ms(o?.median)}</td><td class="num">${ci(o?.medianCi)}</td><td class="num">${ms(o?.p95)}</td><td class="num">${ci(o?.p95Ci)}</td><td class="num">${ms(o?.max)}</td><td class="num">${o?.fences.outliers.length ?? 0}</td><td class="num">${ms(st?.metrics.failbackOutage?.median)}</td><td class="num">${ms(st?.metrics.vipTakeover?.median)}</td><td title="${p.falseFailover.detail}">${ffCell(p)}</td><td>${[rec === p ? 'recommended' : '', a.pareto.includes(p.id) ? 'Pareto' : ''].filter(Boolean).join(', ')}</td></tr>`;
   });
   const doc = html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -221,14 +225,14 @@ ${status.complete ? '' : html`<p class="caveat">Incomplete: ${status.stopped ?? 
 <p class="explain">${a.recommendation.reason}${rec ? html`. The profile is <code>recommended.yaml</code>; the lines for production files are in <code>snippets/</code>.` : ''}</p>
 <h2>Points — ${sc}</h2>
 <table><tr><th>point</th><th>parameters</th><th>n</th><th>outage median</th><th>95 % CI</th><th>p95</th><th>95 % CI</th><th>max</th><th>outliers</th><th>failback</th><th>takeover</th><th>false failovers</th><th></th></tr>${rows}</table>
-<p class="small">Seeded percentile bootstrap intervals (2000 resamples). Outliers lie outside Tukey's fences and stay in every figure. The false-failover rate counts takeovers and client outages of 1 s or more per advert interval of the calm window.</p>
+<p class="small">False failovers: count / advert intervals of the calm window, and the Wilson 95 % upper bound (✗: above the allowed ${pct(sweep.falseFailover.maxRate)}; hover for the sentence). Seeded percentile bootstrap intervals (2000 resamples). Outliers lie outside Tukey's fences and stay in every figure. The false-failover rate counts takeovers and client outages of 1 s or more per advert interval of the calm window.</p>
 <h2>Plots</h2>
 ${Object.keys(sweep.parameters).map((k) => effectPlot(sweep, a, k))}
 ${phasesPlot(sweep, a)}
 ${paretoPlot(a)}
 ${falseFailoverPlot(a, sweep.falseFailover.maxRate)}
 <h2>Effects on the median outage</h2>
-<table><tr><th>parameter</th><th>from → to</th><th>difference</th><th>95 % CI</th><th>n</th></tr>${a.effects.map((e) => html`<tr><td>${e.parameter}</td><td>${String(e.from)} → ${String(e.to)}</td><td class="num">${e.diffMs ? ms(e.diffMs.estimate) : '–'}</td><td class="num">${e.diffMs ? `${ms(e.diffMs.low)} … ${ms(e.diffMs.high)}` : 'too few repeats'}</td><td class="num">${e.n.from} / ${e.n.to}</td></tr>`)}</table>
+<table><tr><th>parameter</th><th>from → to</th><th>difference</th><th>95 % CI</th><th>n</th></tr>${a.effects.map((e) => html`<tr><td>${e.parameter}</td><td>${String(e.from)} → ${String(e.to)}</td><td class="num">${e.diffMs ? signed(e.diffMs.estimate) : '–'}</td><td class="num">${e.diffMs ? `${signed(e.diffMs.low)} … ${signed(e.diffMs.high)}` : 'too few repeats'}</td><td class="num">${e.n.from} / ${e.n.to}</td></tr>`)}</table>
 </body></html>
 `;
   return toHtmlString(doc);

@@ -20,6 +20,7 @@ import { analyseTune, labelOf, windowOf, type FalseFailoverWindow, type PointDat
 import { writeTuneReports } from './report.js';
 import { loadSweep, sweepScenarioPath, type Point, type Sweep } from './sweep.js';
 import { switchProfile, TimersMismatchError } from './switch.js';
+import { workerTopologyFile } from './workers.js';
 
 /**
  * `vipdrill tune`: one lab, its profile switched point by point (never a new lab per point); at every
@@ -155,7 +156,6 @@ function todo(dir: string, i: number, scenarios: Scenario[], repeats: number): {
 }
 
 export async function tuneCommand(o: TuneOptions): Promise<TuneResult> {
-  if (o.workers !== 1) throw new VipdrillError('CONFIG_INVALID', `--workers ${o.workers}: parallel labs are not built yet; run with --workers 1 (the default)`);
   const { dir, run, sweep, points } = openRun(o);
   const scenarios = sweep.scenarios.map((s) => loadScenario(sweepScenarioPath(s)));
   const ffScenario = falseFailoverScenario(sweep);
@@ -191,58 +191,74 @@ export async function tuneCommand(o: TuneOptions): Promise<TuneResult> {
     return stopped === undefined;
   };
 
-  const work = async (engine: Engine, lab: LabContext, hosts: LabHosts) => {
-    const wrong = scenarios.flatMap((s) => targetIssues(s, lab.topology).map((i) => ({ file: displayPath(s.file), ...i })));
-    if (wrong.length > 0) throw new ConfigError(wrong);
-    for (const [i, p] of points.entries()) {
-      const key = pointKey(i);
-      const pdir = join(dir, 'points', key);
-      const units = todo(dir, i, scenarios, run.repeats);
-      const ffDone = existsSync(join(pdir, FF, 'window.json'));
-      if (units.length === 0 && ffDone) continue;
+  /** One point on one lab: switch, every missing repeat, the false-failover window. `say` prefixes the worker. */
+  const runPoint = async (engine: Engine, lab: LabContext, hosts: LabHosts, i: number, say: (m: string) => void) => {
+    const p = points[i]!;
+    const key = pointKey(i);
+    const pdir = join(dir, 'points', key);
+    const units = todo(dir, i, scenarios, run.repeats);
+    const ffDone = existsSync(join(pdir, FF, 'window.json'));
+    mkdirSync(pdir, { recursive: true });
+    writeFileSync(join(pdir, 'point.json'), JSON.stringify({ id: key, label: labelOf(p), parameters: p.parameters }, null, 2) + '\n');
+    say(`── point ${key} (${i + 1}/${points.length}): ${labelOf(p)} ── switching the running lab ${lab.record.name}`);
+    try {
+      const sw = await switchProfile(engine, hosts, lab, { ...p.profile, name: `${sweep.name}-${key}` }, join(pdir, 'profile.yaml'), progress);
+      writeFileSync(join(pdir, 'switch.json'), JSON.stringify(sw, null, 2) + '\n');
+      say(`  switched in ${formatMs(sw.ms)}; timers in force: adverts every ${sw.timers.advert.spacingMedianMs?.toFixed(0)} ms (VRRPv${sw.timers.advert.version}, ${sw.timers.advert.n} captured), DPD ${sw.timers.dpd?.delayS} s/${sw.timers.dpd?.timeoutS} s, LCP ${sw.timers.lcp.intervalS} s × ${sw.timers.lcp.failure}, terminate ${sw.timers.lcp.restartS} s × ${sw.timers.lcp.maxTerminate}`);
+    } catch (e) {
+      if (e instanceof TimersMismatchError) writeFileSync(join(pdir, 'switch.json'), JSON.stringify({ error: e.message, timers: e.timers }, null, 2) + '\n');
+      throw e;
+    }
+    for (const u of units) {
       if (!checkBudget()) return;
-      mkdirSync(pdir, { recursive: true });
-      writeFileSync(join(pdir, 'point.json'), JSON.stringify({ id: key, label: labelOf(p), parameters: p.parameters }, null, 2) + '\n');
-      progress.step(`── point ${key} (${i + 1}/${points.length}): ${labelOf(p)} ── switching the running lab`);
-      try {
-        const sw = await switchProfile(engine, hosts, lab, { ...p.profile, name: `${sweep.name}-${key}` }, join(pdir, 'profile.yaml'), progress);
-        writeFileSync(join(pdir, 'switch.json'), JSON.stringify(sw, null, 2) + '\n');
-        progress.step(`  switched in ${formatMs(sw.ms)}; timers in force: adverts every ${sw.timers.advert.spacingMedianMs?.toFixed(0)} ms (VRRPv${sw.timers.advert.version}, ${sw.timers.advert.n} captured), DPD ${sw.timers.dpd?.delayS} s/${sw.timers.dpd?.timeoutS} s, LCP ${sw.timers.lcp.intervalS} s × ${sw.timers.lcp.failure}`);
-      } catch (e) {
-        if (e instanceof TimersMismatchError) writeFileSync(join(pdir, 'switch.json'), JSON.stringify({ error: e.message, timers: e.timers }, null, 2) + '\n');
-        throw e;
-      }
-      for (const u of units) {
-        if (!checkBudget()) return;
-        const u0 = performance.now();
-        progress.step(`── ${key} ${u.scenario.name} (${u.repeat}/${run.repeats})`);
-        const r = await runScenario(engine, lab, u.scenario, { repeat: u.repeat, repeats: run.repeats, progress, signal: o.signal, hosts, labIsOurs: !o.lab, onEvent });
-        writeResult(pdir, r, [...storedRepeats(join(pdir, u.scenario.name)).filter((x) => x.repeat !== r.repeat), r]);
-        unitTimes.push(performance.now() - u0);
-        progress.step(`  ${r.verdict}${r.metrics.outageMs !== undefined ? `: outage ${formatMs(r.metrics.outageMs)}` : ''}${r.reason ? ` (${r.reason})` : ''}`);
-        run.spentMs = spent();
-        save();
-      }
-      if (!ffDone) {
-        if (!checkBudget()) return;
-        progress.step(`── ${key} false-failover window (${formatMs(sweep.falseFailover.calm)})`);
-        const r = await runScenario(engine, lab, ffScenario, { repeat: 1, repeats: 1, progress, signal: o.signal, hosts, labIsOurs: !o.lab, onEvent });
-        if (o.signal?.aborted) return;
-        writeResult(pdir, r, [r]);
-        const w = windowOf(r, sweep.falseFailover.calm, p.profile.vrrp.advertInt);
-        writeFileSync(join(pdir, FF, 'window.json'), JSON.stringify(w, null, 2) + '\n');
-        progress.step(`  ${w.verdict === 'error' ? `could not judge: ${w.reason}` : `${w.transitions.length} takeover(s), ${w.outages.length} outage(s) ≥ 1 s in ${w.adverts} advert intervals`}`);
-      }
+      const u0 = performance.now();
+      say(`── ${key} ${u.scenario.name} (${u.repeat}/${run.repeats})`);
+      const r = await runScenario(engine, lab, u.scenario, { repeat: u.repeat, repeats: run.repeats, progress, signal: o.signal, hosts, labIsOurs: !o.lab, onEvent });
+      writeResult(pdir, r, [...storedRepeats(join(pdir, u.scenario.name)).filter((x) => x.repeat !== r.repeat), r]);
+      unitTimes.push(performance.now() - u0);
+      say(`  ${key} ${u.scenario.name} ${u.repeat}: ${r.verdict}${r.metrics.outageMs !== undefined ? `, outage ${formatMs(r.metrics.outageMs)}` : ''}${r.reason ? ` (${r.reason})` : ''}`);
       run.spentMs = spent();
       save();
-      const left = remaining();
-      const per = unitTimes.length ? unitTimes.reduce((a, b) => a + b, 0) / unitTimes.length : 0;
-      progress.step(`  ${i + 1}/${points.length} points done · about ${formatMs(left * per)} left · leader: ${leader()}`);
+    }
+    if (!ffDone) {
+      if (!checkBudget()) return;
+      say(`── ${key} false-failover window (${formatMs(sweep.falseFailover.calm)})`);
+      const r = await runScenario(engine, lab, ffScenario, { repeat: 1, repeats: 1, progress, signal: o.signal, hosts, labIsOurs: !o.lab, onEvent });
+      if (o.signal?.aborted) return;
+      writeResult(pdir, r, [r]);
+      const w = windowOf(r, sweep.falseFailover.calm, p.profile.vrrp.advertInt);
+      writeFileSync(join(pdir, FF, 'window.json'), JSON.stringify(w, null, 2) + '\n');
+      say(`  ${key} false failovers: ${w.verdict === 'error' ? `could not judge: ${w.reason}` : `${w.transitions.length} takeover(s), ${w.outages.length} outage(s) ≥ 1 s in ${w.adverts} advert intervals`}`);
+    }
+    run.spentMs = spent();
+    save();
+    const left = remaining();
+    const per = unitTimes.length ? unitTimes.reduce((a, b) => a + b, 0) / unitTimes.length : 0;
+    say(`  ${points.length - pending().length}/${points.length} points done · about ${formatMs((left * per) / o.workers)} left · leader: ${leader()}`);
+  };
+
+  const pending = () => points.map((_, i) => i).filter((i) => todo(dir, i, scenarios, run.repeats).length > 0 || !existsSync(join(dir, 'points', pointKey(i), FF, 'window.json')));
+  // the points still to do, shared by the workers: each takes the next one when it is free
+  const queue = pending();
+  const checkTargets = (lab: LabContext) => {
+    const wrong = scenarios.flatMap((s) => targetIssues(s, lab.topology).map((x) => ({ file: displayPath(s.file), ...x })));
+    if (wrong.length > 0) throw new ConfigError(wrong);
+  };
+  const drain = async (engine: Engine, lab: LabContext, hosts: LabHosts, say: (m: string) => void) => {
+    checkTargets(lab);
+    for (let i = queue.shift(); i !== undefined; i = queue.shift()) {
+      if (!checkBudget()) return;
+      await runPoint(engine, lab, hosts, i, say);
     }
   };
 
   let labError: string | undefined;
+  const failed = (e: unknown) => {
+    if (e instanceof ConfigError) throw e;
+    labError ??= errorMessage(e);
+  };
   if (o.lab) {
+    if (o.workers > 1) throw new VipdrillError('CONFIG_INVALID', `--workers ${o.workers} with --lab: one lab was given; without --lab the tuner brings up one lab per worker`);
     const record = requireLab(o.lab);
     const lab: LabContext = { ...loadLabInputs(record.topologyFile, record.profile, record.name), record };
     const original: { profile: Profile; file: string } = { profile: lab.profile, file: record.profile };
@@ -250,10 +266,9 @@ export async function tuneCommand(o: TuneOptions): Promise<TuneResult> {
     markRunning(record);
     const hosts = new LabHosts(engine, lab);
     try {
-      await work(engine, lab, hosts);
+      await drain(engine, lab, hosts, (m) => progress.step(m));
     } catch (e) {
-      if (e instanceof ConfigError) throw e;
-      labError = errorMessage(e);
+      failed(e);
     } finally {
       if (lab.profile !== original.profile) {
         progress.step(`restoring lab ${record.name}'s own profile (${displayPath(original.file)})`);
@@ -265,22 +280,28 @@ export async function tuneCommand(o: TuneOptions): Promise<TuneResult> {
       await engine.close();
     }
   } else {
-    let up: Awaited<ReturnType<typeof upCommand>> | undefined;
-    try {
-      up = await upCommand({ topologyFile: run.topology, profile: sweep.base, name: o.labName, engine: o.engine, waitUntil: 'tunnel', progress });
-      const lab = up.result;
-      markRunning(lab.record);
-      await using hosts = new LabHosts(up.engine, lab);
-      await work(up.engine, lab, hosts);
-    } catch (e) {
-      if (e instanceof ConfigError) throw e;
-      labError = errorMessage(e);
-    } finally {
-      if (up) {
-        await up.engine.close().catch(() => {});
-        await downCommand(o.labName, progress).catch((e: unknown) => progress.step(`warning: down failed: ${errorMessage(e)}`));
+    // one lab per worker, each on its own subnets (workers.ts), brought up together and removed at the end
+    const worker = async (k: number) => {
+      const name = k === 0 ? o.labName : `${o.labName}-w${k + 1}`;
+      const say = (m: string) => progress.step(o.workers > 1 ? `[w${k + 1}] ${m}` : m);
+      let up: Awaited<ReturnType<typeof upCommand>> | undefined;
+      try {
+        up = await upCommand({ topologyFile: workerTopologyFile(dir, run.topology, k), profile: sweep.base, name, engine: o.engine, waitUntil: 'tunnel', progress });
+        markRunning(up.result.record);
+        await using hosts = new LabHosts(up.engine, up.result);
+        await drain(up.engine, up.result, hosts, say);
+      } catch (e) {
+        failed(e);
+      } finally {
+        if (up) {
+          await up.engine.close().catch(() => {});
+          await downCommand(name, progress).catch((e: unknown) => say(`warning: down failed: ${errorMessage(e)}`));
+        }
       }
-    }
+    };
+    const settled = await Promise.allSettled(Array.from({ length: Math.min(o.workers, Math.max(1, queue.length)) }, (_, k) => worker(k)));
+    const bad = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+    if (bad) throw bad.reason;
   }
   if (labError) stopped ??= `error: ${labError}`;
   run.spentMs = spent();

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunMetrics, ScenarioResult } from '../../src/run/result.js';
@@ -12,6 +12,9 @@ import { findVipdrillQemus } from '../../src/lab/vm/qemu.js';
 import { consoleProgress, silentProgress } from '../../src/util/progress.js';
 import { waitFor } from '../../src/util/time.js';
 import { cli } from '../helpers.js';
+import type { TuneJson } from '../../src/tune/report.js';
+import type { TuneRun } from '../../src/tune/run.js';
+import type { SwitchResult } from '../../src/tune/switch.js';
 
 /**
  * End to end on the VM engine: the full stack (keepalived, charon, xl2tpd, pppd with kernel PPP, L2TP
@@ -174,6 +177,45 @@ describe('VM engine, full stack (end to end)', function () {
     const m = out.results[0]!.metrics;
     expect(m.routingSymmetric).to.equal(false);
     expect(m.symmetry?.evidence).to.match(/client→LAN via \w+ .*LAN→client via/);
+  });
+
+  it('tune: a 2-point × 2-repeat sweep switches the running lab per point, verifies its timers, stores every repeat, resumes, and restores the lab\'s profile', () => {
+    const tuneDir = mkdtempSync(join(tmpdir(), 'vipdrill-tune-e2e-'));
+    const r = spawnSync(process.execPath, [cli, 'tune', 'test/fixtures/sweeps/ci.yaml', '--lab', LAB, '--report-dir', tuneDir, '--seed', '11', '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    // 0: a recommendation; 1: no point passed the false-failover check (a starved lab may false-fail over): both are verdicts
+    expect(r.status, r.stdout.slice(-2000)).to.be.oneOf([0, 1]);
+    const tj = JSON.parse(r.stdout) as TuneJson;
+    expect([tj.schema, tj.seed, tj.complete]).to.deep.equal(['vipdrill.tune/1', 11, true]);
+    expect(tj.points.map((p) => p.parameters['vrrp.advertInt'])).to.deep.equal([0.3, 1]);
+    const dir = join(tuneDir, tj.runId);
+    for (const [i, p] of tj.points.entries()) {
+      const st = p.scenarios['node-crash']!;
+      expect(st.n + st.errors, p.id).to.equal(2);
+      expect(st.metrics.outage?.n, `${p.id}: outages measured`).to.be.at.least(1);
+      // the timers in force, read back from the daemons: the advert interval from the capture and the adverts' own field
+      const sw = JSON.parse(readFileSync(join(dir, 'points', p.id, 'switch.json'), 'utf8')) as SwitchResult;
+      expect(sw.timers.ok, JSON.stringify(sw.timers.problems)).to.equal(true);
+      expect(sw.timers.advert.advertisedMs).to.equal([300, 1000][i]);
+      expect(Math.abs(sw.timers.advert.spacingMedianMs! - [300, 1000][i]!)).to.be.below(100);
+      process.stderr.write(`      ${p.id} ${p.label}: switched in ${(sw.ms / 1000).toFixed(1)} s; outage median ${st.metrics.outage?.median.toFixed(0)} ms; ${p.falseFailover.detail}\n`);
+      expect(p.falseFailover.judged, p.falseFailover.detail).to.equal(1);
+      for (const k of [1, 2]) expect(existsSync(join(dir, 'points', p.id, 'node-crash', `repeat-${k}`, 'events.jsonl'))).to.equal(true);
+    }
+    for (const f of ['tune.json', 'summary.md', 'index.html']) expect(existsSync(join(dir, f)), f).to.equal(true);
+    if (tj.recommendation.point) expect(readFileSync(join(dir, 'recommended.yaml'), 'utf8')).to.match(/advertInt: (0\.3|1)/);
+    // the lab runs its own profile again
+    expect(readLab(LAB)!.profile).to.equal('fast');
+    // resume: one repeat removed is run again alone, and the same seed gives the same analysis of the same files
+    rmSync(join(dir, 'points', 'p02', 'node-crash', 'repeat-2'), { recursive: true });
+    const again = spawnSync(process.execPath, [cli, 'tune', '--resume', dir, '--lab', LAB, '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    expect(again.status).to.be.oneOf([0, 1]);
+    const tj2 = JSON.parse(again.stdout) as TuneJson;
+    expect(tj2.complete).to.equal(true);
+    expect(tj2.points[0]).to.deep.equal(tj.points[0]);
+    expect(existsSync(join(dir, 'points', 'p02', 'node-crash', 'repeat-2', 'result.json'))).to.equal(true);
+    const run = JSON.parse(readFileSync(join(dir, 'tune-run.json'), 'utf8')) as TuneRun;
+    expect(run.sessions).to.have.length(2);
+    expect(readLab(LAB)!.profile).to.equal('fast');
   });
 
   const hasTable = async () => {

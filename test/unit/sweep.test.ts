@@ -21,7 +21,7 @@ describe('sweep files (the input side of vipdrill tune)', () => {
   it('every shipped sweep loads, and the committed JSON Schema matches the zod schema', () => {
     const sweeps = readdirSync(join(repoRoot, 'lab', 'sweeps')).filter((f) => f.endsWith('.yaml'));
     expect(sweeps.length).to.be.at.least(3);
-    for (const f of sweeps) expect(loadSweep(join(repoRoot, 'lab', 'sweeps', f)).points.length, f).to.be.at.least(2);
+    for (const f of sweeps) expect(loadSweep(join(repoRoot, 'lab', 'sweeps', f)).points.length, f).to.be.at.least(1);
     const committed = JSON.parse(readFileSync(join(repoRoot, 'lab', 'sweeps', 'sweep.schema.json'), 'utf8')) as unknown;
     expect(committed, 'run: node dist/src/cli/main.js schema --sweep > lab/sweeps/sweep.schema.json').to.deep.equal(sweepJsonSchema());
   });

@@ -111,13 +111,13 @@ describe('tune timers read back from the daemons', () => {
     '    10.213.1.11 > 10.213.1.12: VRRPv3, Advertisement, vrid 51, prio 150, intvl 30cs, length 16, addrs(2): 10.213.1.100,10.213.2.100',
   ].join('\n');
   const raw = 'list-conn event {l2tp {local_addrs=[10.213.1.50] version=IKEv1 dpd_delay=1 dpd_timeout=3 children {l2tp {mode=TRANSPORT}}}}';
-  const ppp = '1796142449.1 lcp-echo-failure 2\t\t# (from /etc/ppp/options.l2tpd.client)\n1796142449.2 lcp-echo-interval 1\t\t# (from /etc/ppp/options.l2tpd.client)\n';
+  const ppp = '1796142449.1 lcp-echo-failure 2\t\t# (from /etc/ppp/options.l2tpd.client)\n1796142449.2 lcp-echo-interval 1\t\t# (from /etc/ppp/options.l2tpd.client)\n1796142449.3 lcp-restart 1\t\t# (from /etc/ppp/options.l2tpd.client)\n1796142449.4 lcp-max-terminate 1\t\t# (from /etc/ppp/options.l2tpd.client)\n';
 
   it('parses VRRP adverts, charon DPD over vici and pppd option dumps, and matches the fast profile', () => {
     const ads = parseAdverts(capture);
     expect(ads.map((a) => [a.src, a.version, a.intervalMs])).to.deep.equal([['10.213.1.11', 3, 300], ['10.213.1.11', 3, 300], ['10.213.1.11', 3, 300]]);
     expect(parseDpd(raw)).to.deep.equal({ delayS: 1, timeoutS: 3 });
-    expect(parseLcp(ppp)).to.deep.equal({ intervalS: 1, failure: 2, restartS: 3, maxTerminate: 3, dumped: true });
+    expect(parseLcp(ppp)).to.deep.equal({ intervalS: 1, failure: 2, restartS: 1, maxTerminate: 1, dumped: true });
     const c = checkTimers(base, ads, parseDpd(raw), parseLcp(ppp));
     expect(c.problems).to.deep.equal([]);
     expect(c.advert.spacingMedianMs).to.be.closeTo(300.4, 0.5);
@@ -158,5 +158,20 @@ describe('tune reports', () => {
     writeTuneReports(dir, sweep, run, a, { complete: true }, { hostname: 'h', os: 'o', kernel: 'k', cpus: 2, memoryGiB: 1, node: 'v20', loadAvg: [0, 0, 0] });
     expect(readdirSync(dir)).to.not.include('recommended.yaml').and.not.include('snippets');
     expect(readFileSync(join(dir, 'index.html'), 'utf8')).to.include('Nothing is recommended');
+  });
+});
+
+describe('tune workers: one lab per worker, on its own subnets', () => {
+  it('moves every subnet and address of the topology one block up per worker, and nothing else', async () => {
+    const { loadTopology } = await import('../../src/topology/load.js');
+    const { blockOf, shiftTopology } = await import('../../src/tune/workers.js');
+    const t = loadTopology('lab/topologies/default.yaml').topology;
+    // 10.213.1.0/24 … 10.213.3.0/24 fit in the aligned 1024-address block 10.213.0.0/22
+    expect(blockOf(t).size).to.equal(1024);
+    const s = shiftTopology(t, 1);
+    expect([s.networks.wan.subnet, s.networks.lan.subnet, s.pool.subnet]).to.deep.equal(['10.213.5.0/24', '10.213.6.0/24', '10.213.7.0/24']);
+    expect([s.vips.wan, s.nodes.a!.wan, s.client.wan, s.lanhost.lan, s.pool.first]).to.deep.equal(['10.213.5.100', '10.213.5.11', '10.213.5.50', '10.213.6.50', '10.213.7.10']);
+    expect([s.name, s.profile, s.nodes.a!.priority]).to.deep.equal([t.name, t.profile, t.nodes.a!.priority]);
+    expect(shiftTopology(t, 0)).to.equal(t);
   });
 });
