@@ -52,7 +52,7 @@ export function renderClientXl2tpd(input: RenderInput): string {
 
 function lcp(input: RenderInput): string[] {
   const p = input.profile.ppp;
-  const echo = p.lcpEchoInterval > 0 && p.lcpEchoFailure > 0 ? [`lcp-echo-interval ${p.lcpEchoInterval}`, `lcp-echo-failure ${p.lcpEchoFailure}`] : [];
+  const echo = p.lcpEchoInterval > 0 && p.lcpEchoFailure > 0 ? [`lcp-echo-interval ${p.lcpEchoInterval}`, `lcp-echo-failure ${p.lcpEchoFailure}`, ...(p.lcpEchoAdaptive ? ['lcp-echo-adaptive'] : [])] : [];
   return [...echo, `lcp-restart ${p.lcpRestart}`, `lcp-max-terminate ${p.lcpMaxTerminate}`];
 }
 

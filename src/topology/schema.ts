@@ -119,6 +119,12 @@ export const profileSchema = z.strictObject({
      * outage that does nothing.
      */
     lcpRestart: count(1, 60).default(3),
+    /**
+     * pppd lcp-echo-adaptive: an echo only when nothing came from the peer since the last one. A link
+     * carrying traffic is then never declared dead for lost echoes (a lossy WAN), and a dead peer is
+     * still noticed within interval × failure once its traffic stops.
+     */
+    lcpEchoAdaptive: z.boolean({ error: 'expected true or false' }).default(false),
     lcpMaxTerminate: count(1, 20).default(3),
   }),
   l2tp: z.strictObject({

@@ -31,7 +31,7 @@ export interface FalseFailoverWindow {
   verdict: ScenarioResult['verdict'];
   reason?: string;
   calmMs: number;
-  /** adverts the master should have sent in the window: the trials of the rate */
+  /** adverts the master should have sent in the window (for the record) */
   adverts: number;
   /** VRRP transitions into MASTER by a node that did not hold the VIP */
   transitions: { t: number; node: string; state: string }[];
@@ -131,16 +131,20 @@ function falseFailoverStats(w: FalseFailoverWindow | undefined, maxRate: number)
   if (!w) return { ...none, detail: 'not measured yet' };
   if (w.verdict === 'error') return { ...none, detail: `the window could not be judged: ${w.reason ?? 'error'}` };
   const count = falseFailovers(w);
-  const rate = wilson(count, Math.max(1, w.adverts));
+  // the trials are the seconds of calm, whatever the advert interval: a unit per advert would give a
+  // point with faster adverts more trials, and so a lower bound, for the same false failovers per hour
+  const seconds = Math.max(1, Math.floor(w.calmMs / 1000));
+  const rate = wilson(count, seconds);
+  const perHour = (count * 3600) / seconds;
   const ok = rate.high <= maxRate;
   const pct = (x: number) => `${(x * 100).toFixed(2)} %`;
   const detail =
     count > 0
-      ? `${count} false failover(s) in ${w.adverts} advert intervals: rate ${pct(rate.estimate)} (95 % CI ${pct(rate.low)}–${pct(rate.high)})`
+      ? `${count} false failover(s) in ${seconds} s of calm (${perHour.toFixed(0)} an hour): rate ${pct(rate.estimate)} a second (95 % CI ${pct(rate.low)}–${pct(rate.high)})`
       : ok
-        ? `none in ${w.adverts} advert intervals: rate at most ${pct(rate.high)} (95 %)`
-        : `none in ${w.adverts} advert intervals, but that bounds the rate only below ${pct(rate.high)}, above the ${pct(maxRate)} allowed: a longer calm window would show it (about ${Math.ceil(3.84 / maxRate)} adverts)`;
-  return { windows: 1, judged: 1, count, trials: w.adverts, rate, maxRate, ok, detail };
+        ? `none in ${seconds} s of calm: rate at most ${pct(rate.high)} a second (95 %)`
+        : `none in ${seconds} s of calm, but that bounds the rate only below ${pct(rate.high)} a second, above the ${pct(maxRate)} allowed: a calm window of about ${Math.ceil(3.84 / maxRate - 3.84)} s would show it`;
+  return { windows: 1, judged: 1, count, trials: seconds, rate, maxRate, ok, detail };
 }
 
 /** Points that no other point beats on outage p95, false-failover upper bound and advert traffic at once. */

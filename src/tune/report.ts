@@ -89,7 +89,7 @@ export function summaryMd(sweep: Sweep, run: TuneRun, a: TuneAnalysis, status: T
     '',
     sweep.description ?? '',
     '',
-    `Run ${run.runId}, seed ${a.seed}, ${status.complete ? 'complete' : `**incomplete** (${status.stopped ?? 'stopped'}): \`vipdrill tune --resume <this folder>\` continues it`}; ${formatMs(run.spentMs)} spent. Scenarios: ${sweep.scenarios.join(', ')}; ${run.repeats} repeat(s) per point; false-failover window ${formatMs(sweep.falseFailover.calm)} per point, allowed rate ≤ ${pct(sweep.falseFailover.maxRate)} (Wilson 95 % upper bound, per advert interval).`,
+    `Run ${run.runId}, seed ${a.seed}, ${status.complete ? 'complete' : `**incomplete** (${status.stopped ?? 'stopped'}): \`vipdrill tune --resume <this folder>\` continues it`}; ${formatMs(run.spentMs)} spent. Scenarios: ${sweep.scenarios.join(', ')}; ${run.repeats} repeat(s) per point; false-failover window ${formatMs(sweep.falseFailover.calm)} per point, allowed rate ≤ ${pct(sweep.falseFailover.maxRate)} (Wilson 95 % upper bound, per second of calm).`,
     '',
     '## Recommendation',
     '',
@@ -195,7 +195,7 @@ function falseFailoverPlot(a: TuneAnalysis, maxRate: number): Html {
   const y = scale(0, yMax, H - M.b, M.t);
   const step = (W - M.l - M.r) / Math.max(1, a.points.length);
   return svg(
-    `false-failover rate per advert interval (Wilson 95 %), allowed ≤ ${pct(maxRate)} (dashed)`,
+    `false-failover rate per second of calm (Wilson 95 %), allowed ≤ ${pct(maxRate)} (dashed)`,
     html`${axes(yMax, 'rate', 'point', (v) => pct(v))}<line x1="${M.l}" x2="${W - M.r}" y1="${y(maxRate)}" y2="${y(maxRate)}" stroke="#c62828" stroke-dasharray="5 4"/>${a.points.map((p, i) => {
       const cx = M.l + step * (i + 0.5);
       const r = p.falseFailover.rate;
@@ -225,7 +225,7 @@ ${status.complete ? '' : html`<p class="caveat">Incomplete: ${status.stopped ?? 
 <p class="explain">${a.recommendation.reason}${rec ? html`. The profile is <code>recommended.yaml</code>; the lines for production files are in <code>snippets/</code>.` : ''}</p>
 <h2>Points — ${sc}</h2>
 <table><tr><th>point</th><th>parameters</th><th>n</th><th>outage median</th><th>95 % CI</th><th>p95</th><th>95 % CI</th><th>max</th><th>outliers</th><th>failback</th><th>takeover</th><th>false failovers</th><th></th></tr>${rows}</table>
-<p class="small">False failovers: count / advert intervals of the calm window, and the Wilson 95 % upper bound (✗: above the allowed ${pct(sweep.falseFailover.maxRate)}; hover for the sentence). Seeded percentile bootstrap intervals (2000 resamples). Outliers lie outside Tukey's fences and stay in every figure. The false-failover rate counts takeovers and client outages of 1 s or more per advert interval of the calm window.</p>
+<p class="small">False failovers: count / seconds of the calm window, and the Wilson 95 % upper bound (✗: above the allowed ${pct(sweep.falseFailover.maxRate)}; hover for the sentence). Seeded percentile bootstrap intervals (2000 resamples). Outliers lie outside Tukey's fences and stay in every figure. The false-failover rate counts takeovers and client outages of 1 s or more per second of the calm window.</p>
 <h2>Plots</h2>
 ${Object.keys(sweep.parameters).map((k) => effectPlot(sweep, a, k))}
 ${phasesPlot(sweep, a)}

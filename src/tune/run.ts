@@ -144,6 +144,12 @@ function openRun(o: TuneOptions): { dir: string; run: TuneRun; sweep: Sweep; poi
   return { dir, run, sweep, points };
 }
 
+/** The point's false-failover window is stored and was judged (one that could not be, a starved lab, runs again on resume). */
+function windowJudged(dir: string, i: number): boolean {
+  const w = readJson<FalseFailoverWindow>(join(dir, 'points', pointKey(i), FF, 'window.json'));
+  return w !== undefined && w.verdict !== 'error';
+}
+
 /** Units still to do at a point: scenario repeats not stored, and the false-failover window. */
 function todo(dir: string, i: number, scenarios: Scenario[], repeats: number): { scenario: Scenario; repeat: number }[] {
   const pdir = join(dir, 'points', pointKey(i));
@@ -174,7 +180,7 @@ export async function tuneCommand(o: TuneOptions): Promise<TuneResult> {
   let stopped: string | undefined;
   const unitTimes: number[] = [];
 
-  const remaining = () => points.reduce((n, _, i) => n + todo(dir, i, scenarios, run.repeats).length + (existsSync(join(dir, 'points', pointKey(i), FF, 'window.json')) ? 0 : 1), 0);
+  const remaining = () => points.reduce((n, _, i) => n + todo(dir, i, scenarios, run.repeats).length + (windowJudged(dir, i) ? 0 : 1), 0);
   const report = () => {
     const analysis = analyseTune(sweep, storedData(dir, sweep, points), run.seed);
     writeTuneReports(dir, sweep, run, analysis, { complete: remaining() === 0, ...(stopped ? { stopped } : {}) }, hostInfo());
@@ -197,7 +203,7 @@ export async function tuneCommand(o: TuneOptions): Promise<TuneResult> {
     const key = pointKey(i);
     const pdir = join(dir, 'points', key);
     const units = todo(dir, i, scenarios, run.repeats);
-    const ffDone = existsSync(join(pdir, FF, 'window.json'));
+    const ffDone = windowJudged(dir, i);
     mkdirSync(pdir, { recursive: true });
     writeFileSync(join(pdir, 'point.json'), JSON.stringify({ id: key, label: labelOf(p), parameters: p.parameters }, null, 2) + '\n');
     say(`── point ${key} (${i + 1}/${points.length}): ${labelOf(p)} ── switching the running lab ${lab.record.name}`);
@@ -228,7 +234,7 @@ export async function tuneCommand(o: TuneOptions): Promise<TuneResult> {
       writeResult(pdir, r, [r]);
       const w = windowOf(r, sweep.falseFailover.calm, p.profile.vrrp.advertInt);
       writeFileSync(join(pdir, FF, 'window.json'), JSON.stringify(w, null, 2) + '\n');
-      say(`  ${key} false failovers: ${w.verdict === 'error' ? `could not judge: ${w.reason}` : `${w.transitions.length} takeover(s), ${w.outages.length} outage(s) ≥ 1 s in ${w.adverts} advert intervals`}`);
+      say(`  ${key} false failovers: ${w.verdict === 'error' ? `could not judge: ${w.reason}` : `${w.transitions.length} takeover(s), ${w.outages.length} outage(s) ≥ 1 s in ${formatMs(w.calmMs)} of calm`}`);
     }
     run.spentMs = spent();
     save();
@@ -237,7 +243,7 @@ export async function tuneCommand(o: TuneOptions): Promise<TuneResult> {
     say(`  ${points.length - pending().length}/${points.length} points done · about ${formatMs((left * per) / o.workers)} left · leader: ${leader()}`);
   };
 
-  const pending = () => points.map((_, i) => i).filter((i) => todo(dir, i, scenarios, run.repeats).length > 0 || !existsSync(join(dir, 'points', pointKey(i), FF, 'window.json')));
+  const pending = () => points.map((_, i) => i).filter((i) => todo(dir, i, scenarios, run.repeats).length > 0 || !windowJudged(dir, i));
   // the points still to do, shared by the workers: each takes the next one when it is free
   const queue = pending();
   const checkTargets = (lab: LabContext) => {
@@ -257,7 +263,10 @@ export async function tuneCommand(o: TuneOptions): Promise<TuneResult> {
     if (e instanceof ConfigError) throw e;
     labError ??= errorMessage(e);
   };
-  if (o.lab) {
+  if (queue.length === 0) {
+    // nothing left to measure (a finished sweep resumed): only the reports are written again, no lab is touched
+    progress.step('every point is measured: writing the reports again from the stored files');
+  } else if (o.lab) {
     if (o.workers > 1) throw new VipdrillError('CONFIG_INVALID', `--workers ${o.workers} with --lab: one lab was given; without --lab the tuner brings up one lab per worker`);
     const record = requireLab(o.lab);
     const lab: LabContext = { ...loadLabInputs(record.topologyFile, record.profile, record.name), record };

@@ -25,7 +25,7 @@ export function evidenceLine(p: PointStats, scenario: string): string {
   return [
     o ? `${scenario}: outage median ${s(o.median)}, p95 ${s(o.p95)}${ci}, n=${o.n}` : `${scenario}: no outage measured`,
     fb ? `failback outage median ${s(fb.median)}` : '',
-    ff.rate ? `false failovers ${ff.count}/${ff.trials} advert intervals (≤ ${(ff.rate.high * 100).toFixed(2)} %)` : '',
+    ff.rate ? `false failovers ${ff.count} in ${ff.trials} s of stress (≤ ${(ff.rate.high * 100).toFixed(2)} % a second)` : '',
   ]
     .filter(Boolean)
     .join('; ');
@@ -64,10 +64,14 @@ export function snippets(p: Profile, best: PointStats, scenario: string, sweepNa
   const options = [
     ...head('options.xl2tpd (pppd options of the L2TP session, both ends)'),
     ...(lcpOn
-      ? [`lcp-echo-interval ${p.ppp.lcpEchoInterval}       # a dead link is declared between ${(p.ppp.lcpEchoFailure - 1) * p.ppp.lcpEchoInterval} and ${p.ppp.lcpEchoFailure * p.ppp.lcpEchoInterval} s after it died`, `lcp-echo-failure ${p.ppp.lcpEchoFailure}`]
+      ? [
+          `lcp-echo-interval ${p.ppp.lcpEchoInterval}       # a dead link is declared between ${(p.ppp.lcpEchoFailure - 1) * p.ppp.lcpEchoInterval} and ${p.ppp.lcpEchoFailure * p.ppp.lcpEchoInterval} s after it died`,
+          `lcp-echo-failure ${p.ppp.lcpEchoFailure}`,
+          ...(p.ppp.lcpEchoAdaptive ? ['lcp-echo-adaptive         # echoes only while nothing arrives: lost echoes on a lossy WAN no longer end a busy session'] : []),
+        ]
       : ['# LCP echo off: the client notices a dead peer through DPD and xl2tpd alone']),
     `lcp-restart ${p.ppp.lcpRestart}              # Terminate-Requests to a dead peer are retransmitted every ${p.ppp.lcpRestart} s…`,
-    `lcp-max-terminate ${p.ppp.lcpMaxTerminate}        # …${p.ppp.lcpMaxTerminate} times: up to ${p.ppp.lcpRestart * p.ppp.lcpMaxTerminate} s before pppd exits and xl2tpd can redial`,
+    `lcp-max-terminate ${p.ppp.lcpMaxTerminate}        # …sent ${p.ppp.lcpMaxTerminate === 1 ? 'once' : `${p.ppp.lcpMaxTerminate} times`}: up to ${p.ppp.lcpRestart * p.ppp.lcpMaxTerminate} s before pppd exits and xl2tpd can redial`,
   ];
   return [
     { file: 'keepalived.conf', text: keepalived.join('\n') + '\n' },

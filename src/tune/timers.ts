@@ -44,6 +44,7 @@ export interface LcpTimers {
   /** lcp-restart and lcp-max-terminate (pppd's defaults, 3 and 3, when not dumped) */
   restartS: number;
   maxTerminate: number;
+  adaptive: boolean;
   dumped: boolean;
 }
 
@@ -55,6 +56,7 @@ export function parseLcp(log: string): LcpTimers {
     failure: last(/lcp-echo-failure (\d+)/g) ?? 0,
     restartS: last(/lcp-restart (\d+)/g) ?? 3,
     maxTerminate: last(/lcp-max-terminate (\d+)/g) ?? 3,
+    adaptive: /lcp-echo-adaptive/.test(log),
     dumped: /# \(from /.test(log),
   };
 }
@@ -93,6 +95,7 @@ export function checkTimers(p: Profile, adverts: Advert[], dpd: ReturnType<typeo
   if (!lcp.dumped) problems.push("LCP: the client's pppd logged no option dump since the switch (was it restarted?)");
   else if (lcpOn && (lcp.intervalS !== p.ppp.lcpEchoInterval || lcp.failure !== p.ppp.lcpEchoFailure)) problems.push(`LCP: pppd runs lcp-echo-interval ${lcp.intervalS} s, lcp-echo-failure ${lcp.failure}; the profile asks for ${p.ppp.lcpEchoInterval} s × ${p.ppp.lcpEchoFailure}`);
   else if (!lcpOn && lcp.intervalS > 0) problems.push(`LCP: pppd runs lcp-echo-interval ${lcp.intervalS} s; the profile turns LCP echo off`);
+  if (lcp.dumped && lcpOn && lcp.adaptive !== p.ppp.lcpEchoAdaptive) problems.push(`LCP: pppd runs ${lcp.adaptive ? 'with' : 'without'} lcp-echo-adaptive; the profile asks ${p.ppp.lcpEchoAdaptive ? 'for' : 'against'} it`);
   if (lcp.dumped && (lcp.restartS !== p.ppp.lcpRestart || lcp.maxTerminate !== p.ppp.lcpMaxTerminate)) problems.push(`LCP: pppd runs lcp-restart ${lcp.restartS} s, lcp-max-terminate ${lcp.maxTerminate}; the profile asks for ${p.ppp.lcpRestart} s, ${p.ppp.lcpMaxTerminate}`);
   return { ok: problems.length === 0, problems, advert, ...(dpd ? { dpd } : {}), lcp };
 }

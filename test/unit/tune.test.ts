@@ -27,7 +27,8 @@ function repeat(outageMs: number, k: number, extra: Partial<ScenarioResult['metr
   } as unknown as ScenarioResult;
 }
 
-const calmWindow = (advertInt: number, transitions = 0) => ({ verdict: 'passed' as const, calmMs: 60_000, adverts: Math.floor(60 / advertInt), transitions: Array.from({ length: transitions }, (_, i) => ({ t: 200 + i * 10, node: 'b', state: 'MASTER' })), outages: [] });
+/** A judged window of `calmS` seconds (the trials of the rate) with `transitions` takeovers. */
+const calmWindow = (calmS: number, transitions = 0) => ({ verdict: 'passed' as const, calmMs: calmS * 1000, adverts: Math.floor(calmS / 0.3), transitions: Array.from({ length: transitions }, (_, i) => ({ t: 200 + i * 10, node: 'b', state: 'MASTER' })), outages: [] });
 
 function data(outages: number[][], ff: ReturnType<typeof calmWindow>[]): PointData[] {
   return points.map((p, i) => ({ point: p, repeats: { 'node-crash': outages[i]!.map((o, k) => repeat(o, k + 1)) }, falseFailover: ff[i]! }));
@@ -35,27 +36,28 @@ function data(outages: number[][], ff: ReturnType<typeof calmWindow>[]): PointDa
 
 describe('tune analysis', () => {
   it('recommends the lowest outage p95 among the points whose false-failover bound passes', () => {
-    // p01 (0.3 s adverts) is faster, and clean over 200 advert intervals (bound 1.9 % <= 5 %)
-    const a = analyseTune(sweep, data([[4000, 4500, 5000], [9000, 9500, 10_000]], [calmWindow(0.3), calmWindow(1)]), 1);
+    // p01 (0.3 s adverts) is faster, and clean over 600 s of calm (bound 0.64 % <= 5 %)
+    const a = analyseTune(sweep, data([[4000, 4500, 5000], [9000, 9500, 10_000]], [calmWindow(600), calmWindow(60)]), 1);
     expect(a.points[0]!.falseFailover.ok).to.equal(true);
-    expect(a.points[0]!.falseFailover.rate!.high).to.be.closeTo(3.8415 / (200 + 3.8415), 1e-3);
+    expect(a.points[0]!.falseFailover.rate!.high).to.be.closeTo(3.8415 / (600 + 3.8415), 1e-3);
     expect(a.recommendation.point).to.equal('p01');
-    // 60 clean intervals bound the rate only below 6 %: not shown safe at 5 %, and the detail says why
+    // 60 clean seconds bound the rate only below 6 %: not shown safe at 5 %, and the detail says why
     expect(a.points[1]!.falseFailover.ok).to.equal(false);
-    expect(a.points[1]!.falseFailover.detail).to.match(/longer calm window/);
+    expect(a.points[1]!.falseFailover.detail).to.match(/calm window of about 73 s would show it/);
   });
 
   it('a fast point with false failovers loses to a slower safe one; with none safe nothing is recommended', () => {
-    const a = analyseTune(sweep, data([[4000, 4500, 5000], [9000, 9500, 10_000]], [calmWindow(0.3, 12), { ...calmWindow(1), adverts: 600 }]), 1);
-    expect(a.points[0]!.falseFailover.count).to.equal(12);
+    const a = analyseTune(sweep, data([[4000, 4500, 5000], [9000, 9500, 10_000]], [calmWindow(600, 40), calmWindow(600)]), 1);
+    expect(a.points[0]!.falseFailover.count).to.equal(40);
+    expect(a.points[0]!.falseFailover.detail).to.match(/^40 false failover\(s\) in 600 s of calm \(240 an hour\)/);
     expect(a.recommendation.point).to.equal('p02');
-    const none = analyseTune(sweep, data([[4000, 4500, 5000], [9000, 9500, 10_000]], [calmWindow(0.3, 12), calmWindow(1, 2)]), 1);
+    const none = analyseTune(sweep, data([[4000, 4500, 5000], [9000, 9500, 10_000]], [calmWindow(600, 40), calmWindow(60, 2)]), 1);
     expect(none.recommendation.point).to.equal(null);
     expect(none.recommendation.reason).to.match(/no point passed the false-failover check.*Nothing is recommended/);
   });
 
   it('is reproduced exactly from the same files and seed, and reports the seed', () => {
-    const d = data([[4000, 4500, 5000], [9000, 9500, 10_000]], [calmWindow(0.3), calmWindow(1)]);
+    const d = data([[4000, 4500, 5000], [9000, 9500, 10_000]], [calmWindow(600), calmWindow(600)]);
     const a = analyseTune(sweep, d, 99);
     expect(analyseTune(sweep, d, 99)).to.deep.equal(a);
     expect(a.seed).to.equal(99);
@@ -63,7 +65,7 @@ describe('tune analysis', () => {
   });
 
   it("the effect of a parameter is the difference of the pooled median outages, with its interval", () => {
-    const a = analyseTune(sweep, data([[4000, 4500, 5000], [9000, 9500, 10_000]], [calmWindow(0.3), calmWindow(1)]), 3);
+    const a = analyseTune(sweep, data([[4000, 4500, 5000], [9000, 9500, 10_000]], [calmWindow(600), calmWindow(600)]), 3);
     expect(a.effects).to.have.length(1);
     const e = a.effects[0]!;
     expect([e.parameter, e.from, e.to]).to.deep.equal(['vrrp.advertInt', 0.3, 1]);
@@ -87,7 +89,7 @@ describe('tune analysis', () => {
     expect(win.adverts).to.equal(200);
     expect(win.transitions.map((t) => t.node)).to.deep.equal(['b']);
     expect(win.outages.map((o) => o.ms)).to.deep.equal([3000]);
-    const err = analyseTune(sweep, data([[4000, 4500], [9000, 9500]], [{ ...calmWindow(0.3), verdict: 'error' } as never, calmWindow(1)]), 1);
+    const err = analyseTune(sweep, data([[4000, 4500], [9000, 9500]], [{ ...calmWindow(600), verdict: 'error' } as never, calmWindow(600)]), 1);
     expect(err.points[0]!.falseFailover.ok).to.equal(false);
     expect(err.points[0]!.falseFailover.detail).to.match(/could not be judged/);
   });
@@ -117,7 +119,7 @@ describe('tune timers read back from the daemons', () => {
     const ads = parseAdverts(capture);
     expect(ads.map((a) => [a.src, a.version, a.intervalMs])).to.deep.equal([['10.213.1.11', 3, 300], ['10.213.1.11', 3, 300], ['10.213.1.11', 3, 300]]);
     expect(parseDpd(raw)).to.deep.equal({ delayS: 1, timeoutS: 3 });
-    expect(parseLcp(ppp)).to.deep.equal({ intervalS: 1, failure: 2, restartS: 1, maxTerminate: 1, dumped: true });
+    expect(parseLcp(ppp)).to.deep.equal({ intervalS: 1, failure: 2, restartS: 1, maxTerminate: 1, adaptive: false, dumped: true });
     const c = checkTimers(base, ads, parseDpd(raw), parseLcp(ppp));
     expect(c.problems).to.deep.equal([]);
     expect(c.advert.spacingMedianMs).to.be.closeTo(300.4, 0.5);
@@ -135,7 +137,7 @@ describe('tune timers read back from the daemons', () => {
 describe('tune reports', () => {
   it('writes tune.json (vipdrill.tune/1), summary.md, index.html, and a recommended.yaml that loads as a profile, with snippets', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vipdrill-tune-'));
-    const a = analyseTune(sweep, data([[4000, 4500, 5000], [9000, 9500, 10_000]], [calmWindow(0.3), calmWindow(1)]), 5);
+    const a = analyseTune(sweep, data([[4000, 4500, 5000], [9000, 9500, 10_000]], [calmWindow(600), calmWindow(600)]), 5);
     const run: TuneRun = { schema: 'vipdrill.tune-run/1', runId: 'tune-x', sweepFile: '/x.yaml', repeats: 3, seed: 5, topology: '/t.yaml', spentMs: 1000, startedAt: '', sessions: [] };
     const j = writeTuneReports(dir, sweep, run, a, { complete: true }, { hostname: 'h', os: 'o', kernel: 'k', cpus: 2, memoryGiB: 1, node: 'v20', loadAvg: [0, 0, 0] });
     expect(j.schema).to.equal('vipdrill.tune/1');
@@ -144,7 +146,7 @@ describe('tune reports', () => {
     const rec = loadProfile(join(dir, 'recommended.yaml'));
     expect(rec.vrrp.advertInt).to.equal(0.3);
     expect(readdirSync(join(dir, 'snippets')).sort()).to.deep.equal(['ipsec.conf', 'keepalived.conf', 'options.xl2tpd', 'swanctl.conf', 'xl2tpd.conf']);
-    expect(readFileSync(join(dir, 'snippets', 'keepalived.conf'), 'utf8')).to.match(/advert_int 0\.3 .*outage median 4\.5 s, p95 5\.0 s.*n=3/);
+    expect(readFileSync(join(dir, 'snippets', 'keepalived.conf'), 'utf8')).to.match(/advert_int 0\.3 .*outage median 4\.5 s, p95 5\.0 s.*n=3.*false failovers 0 in 600 s of stress/);
     const page = readFileSync(join(dir, 'index.html'), 'utf8');
     expect(page).to.include('Content-Security-Policy').and.include('<svg').and.not.include('<script');
     expect(page.match(/<svg/g)).to.have.length(4);
@@ -153,7 +155,7 @@ describe('tune reports', () => {
 
   it('without a recommendation there is no recommended.yaml, and the report says nothing is recommended', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vipdrill-tune-'));
-    const a = analyseTune(sweep, data([[4000, 4500, 5000], [9000, 9500, 10_000]], [calmWindow(0.3, 20), calmWindow(1, 10)]), 5);
+    const a = analyseTune(sweep, data([[4000, 4500, 5000], [9000, 9500, 10_000]], [calmWindow(600, 60), calmWindow(60, 10)]), 5);
     const run: TuneRun = { schema: 'vipdrill.tune-run/1', runId: 'tune-x', sweepFile: '/x.yaml', repeats: 3, seed: 5, topology: '/t.yaml', spentMs: 1000, startedAt: '', sessions: [] };
     writeTuneReports(dir, sweep, run, a, { complete: true }, { hostname: 'h', os: 'o', kernel: 'k', cpus: 2, memoryGiB: 1, node: 'v20', loadAvg: [0, 0, 0] });
     expect(readdirSync(dir)).to.not.include('recommended.yaml').and.not.include('snippets');

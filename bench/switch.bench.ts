@@ -1,0 +1,45 @@
+/**
+ * npm run bench: switching a running lab (`vipdrill up`; `-- --lab <name>`) to another tune point and
+ * back: render and write the stack, restart the daemons, the baseline, then the timers read back from
+ * the daemons (issue 12's target: at most 30 s under TCG). `--switches N` (default 2: 1 s adverts, then
+ * the lab's own profile again).
+ */
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { loadLabInputs } from '../src/lab/lab.js';
+import { openEngineForLab } from '../src/lab/lifecycle.js';
+import { listLabs, requireLab, writeLab } from '../src/lab/state.js';
+import { LabHosts } from '../src/hosts/lab-hosts.js';
+import { switchProfile } from '../src/tune/switch.js';
+import { silentProgress } from '../src/util/progress.js';
+
+const args = process.argv.slice(2);
+const labArg = args.includes('--lab') ? args[args.indexOf('--lab') + 1] : undefined;
+const switches = Number(args.includes('--switches') ? args[args.indexOf('--switches') + 1] : 2);
+const lab = labArg ?? listLabs().find((l) => l.phase === 'ready')?.name;
+if (!lab) {
+  console.log('switch bench: no lab is up (vipdrill up, then npm run bench -- --lab <name>); skipped');
+} else {
+  const record = requireLab(lab);
+  const ownProfile = record.profile;
+  const engine = await openEngineForLab(record);
+  const ctx = { ...loadLabInputs(record.topologyFile, record.profile, record.name), record };
+  const own = ctx.profile;
+  const other = { ...own, name: `${own.name}-bench`, vrrp: { ...own.vrrp, advertInt: own.vrrp.advertInt === 1 ? 2 : 1 } };
+  const hosts = new LabHosts(engine, ctx);
+  const rows = [];
+  try {
+    for (let k = 1; k <= switches; k++) {
+      const p = k % 2 === 1 ? other : own;
+      const t0 = performance.now();
+      const r = await switchProfile(engine, hosts, ctx, p, join(tmpdir(), `vipdrill-switch-bench-${k}.yaml`), silentProgress);
+      rows.push({ switch: k, to: `advert ${p.vrrp.advertInt} s`, 'switch s': (r.ms / 1000).toFixed(1), 'with timer check s': ((performance.now() - t0) / 1000).toFixed(1), 'adverts seen ms': r.timers.advert.spacingMedianMs?.toFixed(0), timers: r.timers.ok ? 'as asked' : r.timers.problems.join('; ') });
+    }
+    console.table(rows);
+  } finally {
+    record.profile = ownProfile;
+    writeLab(record);
+    hosts.release();
+    await engine.close();
+  }
+}
