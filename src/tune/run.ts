@@ -144,6 +144,12 @@ function openRun(o: TuneOptions): { dir: string; run: TuneRun; sweep: Sweep; poi
   return { dir, run, sweep, points };
 }
 
+/** An incomplete sweep recommends nothing: the point it would pick is named as the leader so far, and no profile is written. */
+export function withheldUnlessComplete(a: TuneAnalysis, complete: boolean): TuneAnalysis {
+  if (complete || !a.recommendation.point) return a;
+  return { ...a, recommendation: { point: null, reason: `the sweep is incomplete, so nothing is recommended yet; the leader so far is ${a.recommendation.point} (${a.recommendation.reason}). Resume it to finish.` } };
+}
+
 /** The point's false-failover window is stored and was judged (one that could not be, a starved lab, runs again on resume). */
 function windowJudged(dir: string, i: number): boolean {
   const w = readJson<FalseFailoverWindow>(join(dir, 'points', pointKey(i), FF, 'window.json'));
@@ -182,7 +188,7 @@ export async function tuneCommand(o: TuneOptions): Promise<TuneResult> {
 
   const remaining = () => points.reduce((n, _, i) => n + todo(dir, i, scenarios, run.repeats).length + (windowJudged(dir, i) ? 0 : 1), 0);
   const report = () => {
-    const analysis = analyseTune(sweep, storedData(dir, sweep, points), run.seed);
+    const analysis = withheldUnlessComplete(analyseTune(sweep, storedData(dir, sweep, points), run.seed), remaining() === 0);
     writeTuneReports(dir, sweep, run, analysis, { complete: remaining() === 0, ...(stopped ? { stopped } : {}) }, hostInfo());
     return analysis;
   };

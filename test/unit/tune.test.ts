@@ -7,7 +7,7 @@ import { loadProfile } from '../../src/topology/load.js';
 import { analyseTune, falseFailovers, paretoFront, recommend, windowOf, type PointData, type PointStats } from '../../src/tune/analysis.js';
 import { writeTuneReports } from '../../src/tune/report.js';
 import type { TuneRun } from '../../src/tune/run.js';
-import { falseFailoverScenario } from '../../src/tune/run.js';
+import { falseFailoverScenario, withheldUnlessComplete } from '../../src/tune/run.js';
 import { checkTimers, parseAdverts, parseDpd, parseLcp } from '../../src/tune/timers.js';
 import { expandPoints, sweepSchema } from '../../src/tune/sweep.js';
 
@@ -72,6 +72,14 @@ describe('tune analysis', () => {
     expect(e.diffMs!.estimate).to.equal(5000);
     expect(e.diffMs!.low).to.be.at.most(5000);
     expect(e.diffMs!.high).to.be.at.least(5000);
+  });
+
+  it('an incomplete sweep recommends nothing, and names its leader so far', () => {
+    const a = analyseTune(sweep, data([[4000, 4500, 5000], [9000, 9500, 10_000]], [calmWindow(600), calmWindow(600)]), 1);
+    expect(withheldUnlessComplete(a, true)).to.equal(a);
+    const w = withheldUnlessComplete(a, false);
+    expect(w.recommendation.point).to.equal(null);
+    expect(w.recommendation.reason).to.match(/incomplete.*leader so far is p01/);
   });
 
   it('ties within 1 ms go to fewer adverts; the Pareto front drops dominated points', () => {
