@@ -6,7 +6,8 @@
  */
 import { loadLabInputs } from '../src/lab/lab.js';
 import { openEngineForLab } from '../src/lab/lifecycle.js';
-import { listLabs, requireLab } from '../src/lab/state.js';
+import { requireLab } from '../src/lab/state.js';
+import { benchArg, benchLab } from './args.js';
 import { LabHosts } from '../src/hosts/lab-hosts.js';
 import { runScenario } from '../src/run/scenario.js';
 import { loadScenario } from '../src/scenario/load.js';
@@ -14,10 +15,8 @@ import { silentProgress } from '../src/util/progress.js';
 import { packageRoot } from '../src/util/paths.js';
 import { join } from 'node:path';
 
-const args = process.argv.slice(2);
-const labArg = args.includes('--lab') ? args[args.indexOf('--lab') + 1] : undefined;
-const repeats = Number(args.includes('--repeats') ? args[args.indexOf('--repeats') + 1] : 1);
-const lab = labArg ?? listLabs().find((l) => l.phase === 'ready')?.name;
+const repeats = Number(benchArg('repeats') ?? 1);
+const lab = benchLab();
 if (!lab) {
   console.log('repeat bench: no lab is up (vipdrill up, then npm run bench -- --lab <name>); skipped');
 } else {

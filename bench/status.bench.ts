@@ -7,14 +7,13 @@
 import { LabHosts } from '../src/hosts/lab-hosts.js';
 import { loadLabInputs } from '../src/lab/lab.js';
 import { openEngineForLab } from '../src/lab/lifecycle.js';
-import { listLabs, requireLab } from '../src/lab/state.js';
+import { requireLab } from '../src/lab/state.js';
+import { benchArg, benchLab } from './args.js';
 import { sample } from '../src/run/observe.js';
 import { execStatus } from './exec-status.js';
 
-const args = process.argv.slice(2);
-const n = Number(args.includes('--n') ? args[args.indexOf('--n') + 1] : 20);
-const labArg = args.includes('--lab') ? args[args.indexOf('--lab') + 1] : undefined;
-const lab = labArg ?? listLabs().find((l) => l.phase === 'ready')?.name;
+const n = Number(benchArg('n') ?? 20);
+const lab = benchLab();
 if (!lab) {
   console.log('status bench: no lab is up (vipdrill up, then npm run bench -- --lab <name>); skipped');
 } else {

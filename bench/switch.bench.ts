@@ -8,15 +8,14 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { loadLabInputs } from '../src/lab/lab.js';
 import { openEngineForLab } from '../src/lab/lifecycle.js';
-import { listLabs, requireLab, writeLab } from '../src/lab/state.js';
+import { requireLab, writeLab } from '../src/lab/state.js';
+import { benchArg, benchLab } from './args.js';
 import { LabHosts } from '../src/hosts/lab-hosts.js';
 import { switchProfile } from '../src/tune/switch.js';
 import { silentProgress } from '../src/util/progress.js';
 
-const args = process.argv.slice(2);
-const labArg = args.includes('--lab') ? args[args.indexOf('--lab') + 1] : undefined;
-const switches = Number(args.includes('--switches') ? args[args.indexOf('--switches') + 1] : 2);
-const lab = labArg ?? listLabs().find((l) => l.phase === 'ready')?.name;
+const switches = Number(benchArg('switches') ?? 2);
+const lab = benchLab();
 if (!lab) {
   console.log('switch bench: no lab is up (vipdrill up, then npm run bench -- --lab <name>); skipped');
 } else {

@@ -105,12 +105,15 @@ function storedRepeats(dir: string): ScenarioResult[] {
     .sort((a, b) => a.repeat - b.repeat);
 }
 
-/** Everything stored for a sweep so far, point by point (what the analysis reads). */
-export function storedData(dir: string, sweep: Sweep, points: Point[]): PointData[] {
+/**
+ * Everything stored for a sweep so far, point by point (what the analysis reads). `folders` are the
+ * scenarios' folder names in the sweep's order (their files are read once, by the caller).
+ */
+export function storedData(dir: string, sweep: Sweep, points: Point[], folders: string[] = sweep.scenarios.map((s) => loadScenario(sweepScenarioPath(s)).name)): PointData[] {
   return points.map((p, i) => {
     const pdir = join(dir, 'points', pointKey(i));
     const repeats: Record<string, ScenarioResult[]> = {};
-    for (const s of sweep.scenarios) repeats[s] = storedRepeats(join(pdir, loadScenario(sweepScenarioPath(s)).name));
+    sweep.scenarios.forEach((s, k) => (repeats[s] = storedRepeats(join(pdir, folders[k]!))));
     const ff = readJson<FalseFailoverWindow>(join(pdir, FF, 'window.json'));
     const sw = readJson<{ ms: number }>(join(pdir, 'switch.json'));
     return { point: { ...p, id: pointKey(i) }, repeats, ...(ff ? { falseFailover: ff } : {}), ...(sw ? { switchMs: sw.ms } : {}) };
@@ -188,12 +191,12 @@ export async function tuneCommand(o: TuneOptions): Promise<TuneResult> {
 
   const remaining = () => points.reduce((n, _, i) => n + todo(dir, i, scenarios, run.repeats).length + (windowJudged(dir, i) ? 0 : 1), 0);
   const report = () => {
-    const analysis = withheldUnlessComplete(analyseTune(sweep, storedData(dir, sweep, points), run.seed), remaining() === 0);
+    const analysis = withheldUnlessComplete(analyseTune(sweep, storedData(dir, sweep, points, scenarios.map((x) => x.name)), run.seed), remaining() === 0);
     writeTuneReports(dir, sweep, run, analysis, { complete: remaining() === 0, ...(stopped ? { stopped } : {}) }, hostInfo());
     return analysis;
   };
   const leader = () => {
-    const a = analyseTune(sweep, storedData(dir, sweep, points), run.seed);
+    const a = analyseTune(sweep, storedData(dir, sweep, points, scenarios.map((x) => x.name)), run.seed);
     const p = a.points.find((x) => x.id === a.recommendation.point) ?? [...a.points].filter((x) => x.rankP95Ms !== null).sort((x, y) => x.rankP95Ms! - y.rankP95Ms!)[0];
     return p ? `${p.id} (${p.label}): outage p95 ${formatMs(p.rankP95Ms!)}${a.recommendation.point === p.id ? '' : ', safety not shown yet'}` : 'none yet';
   };
