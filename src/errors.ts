@@ -15,6 +15,9 @@ export type ErrorCode =
   | 'EXEC_FAILED'
   | 'FAULT_FAILED'
   | 'TIMERS_MISMATCH'
+  | 'SSH_FAILED'
+  | 'SSH_HOST_KEY'
+  | 'REMOTE_REFUSED'
   | 'VERDICT_FAILED';
 
 export class VipdrillError extends Error {

@@ -21,6 +21,7 @@ import { status } from '../lab/lab.js';
 import { preflight } from '../lab/select.js';
 import { requireLab, writeLab } from '../lab/state.js';
 import { healLab } from '../faults/heal.js';
+import { confirmRealHosts, planCommand } from './plan.js';
 
 const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
 
@@ -67,8 +68,9 @@ program
   .addOption(new Option('--wait <until>', 'what "up" means: tunnel (client reaches the LAN through ppp0) or vrrp (one VIP holder)').choices(['tunnel', 'vrrp']).default('tunnel'))
   .option('--timeout <duration>', 'deadline for each wait stage', '180s')
   .option('--keep-on-failure', 'leave containers/VM in place when up fails (for debugging)')
+  .option('--ssh', 'also run sshd in every container and write a remote topology for them (drill the lab as real hosts, over SSH alone)')
   .option('--json', 'print JSON')
-  .action(async (o: { topology: string; profile?: string; engine: 'auto' | 'local' | 'vm'; name?: string; wait: 'tunnel' | 'vrrp'; timeout: string; keepOnFailure?: boolean; json?: boolean }) => {
+  .action(async (o: { topology: string; profile?: string; engine: 'auto' | 'local' | 'vm'; name?: string; wait: 'tunnel' | 'vrrp'; timeout: string; keepOnFailure?: boolean; ssh?: boolean; json?: boolean }) => {
     const { loadLabInputs } = await import('../lab/lab.js');
     const inputs = loadLabInputs(o.topology, o.profile, o.name);
     const progress = consoleProgress();
@@ -80,10 +82,11 @@ program
       waitUntil: o.wait,
       timeoutMs: parseDuration(o.timeout),
       keepOnFailure: o.keepOnFailure,
+      ssh: o.ssh,
       progress,
     });
     await engine.close();
-    if (o.json) json({ lab: result.record.name, engine: engine.info, runId: result.record.runId, profile: result.profile.name, stages: result.stages, warnings: result.warnings });
+    if (o.json) json({ lab: result.record.name, engine: engine.info, runId: result.record.runId, profile: result.profile.name, stages: result.stages, warnings: result.warnings, ...(result.remoteTopology ? { remoteTopology: result.remoteTopology } : {}) });
     else printUp(result, engine.info);
   });
 
@@ -170,7 +173,7 @@ const runOptions = (c: Command) =>
     .option('--name <lab>', 'name of the lab the run brings up', 'vipdrill-run')
     .option('--json', 'print the run summary as JSON');
 
-type RunOpts = { engine: 'auto' | 'local' | 'vm'; reportDir: string; name: string; json?: boolean; lab?: string; repeat?: string };
+type RunOpts = { engine: 'auto' | 'local' | 'vm'; reportDir: string; name: string; json?: boolean; lab?: string; repeat?: string; topology?: string; profile?: string; yes?: boolean; dryRun?: boolean };
 
 /** After Ctrl-C, how long the heal and the clean-up may take before the process exits anyway. */
 const INTERRUPT_BUDGET_MS = 25_000;
@@ -199,8 +202,9 @@ function interruptible(): AbortController {
 async function runAndReport(files: string[], o: RunOpts): Promise<void> {
   const repeat = o.repeat === undefined ? undefined : Number(o.repeat);
   if (repeat !== undefined && (!Number.isInteger(repeat) || repeat < 1 || repeat > 100)) throw new VipdrillError('CONFIG_INVALID', `--repeat: expected a whole number from 1 to 100, got ${o.repeat}`);
+  if (o.dryRun) return planCommand(files, o);
   const abort = interruptible();
-  const s = await runSuite({ files, lab: o.lab, engine: o.engine, repeat, reportDir: o.reportDir, labName: o.name, progress: consoleProgress(), signal: abort.signal });
+  const s = await runSuite({ files, lab: o.lab, engine: o.engine, repeat, reportDir: o.reportDir, labName: o.name, progress: consoleProgress(), signal: abort.signal, topology: o.topology, profile: o.profile, confirm: confirmRealHosts(o.yes) });
   // the reports, from the JSON just written (a PDF that cannot be rendered is a warning, not a failed run)
   const progress = consoleProgress();
   progress.step('writing reports: junit.xml, summary.md, index.html, report.pdf');
@@ -219,8 +223,21 @@ runOptions(
     .description('run scenario files against a lab: exit 0 all passed, 1 an expectation failed, 2 could not run or decide')
     .argument('<files...>', 'scenario files or directories')
     .option('--lab <name>', 'use this running lab (vipdrill up) instead of bringing one up')
+    .option('-t, --topology <file>', 'drill the existing hosts of this remote topology over SSH (lab/topologies/remote.example.yaml)')
+    .option('--profile <name>', "with -t: the profile of the timers the hosts run (default: the topology's); checked against their keepalived.conf")
+    .option('--yes', 'with -t: drill the real hosts without asking')
+    .option('--dry-run', 'print the plan (every command and revert, per host) and run nothing')
     .option('--repeat <n>', 'run each scenario n times (overrides the files)'),
 ).action((files: string[], o: RunOpts) => runAndReport(expandScenarioArgs(files), o));
+
+program
+  .command('plan')
+  .description('print, per host, every command a run would send and every revert (and lease, on real hosts), without reaching any host')
+  .argument('<files...>', 'scenario files or directories')
+  .option('-t, --topology <file>', "the topology to plan against (default: each scenario's own)")
+  .option('--profile <name>', "the profile (default: the scenario's, else the topology's)")
+  .option('--json', 'print JSON')
+  .action((files: string[], o: { topology?: string; profile?: string; json?: boolean }) => planCommand(expandScenarioArgs(files), o));
 
 runOptions(
   program

@@ -2,6 +2,11 @@ import { VipdrillError } from '../errors.js';
 import type { FaultStep } from '../scenario/schema.js';
 import { addressesOf, addressOn, container, nftLines } from './targets.js';
 import type { FaultEnv, Host, PlannedFault, Planner } from './types.js';
+import type { LeaseRevert } from '../hosts/host.js';
+
+/** A lease's revert: a vipdrill-fault subcommand, or the removal of the fault's nft rules. */
+const faultLease = (host: Host, ...argv: (string | number)[]): { host: Host; revert: LeaseRevert } => ({ host, revert: { name: 'fault', args: { argv: argv.map(String) } } });
+const nftLease = (env: FaultEnv, host: Host): { host: Host; revert: LeaseRevert } => ({ host, revert: { name: 'nft-remove', args: { id: env.id } } });
 
 /**
  * Every fault kind vipdrill injects. Each planner returns an {inject, revert} pair; network rules live
@@ -59,6 +64,7 @@ const killDaemon: Planner<'kill-daemon'> = (env, s) => {
         throw new VipdrillError('FAULT_FAILED', `kill ${s.daemon} on ${h}: ${reason(e)}`);
       }
     },
+    leases: leave && s.daemon !== 'pppd' ? [faultLease(h, 'daemon-up', s.daemon)] : [],
     // a daemon left dead is started again; one the supervisor restarts is left to the supervisor
     revert: () => (s.daemon === 'pppd' ? env.now(h) : at(sh(env, h, `restart ${s.daemon}`, ['daemon-up', s.daemon]))),
   };
@@ -112,6 +118,7 @@ const linkDown: Planner<'link-down'> = (env, s) => {
     kind: s.fault,
     targets: [h],
     describe: `${s.iface} interface of ${h} down (ip link set down)`,
+    leases: [faultLease(h, 'link', addr, 'up', ...after)],
     inject: () => at(sh(env, h, 'link down', ['link', addr, 'down'])),
     revert: () => at(sh(env, h, 'link up', ['link', addr, 'up', ...after])),
   };
@@ -136,6 +143,7 @@ function nftFault(env: FaultEnv, kind: FaultStep['fault'], describe: string, par
     kind,
     targets: hosts,
     describe,
+    leases: hosts.map((h) => nftLease(env, h)),
     // every host's rules at once, each one atomic commit; the fault took effect with the first commit
     // (each part alone blocks what it names)
     inject: async () => Math.min(...(await Promise.all(parts.map((p) => nftApply(env, p.host, `${kind} rules`, p.rules))))),
@@ -191,6 +199,7 @@ const degrade: Planner<'degrade'> = (env, s) => {
     kind: s.fault,
     targets: [h],
     describe: `degrade ${s.iface} of ${h}: ${netem}`,
+    leases: [faultLease(h, 'unnetem', addr), nftLease(env, h)],
     // netem where the lab kernel has it; otherwise random drops in vipdrill's nft table (loss only)
     inject: async () => {
       const r = await sh(env, h, `degrade ${s.iface}`, ['netem', addr, s.loss, s.delay, s.duplicate]);
@@ -220,6 +229,7 @@ const cpuLoad: Planner<'cpu-load'> = (env, s) => {
     kind: s.fault,
     targets: [h],
     describe: `${s.cpus} busy loop${s.cpus > 1 ? 's' : ''} on ${h} (CPU load beside the daemons; each ends by itself after ${leaseS} s)`,
+    leases: [faultLease(h, 'cpu-unload', env.id)],
     inject: () => at(sh(env, h, 'cpu load', ['cpu-load', env.id, s.cpus, leaseS])),
     revert: () => ifRunning(env, h, () => at(sh(env, h, 'end the cpu load', ['cpu-unload', env.id]))),
   };
@@ -246,9 +256,10 @@ const drain: Planner<'drain'> = (env, s) => {
     kind: s.fault,
     targets: [h],
     describe: `drain node ${h}: refuse new IKE sessions, keep existing ones ${s.grace / 1000} s, then lower its priority by ${-below}`,
+    leases: [nftLease(env, h), faultLease(h, 'operator', 0)],
     inject: async () => {
       const t = await nftApply(env, h, 'refuse new sessions', ['input udp dport { 500, 4500 } ct state new']);
-      await new Promise((r) => setTimeout(r, s.grace));
+      await (env.sleep ? env.sleep(s.grace) : new Promise((r) => setTimeout(r, s.grace)));
       await operatorWrite(env, h, below === 0 ? -1 : below);
       return t;
     },
@@ -268,6 +279,7 @@ function operatorFault<K extends 'demote' | 'takeover'>(kind: K): Planner<K> {
       kind,
       targets: [h],
       describe: kind === 'demote' ? `forced demotion of ${h} (operator track file -254: FAULT, VIP released)` : `manual VIP takeover by ${h} (priority raised by ${value} above its peer)`,
+      leases: [faultLease(h, 'operator', 0)],
       inject: () => operatorWrite(env, h, value),
       revert: () => ifRunning(env, h, () => operatorWrite(env, h, 0)),
     };
@@ -280,6 +292,7 @@ const rekey: Planner<'rekey'> = (env, s) => {
     kind: s.fault,
     targets: ['client'],
     describe: 'client rekeys its IKE SA (swanctl --rekey --ike l2tp)',
+    leases: [],
     inject: () => at(sh(env, 'client', 'rekey', ['rekey'])),
     revert: () => env.now('client'),
   };
@@ -293,6 +306,7 @@ function notifyFault<K extends 'notify-fail' | 'notify-twice'>(kind: K): Planner
       kind,
       targets: [h],
       describe: kind === 'notify-fail' ? `keepalived's notify hook on ${h} fails without applying its state` : `keepalived's notify hook on ${h} applies its state twice`,
+      leases: [faultLease(h, 'notify-flag', kind, 'off')],
       inject: () => at(sh(env, h, kind, ['notify-flag', kind, 'on'])),
       // after the flag goes, the state keepalived is in now is applied, as a fixed hook would have
       revert: () => ifRunning(env, h, () => at(sh(env, h, `${kind} revert`, ['notify-flag', kind, 'off']))),
@@ -308,6 +322,7 @@ const secretMismatch: Planner<'secret-mismatch'> = (env, s) => {
     kind: s.fault,
     targets: [h],
     describe: `${h} gets a ${s.secret === 'chap' ? 'CHAP secret' : 'IKE pre-shared key'} different from its peer's`,
+    leases: [faultLease(h, 'secret', s.secret, 'restore')],
     // the wrong secret is made on the host and never leaves it; the original is kept beside the file
     inject: () => at(sh(env, h, `change the ${s.secret} secret`, ['secret', s.secret, 'change'])),
     revert: async () => {
@@ -326,6 +341,7 @@ const misroute: Planner<'misroute'> = (env, s) => {
     kind: s.fault,
     targets: ['lanhost'],
     describe: `LAN host routes the client pool ${t.pool.subnet} via the backup ${env.backup} (${backupLan}) instead of the LAN VIP`,
+    leases: [faultLease('lanhost', 'route', t.pool.subnet, t.vips.lan)],
     inject: () => at(sh(env, 'lanhost', 'misroute', ['route', t.pool.subnet, backupLan])),
     revert: () => at(sh(env, 'lanhost', 'restore route', ['route', t.pool.subnet, t.vips.lan])),
   };
@@ -343,6 +359,7 @@ const blackout: Planner<'blackout'> = (env, s) => {
     id: env.id,
     kind: s.fault,
     targets: ['client'],
+    leases: [nftLease(env, 'client')],
     describe: `blackout: ICMP to and from ${lan} through the client's tunnel dropped for exactly ${s.for} ms, timed inside the lab`,
     inject: async () => {
       // (not at real-time priority: tried, and under emulation it delayed the probes it is measured by)

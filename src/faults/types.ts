@@ -2,6 +2,7 @@ import type { Engine } from '../lab/engine.js';
 import type { BlackoutWindow } from '../run/result.js';
 import type { LabContext } from '../lab/lab.js';
 import type { FaultStep } from '../scenario/schema.js';
+import type { LeaseRevert } from '../hosts/host.js';
 
 /** A lab host after role resolution (master/backup resolved when the fault is injected): a node's name, client or lanhost. */
 export type Host = string;
@@ -16,6 +17,8 @@ export interface FaultEnv {
   id: string;
   /** the lab clock read on a running host (through its agent) */
   now(h: Host): Promise<number>;
+  /** wait on the run's clock (a plan does not wait) */
+  sleep?(ms: number): Promise<void>;
   /** start a stopped or crashed host again (unfreeze a frozen one) and wait for its boot setup */
   ensureRunning(h: Host): Promise<void>;
   /**
@@ -40,6 +43,12 @@ export interface PlannedFault {
   describe: string;
   inject(): Promise<number>;
   revert(): Promise<number>;
+  /**
+   * the revert as the hosts can run it without the controller (their agents' named actions), armed as
+   * leases before the inject on hosts that need them (real hosts): empty when nothing outlives the fault,
+   * absent when the fault has no host-side revert (a container crash: only the engine can undo it)
+   */
+  leases?: { host: Host; revert: LeaseRevert }[];
   /**
    * a fault timed inside the lab (blackout): set by inject, which returns only after the lab removed it.
    * `on`/`off` are the midpoints of the lab-clock brackets around the two nft commits.

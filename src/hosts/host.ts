@@ -20,7 +20,11 @@ export interface Host extends Pick<EventEmitter<{ event: [AgentEvent] }>, 'on' |
   sessions(): Promise<number>;
   logWindow(file: HostLog, from: number, to: number): Promise<string>;
   countLines(files: HostLog[], patterns: string[]): Promise<number>;
-  leftovers(): Promise<{ tables: string[]; netem: string[]; processes: string[] }>;
+  leftovers(): Promise<Leftovers>;
+  /** arm, renew or drop a fault's lease: the host reverts it by itself when it is not renewed in time */
+  lease(op: 'arm', args: { id: string; revert: LeaseRevert; ttlMs: number }): Promise<{ expires: number; watchdog: number; systemd: string | null }>;
+  lease(op: 'renew', args: { ids: string[] }): Promise<{ missing: string[] }>;
+  lease(op: 'drop', args: { id: string }): Promise<{ dropped: boolean }>;
   startProbe(tag: string, target: string, intervalMs: number): Promise<number>;
   startCapture(tag: string, dev: string, filter?: CaptureFilter): Promise<number>;
   stopRecorder(tag: string): Promise<string>;
@@ -29,6 +33,20 @@ export interface Host extends Pick<EventEmitter<{ event: [AgentEvent] }>, 'on' |
   /** after a container start: until its boot setup ran (an error if it failed) */
   waitBooted(timeoutMs?: number): Promise<void>;
   release(): void;
+}
+
+/** What vipdrill may have left on a host: its nft tables, netem qdiscs, fault or probe processes, armed leases. */
+export interface Leftovers {
+  tables: string[];
+  netem: string[];
+  processes: string[];
+  leases?: string[];
+}
+
+/** The host-side revert a lease runs: one of the agent's named actions, with its args. */
+export interface LeaseRevert {
+  name: 'nft-remove' | 'fault' | 'start-daemon';
+  args: Record<string, unknown>;
 }
 
 /** What a capture records: ARP (the VIP's claims) or VRRP adverts (the advert interval in force). */

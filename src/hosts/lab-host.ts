@@ -4,7 +4,7 @@ import { VipdrillError } from '../errors.js';
 import type { Attached, Engine } from '../lab/engine.js';
 import type { ClientStatus, NodeStatus } from '../lab/probes.js';
 import { AgentLink, type AgentEvent } from './agent-link.js';
-import type { CaptureFilter, Host } from './host.js';
+import type { CaptureFilter, Host, LeaseRevert, Leftovers } from './host.js';
 import { AGENT_SOURCE, FAULT_SOURCE, HOST_PATHS, type HostLog } from './paths.js';
 
 interface AgentStatus {
@@ -81,7 +81,9 @@ export class LabHost extends EventEmitter<{ event: [AgentEvent] }> implements Ho
       { path: HOST_PATHS.agent, content: readFileSync(AGENT_SOURCE), mode: 0o755 },
       { path: HOST_PATHS.fault, content: readFileSync(FAULT_SOURCE), mode: 0o755 },
     ]);
-    const a = await this.engine.attach(this.container, ['python3', '-u', HOST_PATHS.agent, ...(since ? ['--since', since.toFixed(6)] : [])]);
+    // on real hosts the last agent to exit removes its install (a controller killed with SIGKILL cannot)
+    const remote = this.engine.info.name === 'remote' ? ['--remove-at-exit'] : [];
+    const a = await this.engine.attach(this.container, ['python3', '-u', HOST_PATHS.agent, ...remote, ...(since ? ['--since', since.toFixed(6)] : [])]);
     const link = new AgentLink(`agent on ${this.name}`, a.stdin, a.stdout);
     link.on('event', (e) => this.emit('event', e));
     link.once('closed', (why) => this.emit('event', { ev: 'agent.closed', t: link.lastT, why }));
@@ -190,8 +192,15 @@ export class LabHost extends EventEmitter<{ event: [AgentEvent] }> implements Ho
   }
 
   /** vipdrill's fault tables, netem qdiscs and fault or probe processes still here. */
-  async leftovers(): Promise<{ tables: string[]; netem: string[]; processes: string[] }> {
-    return (await this.ask<{ tables: string[]; netem: string[]; processes: string[] }>('leftovers', {}, DEADLINES.read)).result;
+  async leftovers(): Promise<Leftovers> {
+    return (await this.ask<Leftovers>('leftovers', {}, DEADLINES.read)).result;
+  }
+
+  lease(op: 'arm', args: { id: string; revert: LeaseRevert; ttlMs: number }): Promise<{ expires: number; watchdog: number; systemd: string | null }>;
+  lease(op: 'renew', args: { ids: string[] }): Promise<{ missing: string[] }>;
+  lease(op: 'drop', args: { id: string }): Promise<{ dropped: boolean }>;
+  async lease(op: 'arm' | 'renew' | 'drop', args: Record<string, unknown>): Promise<unknown> {
+    return (await this.ask(`lease.${op}`, args, DEADLINES.read)).result;
   }
 
   /** The host's clock now. */

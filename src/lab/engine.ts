@@ -4,7 +4,7 @@ import type { Readable, Writable } from 'node:stream';
  * The one interface scenarios, faults, probes and the lab lifecycle use to reach a container
  * engine. dockerode (and, for the VM engine, ssh2 and qemu) live only behind it.
  */
-export type EngineName = 'local' | 'vm';
+export type EngineName = 'local' | 'vm' | 'remote';
 
 export const LABEL_LAB = 'vipdrill.lab';
 export const LABEL_RUN = 'vipdrill.run';

@@ -1,4 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { withSshd } from '../stack/sshd.js';
+import { labSshKeys, writeRemoteTopology } from './ssh-access.js';
+import { readImage } from './vm/image.js';
 import { VipdrillError } from '../errors.js';
 import { loadProfile, loadTopology, type LoadedTopology } from '../topology/load.js';
 import type { Profile, Topology } from '../topology/schema.js';
@@ -24,6 +28,8 @@ export interface UpOptions {
   timeoutMs?: number;
   progress: Progress;
   clock?: Clock;
+  /** run sshd in every container and write a remote topology for them (drills over SSH alone) */
+  ssh?: boolean;
   /** called as soon as the lab record exists, before anything is created (so it can be reaped) */
   onRecord?: (r: LabRecord) => void;
 }
@@ -43,6 +49,8 @@ export interface LabContext {
 export interface UpResult extends LabContext {
   stages: StageTiming[];
   warnings: string[];
+  /** with --ssh: the remote topology written for the lab's containers */
+  remoteTopology?: string;
 }
 
 const CAPS = ['NET_ADMIN', 'NET_RAW'];
@@ -168,6 +176,10 @@ export async function up(engine: Engine, opts: UpOptions): Promise<UpResult> {
 
   const ifaces = await resolveIfaces(hosts, ctx);
   const configs = renderConfigs(ctx, ifaces, secrets, byo);
+  if (opts.ssh) {
+    const keys = labSshKeys(t.name, Object.keys(configs));
+    for (const l of Object.keys(configs)) configs[l] = withSshd(configs[l]!, { hostPrivate: keys.hosts[l]!.private, clientPublic: keys.clientPublic });
+  }
   warnings.push(...compareByoSecurity(configs, nodes));
   for (const w of warnings) progress.step(`warning: ${w}`);
   const start = async (logical: string) => {
@@ -188,7 +200,10 @@ export async function up(engine: Engine, opts: UpOptions): Promise<UpResult> {
   record.phase = 'ready';
   delete record.controllerPid;
   writeLab(record);
-  return { ...ctx, stages, warnings };
+  const vm = engine.vm;
+  const remoteTopology = opts.ssh ? writeRemoteTopology(record, t, vm ? { port: vm.sshPort, identity: join(vm.imageDir, 'id_ed25519'), hostKey: readImage(vm.imageDir).hostKey } : undefined) : undefined;
+  if (remoteTopology) progress.step(`remote topology for the lab's containers over SSH: ${remoteTopology}`);
+  return { ...ctx, stages, warnings, ...(remoteTopology ? { remoteTopology } : {}) };
 }
 
 /** Interface names inside each container, resolved by address (they do not follow attach order). */

@@ -82,7 +82,10 @@ export async function reapLab(record: LabRecord, progress: Progress): Promise<{ 
   const errors: string[] = [];
   let counts = { containers: 0, networks: 0 };
   let vm = false;
-  if (record.engine === 'local') {
+  if (record.engine === 'remote') {
+    // real hosts: vipdrill created nothing there, and every fault it left reverts by its lease
+    progress.step(`remote hosts of ${record.name}: nothing to remove; a fault a killed run left there is reverted by the hosts themselves when its lease lapses`);
+  } else if (record.engine === 'local') {
     counts = await localLeftovers(record.name).catch((e: Error) => (errors.push(e.message), counts));
   } else {
     // the lab lives inside the VM: stopping the VM removes it all

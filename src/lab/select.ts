@@ -33,6 +33,7 @@ export async function openEngineForNewLab(requested: 'auto' | EngineName, labNam
 /** Reconnect to the engine an existing lab runs on. */
 export async function openEngineForLab(record: LabRecord): Promise<Engine> {
   if (record.engine === 'local') return LocalEngine.connect();
+  if (record.engine === 'remote') throw new VipdrillError('REMOTE_REFUSED', `${record.name} is a set of remote hosts drilled by a run (pid ${record.controllerPid ?? 'gone'}), not a lab: drill them with vipdrill run <scenario> -t ${record.topologyFile}`);
   if (!record.vm) throw new VipdrillError('ENGINE_FAILED', `lab ${record.name} runs on engine vm but records no VM`);
   return VmEngine.attach(record.name, record.vm);
 }

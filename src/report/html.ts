@@ -3,7 +3,7 @@ import { fileReporter } from './reporter.js';
 import { stats } from '../util/stats.js';
 import { formatMs } from '../util/time.js';
 import type { RunData } from './load.js';
-import { label, TABLE_HEAD, tableRow, verdictWord, engineLine } from './table.js';
+import { label, TABLE_HEAD, tableRow, verdictWord, engineLine, remoteLines } from './table.js';
 import { LEGEND, stripSvg, timelineSvg } from './timeline.js';
 import { html, joinHtml, toHtmlString, trusted, type Html } from './html-template.js';
 
@@ -74,6 +74,13 @@ function header(d: RunData): Html {
     parts.push(html`<dt>lab</dt><dd>${l.name} · topology ${l.topology} · profile <b>${l.profile}</b>${l.profileDescription ? ` — ${l.profileDescription}` : ''}</dd>`);
     parts.push(html`<dt>tunables</dt><dd>${Object.entries(l.tunables).map(([k, v]) => `${k}: ${v}`).join(' · ')}</dd>`);
     parts.push(html`<dt>versions</dt><dd>${Object.entries(l.versions).map(([k, v]) => `${k} ${v}`).join(' · ') || 'unknown'}</dd>`);
+    const remote = remoteLines(l);
+    if (remote) {
+      parts.push(html`<dt>real hosts</dt><dd data-testid="real-hosts">${remote.hosts}</dd>`);
+      parts.push(html`<dt>clock offsets</dt><dd data-testid="clock-offsets">to the client's clock: ${remote.clocks} (added to the resolution of figures across hosts)</dd>`);
+      parts.push(html`<dt>leases</dt><dd>${remote.leases}</dd>`);
+      if (remote.differences.length) parts.push(html`<dt>node differences</dt><dd>${remote.differences.join(' · ')}</dd>`);
+    }
   }
   parts.push(html`</dl>`);
   if (tcg) parts.push(html`<p class="caveat"><b>TCG caveat:</b> this lab ran in a qemu VM under software emulation (no KVM). Timers and CPU-bound work (IKE Diffie-Hellman, key derivation) are slower than on hardware; compare these numbers with runs on the same engine, not with production.</p>`);

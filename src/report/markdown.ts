@@ -1,6 +1,6 @@
 import type { RunData } from './load.js';
 import { fileReporter } from './reporter.js';
-import { label, markdownTable, engineLine } from './table.js';
+import { label, markdownTable, engineLine, remoteLines } from './table.js';
 import { formatMs } from '../util/time.js';
 
 /** summary.md: fit for $GITHUB_STEP_SUMMARY — counts, the verdict table, and why each failure failed. */
@@ -15,6 +15,7 @@ export function renderMarkdown(d: RunData): string {
     `${c.passed} passed, ${c.failed} failed, ${c.error} could not run or decide${run.labErrors.length ? `, ${run.labErrors.length} lab error(s)` : ''} in ${formatMs(run.durationMs)}.` +
       (lab ? ` Engine: ${engineLine(lab.engine)}; profile ${lab.profile}.` : ''),
     '',
+    ...(lab && remoteLines(lab) ? remoteMarkdown(remoteLines(lab)!) : []),
     markdownTable(results),
   ];
   const bad = results.filter((r) => r.verdict !== 'passed');
@@ -28,6 +29,10 @@ export function renderMarkdown(d: RunData): string {
   for (const e of run.labErrors) out.push('', `- lab error${e.scenarios.length ? ` (${e.scenarios.join(', ')})` : ''}: ${e.error}`);
   out.push('', 'Times are taken inside the lab (its own clock); outage = the 5 ms probe\'s loss window, edge to edge (± half the edges\' widths). Details: index.html in the run directory.', '');
   return out.join('\n');
+}
+
+function remoteMarkdown(r: NonNullable<ReturnType<typeof remoteLines>>): string[] {
+  return [`**Real hosts** over SSH: ${r.hosts}.`, '', `Clock offsets to the client (added to every figure's resolution across hosts): ${r.clocks}. ${r.leases}.`, ...(r.differences.length ? ['', `Differences between the nodes: ${r.differences.join('; ')}.`] : []), ''];
 }
 
 export const markdownReporter = fileReporter('md', 'summary.md', renderMarkdown);

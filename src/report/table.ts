@@ -1,5 +1,6 @@
 import type { ScenarioResult } from '../run/result.js';
 import type { EngineInfo } from '../lab/engine.js';
+import type { LabInfo } from '../run/result.js';
 import { formatMs } from '../util/time.js';
 
 /** The verdict table every report shares (summary.md, the console after `run`, index.html). */
@@ -36,6 +37,19 @@ export function markdownTable(rs: ScenarioResult[]): string {
   const icon = (v: string) => `${v.startsWith('PASSED') ? '✅ passed' : v.startsWith('FAILED') ? '❌ failed' : '⚠️ error'}${v.includes('starved') ? ' (host starved)' : ''}`;
   const rows = rs.map(tableRow).map((r) => `| ${esc(r[0]!)} | ${icon(r[1]!)} | ${r.slice(2).map(esc).join(' | ')} |`);
   return [`| ${TABLE_HEAD.join(' | ')} |`, `|${TABLE_HEAD.map((_, i) => (i >= 2 && i <= 5 ? '---:' : '---')).join('|')}|`, ...rows].join('\n');
+}
+
+/** A drill on real hosts, in words: the hosts reached and what they run, their clocks against the client's, the leases. */
+export function remoteLines(l: LabInfo): { hosts: string; clocks: string; leases: string; differences: string[] } | undefined {
+  const r = l.remote;
+  if (!r) return undefined;
+  const v = (x: Record<string, string>) => Object.entries(x).map(([k, s]) => `${k} ${s.replace(/^.*?(\d+\.\d+(\.\d+)?).*$/, '$1')}`).join(', ');
+  return {
+    hosts: Object.entries(r.hosts).map(([n, h]) => `${n} = ${h.ssh} (${h.hostname}${Object.keys(h.versions).length ? `; ${v(h.versions)}` : ''})`).join(' · '),
+    clocks: Object.entries(r.clocks).filter(([n]) => n !== 'client').map(([n, c]) => `${n} ${c.offsetMs >= 0 ? '+' : ''}${c.offsetMs.toFixed(1)} ms ±${c.uncertaintyMs.toFixed(1)} ms`).join(' · '),
+    leases: `every fault leased for ${r.leaseTtlS} s: a host reverts it by itself if the controller stops renewing`,
+    differences: r.comparison,
+  };
 }
 
 /** The engine a run used, in words (reports and the console). */

@@ -110,6 +110,7 @@ export async function leftovers(hosts: LabHosts): Promise<{ rules: string[]; pro
       if ((await h.containerState()) !== 'running') return;
       const l = await h.leftovers();
       if (l.tables.length > 0 || l.netem.length > 0) rules.push(`${h.name} (${[...l.tables, ...l.netem].join('; ')})`);
+      for (const id of l.leases ?? []) processes.push(`${h.name}: lease ${id} still armed`);
       for (const p of l.processes) processes.push(`${h.name}: ${p}`);
     }),
   );

@@ -115,7 +115,8 @@ export interface RunMetrics {
   finalHolder?: string;
   sessionNode?: string;
   /** how the figures were taken, for readers of the numbers */
-  resolution: { vrrp: string; tunnel: string; probe?: string };
+  /** clocks: on real hosts, how well the hosts' clocks are known against the client's (figures across hosts) */
+  resolution: { vrrp: string; tunnel: string; probe?: string; clocks?: string };
 }
 
 export interface ScenarioResult {
@@ -184,6 +185,15 @@ export interface LabInfo {
   tunables: Record<string, string>;
   /** Debian package versions in the lab image */
   versions: Record<string, string>;
+  /** a drill on real hosts (a remote topology): the hosts, their stack, their clocks against the client's */
+  remote?: {
+    hosts: Record<string, { ssh: string; hostname: string; layout: string; versions: Record<string, string> }>;
+    /** each host's clock minus the client's, and to within how much it is known (ms) */
+    clocks: Record<string, { offsetMs: number; uncertaintyMs: number }>;
+    /** how the two nodes' stacks differ (secrets by hash only) */
+    comparison: string[];
+    leaseTtlS: number;
+  };
 }
 
 export interface HostInfo {

@@ -6,6 +6,7 @@ import { errorMessage, TimeoutError } from '../errors.js';
 import { faultEnv } from '../faults/env.js';
 import { planFault } from '../faults/catalog.js';
 import { writeJournal } from '../faults/journal.js';
+import { LeaseKeeper, type LeaseOptions } from '../faults/leases.js';
 import type { PlannedFault } from '../faults/types.js';
 import { LabHosts } from '../hosts/lab-hosts.js';
 import type { Engine } from '../lab/engine.js';
@@ -39,6 +40,10 @@ export interface RunOptions {
   labIsOurs?: boolean;
   /** every event of the stream as it happens (the reporters' onEvent) */
   onEvent?: Reporter['onEvent'];
+  /** lease every fault on its hosts (real hosts): they revert it by themselves if this process dies */
+  leases?: LeaseOptions;
+  /** real hosts: each host's clock offset to the client's, and its uncertainty (ms) */
+  clocks?: Record<string, { offsetMs: number; uncertaintyMs: number }>;
 }
 
 
@@ -161,6 +166,7 @@ async function runWithHosts(engine: Engine, lab: LabContext, sc: Scenario, o: Ru
 
   // 2. the timeline
   const faults = new FaultRegistry(clock, (entries) => writeJournal(lab.record.name, entries));
+  await using leases = o.leases ? new LeaseKeeper((h) => hosts.host(h), o.leases) : undefined;
   /** lab-clock times of every inject: figures count from the last inject before the effect */
   const injections: number[] = [];
   const containerEvents: VrrpTransition[] = [];
@@ -196,6 +202,7 @@ async function runWithHosts(engine: Engine, lab: LabContext, sc: Scenario, o: Ru
         const beside = ['client', ...hosts.nodes, 'lanhost'].find((h) => !fault.targets.includes(h))!;
         const asked = await labNow(beside).catch(() => undefined);
         const at = await fault.revert();
+        await leases?.drop(fault.id);
         if (CONTAINER_FAULTS.has(fault.kind)) containerEvents.push({ t: at, node: fault.targets[0]!, state: 'RESUMED', source: 'runner' });
         emit('fault.revert', `${id}: reverted (${fault.describe})`, at, { step: i, data: { id, kind: fault.kind, ...(asked !== undefined && asked <= at ? { asked } : {}) } });
       };
@@ -204,6 +211,7 @@ async function runWithHosts(engine: Engine, lab: LabContext, sc: Scenario, o: Ru
       const times = st.flap?.times ?? 1;
       for (let k = 0; k < times; k++) {
         reverted = false;
+        await leases?.arm(fault);
         const at = await fault.inject();
         result.firstFaultAt ??= at;
         injections.push(at);
@@ -223,6 +231,7 @@ async function runWithHosts(engine: Engine, lab: LabContext, sc: Scenario, o: Ru
         // timed inside the lab: it is over when inject returns; its rules go now
         faults.forget(id);
         await fault.revert();
+        await leases?.drop(fault.id);
         const w = fault.window;
         emit('fault.revert', `${id}: blackout lifted after ${formatMs(w.appliedMs)} (nominal ${formatMs(w.nominalMs)}, ±${w.uncertaintyMs.toFixed(1)} ms, lab-timed)`, w.off, { step: i, data: { id, kind: fault.kind, window: w } });
         blackouts.push(w);
@@ -272,6 +281,7 @@ async function runWithHosts(engine: Engine, lab: LabContext, sc: Scenario, o: Ru
     const ids = signal?.aborted && o.labIsOurs ? [] : await faults.healAll();
     emit('heal.final', signal?.aborted && o.labIsOurs ? `interrupted: the lab this run brought up is removed with its faults (${faults.ids().join(', ') || 'none'}), not healed` : `final heal: ${ids.length > 0 ? ids.join(', ') : 'nothing left to revert'}`, await labNow('client').catch(() => lastT));
   }
+  faults.errors.push(...(leases?.errors ?? []));
   if (faults.errors.length > 0) {
     error ??= faults.errors.join('; ');
     emit('error', faults.errors.join('; '));
@@ -366,6 +376,10 @@ async function runWithHosts(engine: Engine, lab: LabContext, sc: Scenario, o: Ru
   const skeleton: ScenarioResult = { ...result, events: [...events] };
   const analysed = analyse({ scenario: sc, lab: { topology: lab.topology, profile: lab.profile }, result: skeleton, hostEvents: hosts.events(result.labStart, result.labEnd + 1).sort((a, b) => a.t - b.t), evidence });
   const { events: _e, hostEvents: _h, ...before } = skeleton;
+  if (o.clocks) {
+    const worst = Math.max(...Object.values(o.clocks).map((c) => c.uncertaintyMs));
+    analysed.metrics.resolution.clocks = `figures across two hosts (a fault on one node, its effect on the other or on the client) carry up to ±${(2 * worst).toFixed(1)} ms more: each host's clock is known to the client's within ${Object.entries(o.clocks).filter(([h]) => h !== 'client').map(([h, c]) => `${h} ±${c.uncertaintyMs.toFixed(1)} ms (offset ${c.offsetMs.toFixed(1)} ms)`).join(', ')}`;
+  }
   analysed.evidence = { source: 'evidence', t: result.labEnd, scenario: sc, lab: { topology: lab.topology, profile: lab.profile }, result: before, evidence };
   for (const e of analysed.events) if (e.kind === 'phase' || e.kind === 'run.end') o.onEvent?.({ source: 'runner', ...e }, { scenario: sc.name, repeat: o.repeat });
   return analysed;

@@ -1,11 +1,13 @@
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, hostname, loadavg, release, totalmem, type } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ConfigError, errorMessage } from '../errors.js';
+import { ConfigError, errorMessage, VipdrillError } from '../errors.js';
 import type { Engine } from '../lab/engine.js';
 import { loadLabInputs, type LabContext } from '../lab/lab.js';
 import { downCommand, openEngineForLab, upCommand } from '../lab/lifecycle.js';
-import { newRunId, requireLab, writeLab, type LabRecord } from '../lab/state.js';
+import { newRunId, readLab, removeLabState, requireLab, writeLab, type LabRecord } from '../lab/state.js';
+import { openRemote, type RemoteLab } from '../lab/remote.js';
+import { clockOffsets, remoteScenarioIssues } from './remote-checks.js';
 import { targetIssues, topologyPathOf, validateScenarios } from '../scenario/load.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { Progress } from '../util/progress.js';
@@ -35,6 +37,12 @@ export interface SuiteOptions {
   reporters?: Reporter[];
   /** interrupt: the running scenario heals, no further scenario starts, labs the suite brought up are removed */
   signal?: AbortSignal;
+  /** run on the existing hosts of this remote topology (over SSH) instead of a lab */
+  topology?: string;
+  /** the profile that says which timers the remote hosts run (default: the topology's) */
+  profile?: string;
+  /** asked once the files are valid and before any host is reached: throws to refuse */
+  confirm?: (what: string) => Promise<void>;
 }
 
 /** What a report's header says about the lab a set of scenarios ran on. */
@@ -88,24 +96,46 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
     writeResult(dir, r, out.results.filter((x) => x.scenario === r.scenario));
     writeSummary(out, dir, started);
   };
-  const runOn = async (engine: Engine, lab: LabContext, list: Scenario[]) => {
+  const runOn = async (engine: Engine, lab: LabContext, list: Scenario[], remote?: RemoteLab) => {
     out.engine = engine.info;
     // while faults may be in the lab it belongs to this process: a killed run leaves it to `vipdrill reap`
     markRunning(lab.record);
     // one live agent per host for the whole list: every repeat reuses the same streams
     await using hosts = new LabHosts(engine, lab);
-    out.labs.push(await labInfo(engine, lab, hosts));
+    const info = await labInfo(engine, lab, hosts);
+    if (remote) {
+      info.remote = await remoteInfo(remote, hosts);
+      for (const [h, c] of Object.entries(info.remote.clocks)) if (h !== 'client') o.progress.step(`clock of ${h}: ${c.offsetMs >= 0 ? '+' : ''}${c.offsetMs.toFixed(1)} ms against the client's (±${c.uncertaintyMs.toFixed(1)} ms)`);
+      for (const c of remote.comparison) o.progress.step(`warning: ${c}`);
+    }
+    out.labs.push(info);
     for (const sc of list) {
       const repeats = o.repeat ?? sc.repeat;
       for (let k = 1; k <= repeats; k++) {
         if (o.signal?.aborted) return;
         o.progress.step(`── ${sc.name} ${repeats > 1 ? `(${k}/${repeats}) ` : ''}── ${sc.description}`);
-        save(await runScenario(engine, lab, sc, { repeat: k, repeats, progress: o.progress, signal: o.signal, hosts, labIsOurs: !o.lab, onEvent: (e, at) => reporters.forEach((x) => x.onEvent?.(e, at)) }));
+        save(await runScenario(engine, lab, sc, { repeat: k, repeats, progress: o.progress, signal: o.signal, hosts, labIsOurs: !o.lab && !remote, onEvent: (e, at) => reporters.forEach((x) => x.onEvent?.(e, at)), ...(remote ? { leases: remote.leases, clocks: info.remote?.clocks } : {}) }));
       }
     }
   };
 
-  if (o.lab) {
+  if (o.topology) {
+    const inputs = loadLabInputs(o.topology, o.profile);
+    const t = inputs.topology;
+    if (!t.remote) throw new ConfigError([{ file: displayPath(inputs.loaded.file), path: 'remote', message: "run -t takes a remote topology (one with a remote: block); a lab's topology goes in the scenario's topology: field" }]);
+    const wrong = scenarios.flatMap((s) => [...targetIssues(s, t).map((i) => ({ file: displayPath(s.file), ...i })), ...remoteScenarioIssues(s, t)]);
+    if (wrong.length > 0) throw new ConfigError(wrong);
+    const clash = readLab(t.name);
+    if (clash && clash.engine !== 'remote') throw new VipdrillError('LAB_EXISTS', `a lab named "${t.name}" is up here; the remote topology ${displayPath(inputs.loaded.file)} must have another name`);
+    await o.confirm?.(`${scenarios.length} scenario(s) on the real hosts of ${t.name} (${Object.values(t.remote.hosts).map((h) => h.ssh).join(', ')})`);
+    const remote = await openRemote(o.topology, o.progress, o.profile);
+    try {
+      await runOn(remote.engine, remote.lab, scenarios, remote);
+    } finally {
+      removeLabState(t.name);
+      await remote.engine.close();
+    }
+  } else if (o.lab) {
     const record = requireLab(o.lab);
     const inputs = loadLabInputs(record.topologyFile, record.profile, record.name);
     const engine = await openEngineForLab(record);
@@ -146,6 +176,19 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
   out.host.loadAvgAtEnd = loadavg().map((x) => Math.round(x * 100) / 100);
   writeSummary(out, dir, started);
   return out;
+}
+
+/** The report header of a drill on real hosts: who was reached how, what runs there, the clock offsets. */
+async function remoteInfo(remote: RemoteLab, hosts: LabHosts): Promise<NonNullable<LabInfo['remote']>> {
+  const t = remote.lab.topology;
+  return {
+    hosts: Object.fromEntries(
+      Object.entries(remote.discovery).map(([n, d]) => [n, { ssh: t.remote!.hosts[n]!.ssh, hostname: d.hostname, layout: d.layout, versions: Object.fromEntries(Object.entries(d.versions).filter((e): e is [string, string] => !!e[1])) }]),
+    ),
+    clocks: await clockOffsets(hosts.hosts),
+    comparison: remote.comparison,
+    leaseTtlS: remote.leases.ttlMs / 1000,
+  };
 }
 
 export function hostInfo(): HostInfo {

@@ -7,6 +7,7 @@ import { broadcast, cidrContains, cidrsOverlap, firstHost, FORBIDDEN_DEFAULTS, f
 import { readInputFile } from '../util/input.js';
 import { nearestName } from '../util/names.js';
 import { labDir } from '../util/paths.js';
+import { remoteIssues } from './remote.js';
 import { profileSchema, topologySchema, type Profile, type Topology } from './schema.js';
 
 /** A path shown in messages: relative to the working directory when that is shorter. */
@@ -189,7 +190,7 @@ export function semanticIssues(t: Topology, file: string): ConfigIssue[] {
     ...(t.client.nat ? { 'client.nat.subnet': parseCidr(t.client.nat.subnet)! } : {}),
   } as Record<string, ReturnType<typeof parseCidr> & object>;
   const entries = Object.entries(subnets);
-  for (const [path, c] of entries) {
+  for (const [path, c] of t.remote ? [] : entries) {
     for (const f of FORBIDDEN_DEFAULTS) {
       if (cidrsOverlap(c, parseCidr(f)!)) add(path, `${c.text} overlaps the documentation range ${f}, which these hosts route; choose another subnet`);
     }
@@ -211,7 +212,7 @@ export function semanticIssues(t: Topology, file: string): ConfigIssue[] {
     const ip = parseIpv4(addr)!;
     if (!cidrContains(c, ip)) add(path, `${addr} is outside ${net} (${c.text}); expected an address inside it`);
     else if (ip === c.network || ip === broadcast(c)) add(path, `${addr} is the network or broadcast address of ${c.text}; expected a host address`);
-    else if (net !== 'pool.subnet' && ip === firstHost(c)) add(path, `${addr} is ${formatIpv4(firstHost(c))}, the gateway address the engine gives the network bridge; expected another host address`);
+    else if (!t.remote && net !== 'pool.subnet' && ip === firstHost(c)) add(path, `${addr} is ${formatIpv4(firstHost(c))}, the gateway address the engine gives the network bridge; expected another host address`);
     const key = `${net}:${addr}`;
     if (seen.has(key)) add(path, `${addr} is already used by ${seen.get(key)}; expected a unique address`);
     seen.set(key, path);
@@ -253,7 +254,7 @@ export interface LoadedTopology {
 export function loadTopology(file: string): LoadedTopology {
   const abs = resolve(file);
   const topology = parseWith(topologySchema, readYamlMapping(abs), abs);
-  const issues = semanticIssues(topology, abs);
+  const issues = [...semanticIssues(topology, abs), ...remoteIssues(topology, displayPath(abs))];
   // the topology's profile is one of lab/profiles/ by name: a name the run can show and compare (a
   // profile file elsewhere is given with --profile)
   const profiles = readdirSync(join(labDir, 'profiles')).filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -5));

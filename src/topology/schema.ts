@@ -29,6 +29,50 @@ const node = z.strictObject({
   priority: z.int({ error: 'expected a whole number from 1 to 254' }).min(1).max(254),
 });
 
+/** user@host or user@host:port (an IPv4 address or a DNS name). */
+export const SSH_TARGET = /^([a-z_][a-z0-9_.-]{0,31})@([A-Za-z0-9][A-Za-z0-9.-]{0,252})(?::(\d{1,5}))?$/;
+const HOST_KEY = /^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/]+=*$/;
+
+/** How vipdrill reaches one existing host over SSH. */
+const sshAccess = z.strictObject({
+  ssh: z.string({ error: 'expected user@host or user@host:port' }).regex(SSH_TARGET, { error: 'expected user@host or user@host:port, e.g. ops@10.0.0.11:22' }),
+  /** a private key file (mode 600); without it, the SSH agent at $SSH_AUTH_SOCK */
+  identity: relPath.optional(),
+  /** the host's public key, pinned ("ssh-ed25519 AAAA..."); without it, a known_hosts entry for the host */
+  hostKey: z.string({ error: 'expected an OpenSSH public key line like "ssh-ed25519 AAAA..."' }).regex(HOST_KEY, { error: 'expected an OpenSSH public key line like "ssh-ed25519 AAAA..." (type and base64, no comment)' }).optional(),
+  /** the known_hosts file to pin the key from (default ~/.ssh/known_hosts) */
+  knownHosts: relPath.optional(),
+});
+
+export const remoteSchema = z.strictObject({
+  /** a bastion every host is reached through (ProxyJump) */
+  jump: sshAccess.optional(),
+  /** the pair, the client and the LAN target: each an existing host, reached over SSH */
+  hosts: z.record(
+    z.string(),
+    sshAccess.extend({
+      /** `sudo`: the user is not root and runs vipdrill's agent through `sudo -n` (passwordless sudo) */
+      become: z.literal('sudo', { error: 'expected sudo (or leave it out when the user is root)' }).optional(),
+    }),
+  ),
+  /** the fault kinds a drill may inject on these hosts (default: every kind a host can revert by itself) */
+  allow: z.array(z.string({ error: 'expected a fault kind' })).optional(),
+  /** the maintenance window, e.g. "Sat 02:00-04:00 UTC", "Mon-Fri 22:00-23:30 UTC", "daily 01:00-05:00 UTC" */
+  window: z.string({ error: 'expected a window like "Sat 02:00-04:00 UTC"' }).optional(),
+  lease: z
+    .strictObject({
+      /** how long a host waits for the controller's renewal before it reverts a fault by itself (default 30 s) */
+      ttl: z.number({ error: 'expected seconds (5 to 600)' }).min(5).max(600).default(30),
+      /** how often the controller renews (default 5 s) */
+      renew: z.number({ error: 'expected seconds (1 to 60)' }).min(1).max(60).default(5),
+    })
+    .optional(),
+  /** node-crash on real hosts: the commands (run on this machine) that power a node off and on, e.g. through IPMI */
+  crash: z.record(z.string(), z.strictObject({ off: z.string().min(1), on: z.string().min(1) })).optional(),
+});
+
+export type Remote = z.infer<typeof remoteSchema>;
+
 export const topologySchema = z.strictObject({
   name: labName.default('vipdrill'),
   description: z.string().optional(),
@@ -65,6 +109,11 @@ export const topologySchema = z.strictObject({
     user: z.string().regex(/^[A-Za-z0-9._-]{1,32}$/, { error: 'expected a PPP user name of letters, digits, . _ -' }).default('vipdrill-client'),
   }),
   lanhost: z.strictObject({ lan: ipv4 }),
+  /**
+   * Existing hosts instead of a lab (a staging pair): vipdrill renders and creates nothing, it reaches
+   * each host over SSH, discovers its stack read-only and leases every fault (see lab/topologies/remote.example.yaml).
+   */
+  remote: remoteSchema.optional(),
   /** Bring your own node configs instead of rendered ones (paths relative to the topology file). */
   config: z
     .strictObject({

@@ -12,6 +12,7 @@ import { findVipdrillQemus } from '../../src/lab/vm/qemu.js';
 import { consoleProgress, silentProgress } from '../../src/util/progress.js';
 import { waitFor } from '../../src/util/time.js';
 import { cli } from '../helpers.js';
+import { remoteDrills } from './remote-drills.js';
 import type { TuneJson } from '../../src/tune/report.js';
 import type { TuneRun } from '../../src/tune/run.js';
 import type { SwitchResult } from '../../src/tune/switch.js';
@@ -47,7 +48,8 @@ describe('VM engine, full stack (end to end)', function () {
   });
 
   it('up (fast profile) brings the tunnel up through the VIP and reaches the LAN host through ppp0', async () => {
-    const r = await upCommand({ topologyFile: 'lab/topologies/east-west.yaml', profile: 'fast', name: LAB, engine: 'vm', waitUntil: 'tunnel', progress: consoleProgress() });
+    // with sshd in every container: the remote drills below reach the same lab through SSH alone
+    const r = await upCommand({ topologyFile: 'lab/topologies/east-west.yaml', profile: 'fast', name: LAB, engine: 'vm', waitUntil: 'tunnel', ssh: true, progress: consoleProgress() });
     engine = r.engine;
     lab = r.result;
     expect(engine.info.name).to.equal('vm');
@@ -148,6 +150,9 @@ describe('VM engine, full stack (end to end)', function () {
     expect(sb.expectations.find((e) => e.name === 'splitBrain')!.ok).to.equal(true);
     expect(out.results.find((x) => x.scenario === 'kill-charon')!.metrics.newHolder).to.be.a('string');
   });
+
+  // the same lab as remote hosts, over SSH alone (registered here, in order: a nested describe would run last)
+  remoteDrills(() => ({ remoteTopology: lab.remoteTopology!, reportDir }));
 
   it('calibration: blackouts of 200 ms, 1 s and 5 s timed in the lab are measured within the probe\'s resolution plus 5 ms; the takeover matches keepalived\'s log', () => {
     const { status: code, out } = runScenarios(['calibrate-outage-200ms', 'calibrate-outage-1s', 'calibrate-outage-5s', 'calibrate-takeover']);

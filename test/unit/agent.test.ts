@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentLink, type AgentEvent } from '../../src/hosts/agent-link.js';
@@ -128,5 +128,95 @@ describe('the resident agent (python3, real process)', function () {
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     child.stdin.end();
     expect(await exited).to.equal(0);
+  });
+});
+
+describe('leases in the agent (python3, real processes)', function () {
+  this.timeout(20_000);
+  let root: string;
+  let bin: string;
+  const start = () => {
+    const child = spawn('python3', ['-u', AGENT_SOURCE], { env: { ...process.env, VIPDRILL_AGENT_ROOT: root, PATH: `${bin}:${process.env.PATH}` } });
+    return { child, link: new AgentLink('agent under test', child.stdin, child.stdout) };
+  };
+  const leaseLog = () => (existsSync(join(root, 'var/log/vipdrill/lease.log')) ? readFileSync(join(root, 'var/log/vipdrill/lease.log'), 'utf8') : '');
+  const until = async (pred: () => boolean, ms: number, what: string) => {
+    const t0 = Date.now();
+    while (!pred()) {
+      if (Date.now() - t0 > ms) throw new Error(`${what} not within ${ms} ms`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return Date.now() - t0;
+  };
+  // a revert that works in a scratch root: boot-state only reads
+  const revert = { name: 'fault', args: { argv: ['boot-state'] } };
+
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'vipdrill-lease-'));
+    bin = join(root, 'bin');
+    for (const d of ['run/vipdrill/daemons', 'var/log/vipdrill', 'etc/vipdrill/daemons', 'bin']) mkdirSync(join(root, d), { recursive: true });
+  });
+  afterEach(() => {
+    const pid = Number(existsSync(join(root, 'run/vipdrill/lease-watchdog.pid')) ? readFileSync(join(root, 'run/vipdrill/lease-watchdog.pid'), 'utf8') : 0);
+    if (pid > 0) try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('an agent killed with SIGKILL: its watchdog reverts the lease once it lapses, once, and removes it', async () => {
+    const { child, link } = start();
+    const armed = await link.request<{ expires: number; watchdog: number; systemd: string | null }>('lease.arm', { id: 'f1-0', revert, ttlMs: 1000 });
+    expect(armed.result.systemd).to.equal(null);
+    expect(armed.result.expires).to.be.closeTo(armed.t + 1, 0.01);
+    child.kill('SIGKILL');
+    const ms = await until(() => /lease f1-0 lapsed \(watchdog/.test(leaseLog()), 5000, 'the lease revert');
+    expect(ms).to.be.below(3000);
+    expect(leaseLog()).to.match(/: reverted fault in /);
+    expect(leaseLog().trim().split('\n')).to.have.length(1);
+    expect(existsSync(join(root, 'run/vipdrill/leases/f1-0.json'))).to.equal(false);
+  });
+
+  it('renewed, a lease does not lapse; dropped, it is gone without a revert; renewing a lapsed one names it', async () => {
+    const { child, link } = start();
+    await link.request('lease.arm', { id: 'f2-0', revert, ttlMs: 1000 });
+    for (let i = 0; i < 8; i++) {
+      await new Promise((r) => setTimeout(r, 300));
+      expect((await link.request<{ missing: string[] }>('lease.renew', { ids: ['f2-0'] })).result.missing).to.deep.equal([]);
+    }
+    expect(leaseLog()).to.equal('');
+    expect((await link.request<{ leases: string[] }>('leases')).result.leases).to.deep.equal(['f2-0']);
+    expect((await link.request<{ dropped: boolean }>('lease.drop', { id: 'f2-0' })).result.dropped).to.equal(true);
+    expect((await link.request<{ leases: string[] }>('leases')).result.leases).to.deep.equal([]);
+    await link.request('lease.arm', { id: 'f3-0', revert, ttlMs: 1000 });
+    await until(() => /lease f3-0 lapsed/.test(leaseLog()), 5000, 'the lapse of f3-0');
+    expect((await link.request<{ missing: string[] }>('lease.renew', { ids: ['f3-0'] })).result.missing).to.deep.equal(['f3-0']);
+    expect(leaseLog()).not.to.match(/f2-0/);
+    // a lease must name an action the agent has, with a sane time to live
+    const bad = await link.request('lease.arm', { id: 'x', revert: { name: 'rm' }, ttlMs: 1000 }).then(() => 'armed', (e: Error) => e.message);
+    expect(bad).to.match(/lease.arm needs args.revert/);
+    const badId = await link.request('lease.arm', { id: '../etc', revert, ttlMs: 1000 }).then(() => 'armed', (e: Error) => e.message);
+    expect(badId).to.match(/a lease id is/);
+    child.kill();
+  });
+
+  it('where systemd runs, a transient timer is the second net; fired early it sets a new one, fired late it reverts', async () => {
+    mkdirSync(join(root, 'run/systemd/system'), { recursive: true });
+    const calls = join(root, 'systemd-calls');
+    for (const tool of ['systemd-run', 'systemctl']) writeFileSync(join(bin, tool), `#!/bin/sh\necho "${tool} $*" >> ${calls}\n`, { mode: 0o755 });
+    const { child, link } = start();
+    const armed = await link.request<{ systemd: string }>('lease.arm', { id: 'f4-0', revert, ttlMs: 2000 });
+    expect(armed.result.systemd).to.match(/^vipdrill-lease-f4-0-\d+$/);
+    const first = readFileSync(calls, 'utf8');
+    expect(first).to.match(/^systemd-run --unit vipdrill-lease-f4-0-\d+ --on-active=12s --timer-property=AccuracySec=100ms \S*python3\S* \S+vipdrill-agent --fire f4-0\n$/);
+    // the agent dies, and the watchdog with it: the timer is what is left
+    child.kill('SIGKILL');
+    process.kill(Number(readFileSync(join(root, 'run/vipdrill/lease-watchdog.pid'), 'utf8')), 'SIGKILL');
+    const fire = () => execFileSync('python3', [AGENT_SOURCE, '--fire', 'f4-0'], { env: { ...process.env, VIPDRILL_AGENT_ROOT: root, PATH: `${bin}:${process.env.PATH}` } });
+    fire(); // not lapsed yet: a new timer for when it will
+    expect(readFileSync(calls, 'utf8').split('\n').filter(Boolean)).to.have.length(2);
+    expect(leaseLog()).to.equal('');
+    await new Promise((r) => setTimeout(r, 3200));
+    fire();
+    expect(leaseLog()).to.match(/lease f4-0 lapsed \(systemd timer, expired [\d.]+\): reverted fault/);
+    expect(readFileSync(calls, 'utf8')).to.match(/systemctl stop vipdrill-lease-f4-0-\*\.timer\n$/);
   });
 });

@@ -9,7 +9,7 @@ import { LabHosts } from '../../src/hosts/lab-hosts.js';
 import type { Engine, ExecResult } from '../../src/lab/engine.js';
 import { loadLabInputs, type LabContext } from '../../src/lab/lab.js';
 import type { ClientStatus, NodeStatus } from '../../src/lab/probes.js';
-import { runScenario } from '../../src/run/scenario.js';
+import { runScenario, type RunOptions } from '../../src/run/scenario.js';
 import type { ScenarioResult } from '../../src/run/result.js';
 import type { Scenario } from '../../src/scenario/schema.js';
 import { scenarioSchema } from '../../src/scenario/schema.js';
@@ -37,6 +37,7 @@ class FakeLab implements Partial<Engine> {
   leakProcess = false;
   vrrpLog: Record<string, string[]> = { 'l-a': ['999.000000 INSTANCE "VI_1" MASTER 150'], 'l-b': ['999.000000 INSTANCE "VI_1" BACKUP 100'] };
   nft = new Set<string>();
+  leases = new Set<string>();
   probeLog = '';
   /** host lag the agents report (ms), per 1 s window */
   lagMs = 5;
@@ -214,6 +215,15 @@ class FakeHost extends EventEmitter<{ event: [AgentEvent] }> implements Host {
     }
     return Promise.resolve({ t, result: { at: t } as T });
   }
+  /** leases as the agent keeps them: armed, renewed, dropped (logged in order with the fault commands) */
+  lease(op: 'arm' | 'renew' | 'drop', args: { id?: string; ids?: string[] }): Promise<never> {
+    this.t();
+    if (op !== 'renew') this.fake.log.push(`lease ${op} ${this.c} ${args.id}`);
+    if (op === 'arm') this.fake.leases.add(`${this.c} ${args.id}`);
+    if (op === 'drop') this.fake.leases.delete(`${this.c} ${args.id}`);
+    const missing = (args.ids ?? []).filter((id) => !this.fake.leases.has(`${this.c} ${id}`));
+    return Promise.resolve({ expires: this.fake.clock + 30, watchdog: 1, systemd: null, dropped: true, missing } as never);
+  }
   now(): Promise<number> {
     return Promise.resolve(this.t());
   }
@@ -250,13 +260,35 @@ function hostsOf(fake: FakeLab, l = lab()): LabHosts {
   return new LabHosts(fake as unknown as Engine, l, (name, c) => new FakeHost(name, c, fake));
 }
 
-const run = (fake: FakeLab, doc: unknown, extra: { signal?: AbortSignal } = {}) => {
+const run = (fake: FakeLab, doc: unknown, extra: { signal?: AbortSignal; leases?: RunOptions['leases'] } = {}) => {
   const l = lab();
   return runScenario(fake as unknown as Engine, l, scenario(doc), { repeat: 1, repeats: 1, progress: silentProgress, baselineTimeoutMs: 1000, hosts: hostsOf(fake, l), clock: fake.sleeper, ...extra });
 };
 
 describe('scenario runner (stub engine)', function () {
   this.timeout(10_000);
+  it('leases: armed on every host of a fault before its inject, dropped after its revert; a fault no host can revert is refused', async () => {
+    const fake = new FakeLab();
+    const leases = { ttlMs: 30_000, renewMs: 5_000 };
+    const r = await run(fake, { name: 'sb', description: 'd', steps: [{ fault: 'split-brain', for: '1s' }, { sleep: '2s' }] }, { leases });
+    expect(r.verdict, r.reason).to.equal('passed');
+    // one lease per host the fault touches, each before that fault's first rule, each dropped after the rules went
+    expect(fake.log).to.deep.equal([
+      'lease arm l-a vipdrill-step0-0',
+      'lease arm l-b vipdrill-step0-1',
+      'nft add l-a',
+      'nft add l-b',
+      'nft remove l-a',
+      'nft remove l-b',
+      'lease drop l-a vipdrill-step0-0',
+      'lease drop l-b vipdrill-step0-1',
+    ]);
+    expect([...fake.leases]).to.deep.equal([]);
+    const crash = await run(new FakeLab(), { name: 'c', description: 'd', steps: [{ fault: 'node-crash', target: 'master', for: 'until-healed' }] }, { leases });
+    expect(crash.verdict).to.equal('error');
+    expect(crash.reason).to.match(/node-crash has no revert a host can run by itself/);
+  });
+
   it('a node crash: inject, wait, heal; events ordered on the lab clock; takeover from keepalived lines', async () => {
     const fake = new FakeLab();
     const r = await run(fake, {
