@@ -16,6 +16,8 @@ export const HOST_PATHS = {
   agent: '/usr/local/lib/vipdrill/vipdrill-agent',
   /** the faults' shell side, beside the agent (its `fault` action runs it with argv) */
   fault: '/usr/local/lib/vipdrill/vipdrill-fault',
+  /** the operator track file (drain, demotion, takeover): its value is added to the node's VRRP priority */
+  operatorTrack: '/run/vipdrill/operator-priority',
   /** the lab's control script (kill/start daemons) */
   ctl: '/usr/local/sbin/vipdrill-ctl',
 } as const;

@@ -1,5 +1,6 @@
 import type { ConfigIssue } from '../errors.js';
 import type { Host } from '../hosts/host.js';
+import { HOST_PATHS } from '../hosts/paths.js';
 import type { Scenario } from '../scenario/schema.js';
 import { displayPath } from '../topology/load.js';
 import { allowedKinds, parseSshTarget } from '../topology/remote.js';
@@ -34,6 +35,24 @@ export function remoteScenarioIssues(s: Scenario, t: Topology): ConfigIssue[] {
     }
   });
   return out;
+}
+
+/** Faults that move the VIP through keepalived's operator track file. */
+const TRACK_FILE_KINDS = new Set(['drain', 'demote', 'takeover']);
+
+/**
+ * Drain, demotion and takeover write the operator track file, so each node's keepalived.conf must track
+ * it: what is missing is named, with what to add.
+ */
+export function trackFileIssues(scenarios: Scenario[], trackFiles: Record<string, string[]>): string[] {
+  const kinds = [...new Set(scenarios.flatMap((s) => s.steps.flatMap((st) => ('fault' in st && TRACK_FILE_KINDS.has(st.fault) ? [st.fault] : []))))];
+  if (kinds.length === 0) return [];
+  return Object.entries(trackFiles)
+    .filter(([, files]) => !files.includes(HOST_PATHS.operatorTrack))
+    .map(
+      ([n, files]) =>
+        `${n}: ${kinds.join(', ')} move the VIP through keepalived's track file ${HOST_PATHS.operatorTrack}, which ${n}'s keepalived.conf does not track (${files.length ? `it tracks ${files.join(', ')}` : 'it tracks no file'}). Add: vrrp_track_file tf_operator { file ${HOST_PATHS.operatorTrack} weight 1 init_file 0 overwrite } and, in the vrrp_instance, track_file { tf_operator }`,
+    );
 }
 
 export interface ClockOffset {

@@ -7,7 +7,7 @@ import { loadLabInputs, type LabContext } from '../lab/lab.js';
 import { downCommand, openEngineForLab, upCommand } from '../lab/lifecycle.js';
 import { newRunId, readLab, removeLabState, requireLab, writeLab, type LabRecord } from '../lab/state.js';
 import { openRemote, type RemoteLab } from '../lab/remote.js';
-import { clockOffsets, remoteScenarioIssues } from './remote-checks.js';
+import { clockOffsets, remoteScenarioIssues, trackFileIssues } from './remote-checks.js';
 import { targetIssues, topologyPathOf, validateScenarios } from '../scenario/load.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { Progress } from '../util/progress.js';
@@ -130,6 +130,8 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
     await o.confirm?.(`${scenarios.length} scenario(s) on the real hosts of ${t.name} (${Object.values(t.remote.hosts).map((h) => h.ssh).join(', ')})`);
     const remote = await openRemote(o.topology, o.progress, o.profile);
     try {
+      const tracks = trackFileIssues(scenarios, Object.fromEntries(Object.keys(t.nodes).map((n) => [n, remote.discovery[n]?.keepalived?.trackFiles ?? []])));
+      if (tracks.length > 0) throw new VipdrillError('REMOTE_REFUSED', `these scenarios cannot run on these hosts; nothing was changed:\n  - ${tracks.join('\n  - ')}`);
       await runOn(remote.engine, remote.lab, scenarios, remote);
     } finally {
       removeLabState(t.name);

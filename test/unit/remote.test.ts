@@ -119,3 +119,15 @@ describe('SSH access', () => {
     expect(shellQuote(['echo', "it's", '$(id)', 'a b'])).to.equal(`echo 'it'\\''s' '$(id)' 'a b'`);
   });
 });
+
+describe('track files on real hosts', () => {
+  it('drain, demotion and takeover need the operator track file in each node\'s keepalived.conf; what to add is named', async () => {
+    const { trackFileIssues } = await import('../../src/run/remote-checks.js');
+    const sc = scenario({ name: 'd', description: 'd', steps: [{ fault: 'demote', target: 'master', for: '5s' }] });
+    expect(trackFileIssues([sc], { a: ['/run/vipdrill/operator-priority'], b: ['/etc/keepalived/maint'] })).to.deep.equal([
+      "b: demote move the VIP through keepalived's track file /run/vipdrill/operator-priority, which b's keepalived.conf does not track (it tracks /etc/keepalived/maint). Add: vrrp_track_file tf_operator { file /run/vipdrill/operator-priority weight 1 init_file 0 overwrite } and, in the vrrp_instance, track_file { tf_operator }",
+    ]);
+    const kill = scenario({ name: 'k', description: 'd', steps: [{ fault: 'kill-daemon', target: 'master', daemon: 'charon', for: '5s' }] });
+    expect(trackFileIssues([kill], { a: [], b: [] })).to.deep.equal([]);
+  });
+});
