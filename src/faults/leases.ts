@@ -7,6 +7,11 @@ export interface LeaseOptions {
   ttlMs: number;
   /** how often the controller renews (ms): a few times per ttl */
   renewMs: number;
+  /**
+   * fault kinds allowed without a lease: a node-crash through the user's power commands (only the
+   * controller can power a node back on; a controller that dies leaves it off)
+   */
+  unleased?: string[];
 }
 
 export const DEFAULT_LEASE: LeaseOptions = { ttlMs: 30_000, renewMs: 5_000 };
@@ -33,7 +38,10 @@ export class LeaseKeeper implements AsyncDisposable {
 
   /** Arm the fault's leases; a fault with no host-side revert cannot be leased and is refused. */
   async arm(f: PlannedFault): Promise<void> {
-    if (!f.leases) throw new VipdrillError('FAULT_FAILED', `${f.kind} has no revert a host can run by itself, so it cannot be leased on real hosts`);
+    if (!f.leases) {
+      if (this.options.unleased?.includes(f.kind)) return;
+      throw new VipdrillError('FAULT_FAILED', `${f.kind} has no revert a host can run by itself, so it cannot be leased on real hosts`);
+    }
     const entries: { host: string; lease: string }[] = [];
     this.armed.set(f.id, entries);
     for (const [k, l] of f.leases.entries()) {

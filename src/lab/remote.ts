@@ -44,7 +44,8 @@ export function accessOf(remote: Remote, topologyFile: string): Map<string, { ac
 }
 
 export function leaseOptionsOf(remote: Remote): LeaseOptions {
-  return remote.lease ? { ttlMs: remote.lease.ttl * 1000, renewMs: remote.lease.renew * 1000 } : DEFAULT_LEASE;
+  const unleased = remote.crash && Object.keys(remote.crash).length > 0 ? { unleased: ['node-crash'] } : {};
+  return { ...(remote.lease ? { ttlMs: remote.lease.ttl * 1000, renewMs: remote.lease.renew * 1000 } : DEFAULT_LEASE), ...unleased };
 }
 
 /** Refuse a drill outside the topology's maintenance window. */

@@ -34,6 +34,15 @@ export function labSshKeys(lab: string, hosts: string[]): { clientKeyFile: strin
 
 export const REMOTE_TOPOLOGY = 'remote.yaml';
 
+/** A node's power commands through the lab VM's SSH (its host key pinned in a known_hosts file of the lab's own). */
+function powerCommands(record: LabRecord, node: string, jump: { port: number; identity: string; hostKey: string }): { off: string; on: string } {
+  const kh = join(sshDirOf(record.name), 'vm_known_hosts');
+  writeFileSync(kh, `[127.0.0.1]:${jump.port} ${jump.hostKey.split(/\s+/).slice(0, 2).join(' ')}\n`, { mode: 0o600 });
+  const ssh = `ssh -o BatchMode=yes -o UserKnownHostsFile=${kh} -o StrictHostKeyChecking=yes -i ${jump.identity} -p ${jump.port} root@127.0.0.1`;
+  const c = record.containers[node]!;
+  return { off: `${ssh} docker kill -s KILL ${c}`, on: `${ssh} docker start ${c}` };
+}
+
 /**
  * The remote topology for a lab brought up with --ssh: the lab's own addresses, and each container as
  * an existing host reached over SSH with its host key pinned. The nodes are reached on their LAN
@@ -58,6 +67,8 @@ export function writeRemoteTopology(record: LabRecord, t: Topology, jump?: { por
         lanhost: access(SSH_USERS.root, t.lanhost.lan, 'lanhost'),
       },
       lease: { ttl: 10, renew: 2 },
+      // node-crash as a hypervisor would do it: the lab VM kills and starts the node's container
+      ...(jump ? { crash: Object.fromEntries(Object.keys(t.nodes).map((n) => [n, powerCommands(record, n, jump)])) } : {}),
     },
   };
   const file = join(labDirOf(record.name), REMOTE_TOPOLOGY);

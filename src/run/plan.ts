@@ -91,8 +91,9 @@ export async function planScenario(sc: Scenario, lab: LabContext, leases?: Lease
     }
     const step: PlannedStep = { step: i + 1, describe: f.describe, leases: [], inject: [], revert: [] };
     if (leases) {
-      if (!f.leases) step.error = `${f.kind} has no revert a host can run by itself, so it cannot be leased on real hosts`;
-      step.leases = (f.leases ?? []).map((l, k) => ({ host: l.host, what: `lease.arm ${f.id}-${k} (${leases.ttlMs / 1000} s, renewed every ${leases.renewMs / 1000} s); on lapse: ${describeAction(l.revert.name, l.revert.args)}` }));
+      if (!f.leases && !leases.unleased?.includes(f.kind)) step.error = `${f.kind} has no revert a host can run by itself, so it cannot be leased on real hosts`;
+      if (!f.leases && leases.unleased?.includes(f.kind)) step.leases = [{ host: '-', what: `no lease: only this controller can power ${f.targets[0]} on again (remote.crash.${f.targets[0]}.on); if it dies, the node stays off` }];
+      if (f.leases) step.leases = f.leases.map((l, k) => ({ host: l.host, what: `lease.arm ${f.id}-${k} (${leases.ttlMs / 1000} s, renewed every ${leases.renewMs / 1000} s); on lapse: ${describeAction(l.revert.name, l.revert.args)}` }));
     }
     await f.inject().catch((e: Error) => calls.push({ host: '-', what: `(inject stops here in a plan: ${e.message})` }));
     step.inject = calls;

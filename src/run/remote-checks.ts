@@ -21,6 +21,10 @@ export function remoteScenarioIssues(s: Scenario, t: Topology): ConfigIssue[] {
   const hostsOf = (target: string | undefined) => (target === undefined || target === 'master' || target === 'backup' ? nodes : [target]);
   s.steps.forEach((st, i) => {
     if (!('fault' in st)) return;
+    if (st.fault === 'node-crash' && !r.crash) {
+      add(`steps[${i}].fault`, 'node-crash on real hosts needs the commands that power a node off and on (remote.crash.<node>: { off, on }, e.g. through IPMI or the hypervisor); none are given, so it is refused');
+      return;
+    }
     if (!allowed.includes(st.fault)) {
       add(`steps[${i}].fault`, `${st.fault} is not allowed on the hosts of ${t.name}: remote.allow permits ${allowed.join(', ')}`);
       return;

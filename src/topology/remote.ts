@@ -14,7 +14,7 @@ export const UNLEASED_KINDS = new Set(['node-crash', 'node-stop', 'node-freeze',
 
 /** The fault kinds a remote topology allows: its `allow:` list, else every kind a host can revert by itself. */
 export function allowedKinds(r: Remote): string[] {
-  return r.allow ?? ALL_FAULT_KINDS.filter((k) => !UNLEASED_KINDS.has(k));
+  return r.allow ?? ALL_FAULT_KINDS.filter((k) => !UNLEASED_KINDS.has(k) || (k === 'node-crash' && r.crash !== undefined));
 }
 
 export interface SshAddress {

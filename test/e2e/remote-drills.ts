@@ -104,17 +104,25 @@ export function remoteDrills(ctx: () => { remoteTopology: string; reportDir: str
     await waitFor('one VIP holder again', async () => Promise.all(Object.keys(doc().nodes as object).map(async (n) => (await on(n, ['ip', '-4', 'addr'])).stdout.includes((doc().vips as { wan: string }).wan))), (h) => h.filter(Boolean).length === 1, (h) => `holders ${h.join(',')}`, { timeoutMs: 60_000, intervalMs: 500 });
   });
 
-  it('refused before anything changes: a wrong host key, a user who may not sudo, no --yes, a closed window', async () => {
+  it('node-crash through the power commands (the lab VM kills and starts the container): the VIP moves, the node comes back over SSH, the drill passes', () => {
+    const r = run(['scenarios/node-crash.yaml'], ctx().remoteTopology);
+    const out = JSON.parse(r.stdout) as { exitCode: number; results: { scenario: string; verdict: string; reason?: string; metrics: { outageMs?: number; vipTakeoverMs?: number } }[] };
+    for (const x of out.results) process.stderr.write(`      remote ${x.scenario}: ${x.verdict} outage ${x.metrics.outageMs ?? '-'} ms, takeover ${x.metrics.vipTakeoverMs ?? '-'} ms${x.reason ? ` (${x.reason})` : ''}\n`);
+    expect(out.results.map((x) => x.verdict), r.stderr.slice(-2000)).to.deep.equal(['passed']);
+  });
+
+  it('refused before anything changes: a wrong host key, a user who may not sudo, no --yes, a closed window, a crash with no power commands', async () => {
     const other = ssh2.utils.generateKeyPairSync('ed25519').public.split(' ').slice(0, 2).join(' ');
     const node = Object.keys(doc().nodes as object)[0]!;
     const cases: [string, string, string[], RegExp][] = [
       ['wrong host key', variant((d) => (d.remote.hosts.client!.hostKey = other)), ['--yes'], /client \(10\.213\.1\.50:22\) presented host key SHA256:\S+, which is not the one pinned by hostKey in the topology \(SHA256:\S+\): refused, nothing was sent/],
       ['no sudo', variant((d) => (d.remote.hosts[node]!.ssh = d.remote.hosts[node]!.ssh.replace(/^ops@/, 'drill@'))), ['--yes'], new RegExp(`${node}: drill@\\S+ cannot run sudo without a password \\(sudo -n true: sudo: a password is required\\)`)],
       ['no --yes', ctx().remoteTopology, [], /real hosts need --yes \(or a confirmation typed on a terminal\)\. Nothing was run/],
+      ['no power commands', variant((d) => delete (d.remote as { crash?: unknown }).crash), ['--yes'], /node-crash on real hosts needs the commands that power a node off and on/],
       ['closed window', variant((d) => (d.remote.window = `${['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'][(new Date().getUTCDay() + 3) % 7]} 02:00-03:00 UTC`)), ['--yes'], /outside the maintenance window/],
     ];
     for (const [what, topology, extra, message] of cases) {
-      const r = run(['scenarios/kill-charon.yaml'], topology, extra);
+      const r = run([what === 'no power commands' ? 'scenarios/node-crash.yaml' : 'scenarios/kill-charon.yaml'], topology, extra);
       expect(r.status, `${what}: ${r.stderr}`).to.equal(2);
       expect((JSON.parse(r.stdout) as { error: { message: string } }).error.message, what).to.match(message);
     }

@@ -287,6 +287,9 @@ describe('scenario runner (stub engine)', function () {
     const crash = await run(new FakeLab(), { name: 'c', description: 'd', steps: [{ fault: 'node-crash', target: 'master', for: 'until-healed' }] }, { leases });
     expect(crash.verdict).to.equal('error');
     expect(crash.reason).to.match(/node-crash has no revert a host can run by itself/);
+    // with the user's power commands a crash runs unleased: only the controller can power the node on
+    const powered = await run(new FakeLab(), { name: 'c', description: 'd', steps: [{ fault: 'node-crash', target: 'master', for: 'until-healed' }, { wait: 'vip-moved', within: '2s' }] }, { leases: { ...leases, unleased: ['node-crash'] } });
+    expect(powered.verdict, powered.reason).to.equal('passed');
   });
 
   it('a node crash: inject, wait, heal; events ordered on the lab clock; takeover from keepalived lines', async () => {
