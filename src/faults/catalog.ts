@@ -75,7 +75,7 @@ function containerFault<K extends 'node-crash' | 'node-stop' | 'node-freeze' | '
     const h = resolve(env, (s as { target: string }).target);
     const c = container(env.lab, h);
     const grace = 'grace' in s ? Math.round((s.grace) / 1000) : 10;
-    const what = { 'node-crash': 'crash (docker kill -s KILL)', 'node-stop': `graceful stop (SIGTERM, ${grace} s grace)`, 'node-freeze': 'freeze (docker pause: every process SIGSTOPped by the cgroup freezer)', 'node-restart': 'restart (stop, then start)' }[kind];
+    const what = { 'node-crash': env.lab.record.engine === 'remote' ? `crash (remote.crash.${h}.off, the power-off command)` : 'crash (docker kill -s KILL)', 'node-stop': `graceful stop (SIGTERM, ${grace} s grace)`, 'node-freeze': 'freeze (docker pause: every process SIGSTOPped by the cgroup freezer)', 'node-restart': 'restart (stop, then start)' }[kind];
     const planned: PlannedFault = {
       id: env.id,
       kind,
@@ -90,6 +90,14 @@ function containerFault<K extends 'node-crash' | 'node-stop' | 'node-freeze' | '
           // engine's record itself can lag the death. The fault counts from `at`; the bracket goes with it
           const seen = await env.engine.containerFinishedAt(c).catch(() => undefined);
           if (seen !== undefined && seen >= at) planned.bracket = { asked: at, seen };
+          if (seen === undefined && env.lab.record.engine === 'remote') {
+            // a power command takes seconds (under TCG, SSH to the hypervisor alone took 8 s): the node
+            // died after its last pushed event (its agent ticks once a second) and before the command returned
+            const after = await clockBeside(env, h);
+            const heard = Math.max(at, env.lastHeard?.(h) ?? at);
+            if (after > heard) planned.bracket = { asked: heard, seen: after };
+            return heard;
+          }
           return at;
         } else if (kind === 'node-stop') await env.engine.stopContainer(c, grace);
         else if (kind === 'node-freeze') await env.engine.pauseContainer(c);

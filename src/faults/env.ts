@@ -10,6 +10,7 @@ export function faultEnv(engine: Engine, hosts: LabHosts, f: { master: string; b
     ...f,
     now: (h) => hosts.host(h).now(),
     ensureRunning: (h) => hosts.ensureRunning(h),
+    lastHeard: (h) => hosts.lastHeard.get(h),
     act: async <T>(h: string, name: string, args: Record<string, unknown>, deadlineMs?: number) => {
       const r = await hosts.host(h).act<{ at?: number } & T>(name, args, deadlineMs);
       return { ...r.result, at: r.result.at ?? r.t };

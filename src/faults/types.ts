@@ -17,6 +17,8 @@ export interface FaultEnv {
   id: string;
   /** the lab clock read on a running host (through its agent) */
   now(h: Host): Promise<number>;
+  /** the host time of the last event host `h` pushed (its agent's lag ticks come once a second) */
+  lastHeard?(h: Host): number | undefined;
   /** wait on the run's clock (a plan does not wait) */
   sleep?(ms: number): Promise<void>;
   /** start a stopped or crashed host again (unfreeze a frozen one) and wait for its boot setup */

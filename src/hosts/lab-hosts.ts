@@ -52,7 +52,11 @@ export class LabHosts implements AsyncDisposable {
     return h;
   }
 
+  /** The host time of the last event each host pushed: a dead host's last sign of life. */
+  readonly lastHeard = new Map<string, number>();
+
   private onEvent(e: HostEvent): void {
+    if (e.ev !== 'agent.closed') this.lastHeard.set(e.host, Math.max(this.lastHeard.get(e.host) ?? 0, e.t));
     if (e.ev === 'vrrp.notify') this.vrrp.set(e.host, { state: e.state, t: e.t, source: 'notify' });
     if (e.ev === 'agent.closed' && this.nodes.includes(e.host)) this.vrrp.set(e.host, { state: 'DOWN', t: e.t, source: 'down' });
     this.log.push(e);
