@@ -92,7 +92,7 @@ describe('remote topologies', () => {
     ]);
     expect(steps[2]!.error).to.equal('node-crash has no revert a host can run by itself, so it cannot be leased on real hosts');
     const text = formatPlan(sc, lab, steps, leases);
-    expect(text).to.match(/step 3: crash \(docker kill -s KILL\) of node a {2}REFUSED: node-crash has no revert/);
+    expect(text).to.match(/step 3: crash \(remote\.crash\.a\.off, the power-off command\) of node a {2}REFUSED: node-crash has no revert/);
     expect(text).to.match(/if this controller dies: each host reverts its faults by itself 30 s after the last renewal/);
   });
 });
