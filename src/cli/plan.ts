@@ -31,11 +31,17 @@ export async function planCommand(files: string[], o: { topology?: string; profi
   const bad = checked.filter((v) => !v.ok || v.kind !== 'scenario');
   if (bad.length > 0) throw new ConfigError(bad.flatMap((v) => (v.issues.length > 0 ? v.issues : [{ file: v.file, path: '', message: `a ${v.kind} file, not a scenario` }])));
   const out: unknown[] = [];
-  for (const sc of checked.map((v) => v.scenario!)) {
-    const inputs = loadLabInputs(o.topology ?? topologyPathOf(sc.topology), o.profile ?? sc.profile);
+  const scenarios = checked.map((v) => v.scenario!);
+  const inputsOf = (sc: (typeof scenarios)[number]) => loadLabInputs(o.topology ?? topologyPathOf(sc.topology), o.profile ?? sc.profile);
+  // every scenario's problems at once, before any plan is printed
+  const issues = scenarios.flatMap((sc) => {
+    const t = inputsOf(sc).topology;
+    return [...targetIssues(sc, t).map((i) => ({ file: displayPath(sc.file), ...i })), ...remoteScenarioIssues(sc, t)];
+  });
+  if (issues.length > 0) throw new ConfigError(issues);
+  for (const sc of scenarios) {
+    const inputs = inputsOf(sc);
     const t = inputs.topology;
-    const issues = [...targetIssues(sc, t).map((i) => ({ file: displayPath(sc.file), ...i })), ...remoteScenarioIssues(sc, t)];
-    if (issues.length > 0) throw new ConfigError(issues);
     const hosts = t.remote ? Object.keys(t.remote.hosts) : [...Object.keys(t.nodes), 'client', 'lanhost'];
     const lab = { ...inputs, record: { name: t.name, runId: 'plan', engine: t.remote ? ('remote' as const) : ('local' as const), topologyFile: inputs.loaded.file, profile: inputs.profile.name, createdAt: '', phase: 'ready' as const, containers: Object.fromEntries(hosts.map((h) => [h, h])) } };
     const leases = t.remote ? leaseOptionsOf(t.remote) : undefined;

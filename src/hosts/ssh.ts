@@ -95,7 +95,7 @@ export class SshHost {
     const timeoutMs = opts.timeoutMs ?? 30_000;
     return new Promise((resolve, reject) => {
       if (!this.isOpen) return reject(new VipdrillError('EXEC_FAILED', `${this.label}: ${this.closedWhy}`));
-      this.client.exec(cmd, (err, stream) => {
+      this.guard(reject, () => this.client.exec(cmd, (err, stream) => {
         if (err) return reject(new VipdrillError('EXEC_FAILED', `${this.label}: ${err.message}`));
         let stdout = '';
         let stderr = '';
@@ -110,14 +110,27 @@ export class SshHost {
           resolve({ exitCode: code ?? -1, stdout, stderr });
         });
         stream.end(opts.stdin ?? '');
-      });
+      }));
     });
+  }
+
+  /**
+   * Run an ssh2 call that throws at once on a connection that died without a close event yet (a host
+   * powered off under a forwarded channel): the connection counts as closed from then on.
+   */
+  private guard(reject: (e: Error) => void, call: () => void): void {
+    try {
+      call();
+    } catch (e) {
+      this.closedWhy ??= `the SSH connection is gone: ${(e as Error).message}`;
+      reject(new VipdrillError('EXEC_FAILED', `${this.label}: ${this.closedWhy}`));
+    }
   }
 
   /** A long-lived command with stdin and stdout kept open (the agent's stream). */
   attach(argv: string[]): Promise<Attached> {
     return new Promise((resolve, reject) => {
-      this.client.exec(this.commandLine(argv), (err, stream) => {
+      this.guard(reject, () => this.client.exec(this.commandLine(argv), (err, stream) => {
         if (err) return reject(new VipdrillError('EXEC_FAILED', `${this.label}: ${err.message}`));
         let tail = '';
         stream.stderr.on('data', (d: Buffer) => (tail = (tail + d.toString()).slice(-4096)));
@@ -125,7 +138,7 @@ export class SshHost {
         stream.pipe(stdout);
         const closed = new Promise<void>((r) => stream.once('close', () => r()));
         resolve({ stdin: stream, stdout, stderrTail: () => tail, closed, close: () => stream.close() });
-      });
+      }));
     });
   }
 

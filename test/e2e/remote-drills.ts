@@ -24,11 +24,19 @@ export function remoteDrills(ctx: () => { remoteTopology: string; reportDir: str
   const hosts = new Map<string, SshHost>();
   /** the test's own look at a host, over SSH like the drill's */
   const on = async (h: string, argv: string[]) => {
-    if (!hosts.get(h)?.isOpen) {
-      const a = accessOf(doc().remote, ctx().remoteTopology).get(h)!;
-      hosts.set(h, await SshHost.connect(`test ${h}`, a.access, a.jump));
+    // a connection of a host that was powered off and on (node-crash) is opened again
+    for (let attempt = 0; ; attempt++) {
+      if (!hosts.get(h)?.isOpen) {
+        const a = accessOf(doc().remote, ctx().remoteTopology).get(h)!;
+        hosts.set(h, await SshHost.connect(`test ${h}`, a.access, a.jump));
+      }
+      try {
+        return await hosts.get(h)!.exec(argv);
+      } catch (e) {
+        hosts.get(h)?.close();
+        if (attempt > 0) throw e;
+      }
     }
-    return hosts.get(h)!.exec(argv);
   };
   const names = () => Object.keys(doc().remote.hosts);
   const leftovers = async () => {
@@ -83,9 +91,7 @@ export function remoteDrills(ctx: () => { remoteTopology: string; reportDir: str
     const killed = Date.now();
     await new Promise((r) => child.once('exit', r));
     await waitFor('every host to revert its lease', () => leftovers(), (l) => l.filter((x) => !/\/usr\/local\/lib|vipdrill-(agent|fault)$/.test(x)).length === 0, (l) => l.join('; '), { timeoutMs: (ttl + 30) * 1000, intervalMs: 250 });
-    const revertedMs = Date.now() - killed;
-    process.stderr.write(`      lease revert after kill -9: ${revertedMs} ms (lease ${ttl} s)\n`);
-    expect(revertedMs).to.be.below((ttl + 5) * 1000);
+    process.stderr.write(`      lease revert after kill -9 seen from here (four hosts polled over SSH): ${Date.now() - killed} ms (lease ${ttl} s)\n`);
     // and the watchdog, its controller gone, removes the agent's install as the run's end would have
     await waitFor('the agent install to be removed', () => leftovers(), (l) => l.length === 0, (l) => l.join('; '), { timeoutMs: 20_000, intervalMs: 500 });
     for (const n of Object.keys(doc().nodes as object)) {
@@ -93,7 +99,9 @@ export function remoteDrills(ctx: () => { remoteTopology: string; reportDir: str
       expect(log, n).to.match(/lease vipdrill-step0-\d lapsed \(watchdog, expired [\d.]+\): reverted nft-remove in [\d.]+ s/);
       // on the host's own clock: when its watchdog had reverted, after the kill (this machine's clock: the lab VM's runs beside it)
       const done = Number(log.trim().split('\n').pop()!.split(' ')[0]);
-      process.stderr.write(`      ${n}: reverted by its lease ${((done - killed / 1000) * 1000).toFixed(0)} ms after the kill (its log)\n`);
+      const ms = (done - killed / 1000) * 1000;
+      process.stderr.write(`      ${n}: reverted by its lease ${ms.toFixed(0)} ms after the kill (its log)\n`);
+      expect(ms, n).to.be.within(0, (ttl + 5) * 1000);
     }
     // the run's record is the controller's; a dead controller's is reaped (the hosts need nothing)
     expect(readLab(doc().name)?.phase).to.equal('running');

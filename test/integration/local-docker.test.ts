@@ -50,7 +50,8 @@ describe('local Docker engine (integration, real Docker)', function () {
       for (const c of objs.containers) expect(Object.keys(c.labels)).to.include.members(['vipdrill.lab', 'vipdrill.run', 'vipdrill.role']);
 
       await e.killContainer(result.record.containers.a!, 'SIGKILL');
-      const after = await waitFor('b to take the VIP', () => nodesStatus(hosts), (ns) => ns.find((n) => n.name === 'b')!.holdsVip, (ns) => JSON.stringify(ns.map((n) => [n.name, n.vrrpState])), { timeoutMs: 30_000, intervalMs: 100 });
+      // the VIP comes with keepalived's MASTER; the state its notify hook records may follow it by a moment
+      const after = await waitFor('b to take the VIP and be MASTER', () => nodesStatus(hosts), (ns) => ns.find((n) => n.name === 'b')!.holdsVip && ns.find((n) => n.name === 'b')!.vrrpState === 'MASTER', (ns) => JSON.stringify(ns.map((n) => [n.name, n.vrrpState])), { timeoutMs: 30_000, intervalMs: 100 });
       expect(after.find((n) => n.name === 'b')!.vrrpState).to.equal('MASTER');
       expect(after.find((n) => n.name === 'a')!.containerState).to.equal('exited');
       // keepalived logged the transitions on the lab clock

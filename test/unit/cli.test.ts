@@ -33,4 +33,19 @@ describe('the command line', () => {
     expect(s.status).to.equal(0);
     expect((JSON.parse(s.stdout) as { $schema?: string }).$schema).to.be.a('string');
   });
+
+  it('plan reaches no host: it prints every lease, inject and revert of a remote drill, and names every scenario\'s problems at once (exit 2)', () => {
+    const example = 'lab/topologies/remote.example.yaml';
+    const ok = vipdrill('plan', 'scenarios/kill-charon.yaml', '-t', example, '--json');
+    expect(ok.status, ok.stderr).to.equal(0);
+    const [p] = JSON.parse(ok.stdout) as { remote: boolean; steps: { leases: { host: string; what: string }[]; inject: { host: string }[] }[] }[];
+    expect(p!.remote).to.equal(true);
+    expect(p!.steps[0]!.leases.map((l) => l.host)).to.deep.equal(['a']);
+    expect(vipdrill('run', 'scenarios/kill-charon.yaml', '-t', example, '--dry-run').stdout).to.match(/lease\.arm vipdrill-step0-0 \(30 s, renewed every 5 s\); on lapse: \S+vipdrill-fault daemon-up charon/);
+    const bad = vipdrill('plan', 'scenarios/partition-master.yaml', 'scenarios/node-crash.yaml', '-t', example, '--json');
+    expect(bad.status).to.equal(2);
+    const msg = (JSON.parse(bad.stdout) as { error: { message: string } }).error.message;
+    expect(msg).to.match(/partition-master\.yaml: steps\[0\]\.fault: partition is not allowed/);
+    expect(msg).to.match(/node-crash\.yaml: steps\[0\]\.fault: node-crash on real hosts needs the commands that power a node off and on/);
+  });
 });
