@@ -1,53 +1,13 @@
 import { VipdrillError } from '../errors.js';
 import type { FaultStep } from '../scenario/schema.js';
 import { addressesOf, addressOn, container, nftLines } from './targets.js';
+import { at, clockBeside, faultLease, ifRunning, nftLease, reason, resolve, sh } from './actions.js';
 import type { FaultEnv, Host, PlannedFault, Planner } from './types.js';
-import type { LeaseRevert } from '../hosts/host.js';
-
-/** A lease's revert: a vipdrill-fault subcommand, or the removal of the fault's nft rules. */
-const faultLease = (host: Host, ...argv: (string | number)[]): { host: Host; revert: LeaseRevert } => ({ host, revert: { name: 'fault', args: { argv: argv.map(String) } } });
-const nftLease = (env: FaultEnv, host: Host): { host: Host; revert: LeaseRevert } => ({ host, revert: { name: 'nft-remove', args: { id: env.id } } });
-
 /**
  * Every fault kind vipdrill injects. Each planner returns an {inject, revert} pair; network rules live
  * only in vipdrill's own nft table (targets.ts), tagged with the fault id, and nothing else is flushed;
  * everything a host does runs through its agent (nft-apply, kill-daemon, vipdrill-fault subcommands).
  */
-
-function resolve(env: FaultEnv, target: string): Host {
-  if (target === 'master') return env.master;
-  if (target === 'backup') return env.backup;
-  return target;
-}
-
-/** What a host's action said went wrong, without the transport's wording ("agent on b: act failed: RuntimeError: "). */
-function reason(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).replace(/^agent on \S+: act failed: (RuntimeError: )?/, '');
-}
-
-/**
- * One subcommand of the host's vipdrill-fault (lab/agent/vipdrill-fault), run by its agent with argv;
- * the lab-clock time it took effect, and its output. A failure is a FAULT_FAILED naming `what`.
- */
-async function sh(env: FaultEnv, h: Host, what: string, argv: (string | number)[], deadlineMs?: number): Promise<{ at: number; out: string }> {
-  try {
-    return await env.act<{ out: string }>(h, 'fault', { argv: argv.map(String) }, deadlineMs);
-  } catch (e) {
-    throw new VipdrillError('FAULT_FAILED', `${what} on ${h} failed: ${reason(e)}`);
-  }
-}
-const at = (r: Promise<{ at: number }>) => r.then((x) => x.at);
-
-/** Run `fn` only while host `h` runs (a stopped container took its state with it); else the lab clock. */
-async function ifRunning(env: FaultEnv, h: Host, fn: () => Promise<number>): Promise<number> {
-  return (await env.engine.containerState(container(env.lab, h))) === 'running' ? fn() : env.now('client');
-}
-
-/** The lab clock from a host that the fault does not freeze or kill (the client, else the other node). */
-async function clockBeside(env: FaultEnv, victim: Host): Promise<number> {
-  const other: Host = victim === 'client' ? env.master : 'client';
-  return env.now(other);
-}
 
 const killDaemon: Planner<'kill-daemon'> = (env, s) => {
   const h = resolve(env, s.target);
