@@ -131,6 +131,33 @@ describe('the resident agent (python3, real process)', function () {
   });
 });
 
+describe('an agent whose controller is gone', function () {
+  this.timeout(15_000);
+  it('stdout broken before stdin said so: it still ends the probes it started, and exits', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'vipdrill-agent-gone-'));
+    for (const d of ['run/vipdrill/daemons', 'var/log/vipdrill', 'etc/vipdrill/daemons', 'bin']) mkdirSync(join(root, d), { recursive: true });
+    // a probe that runs until it is ended (this machine need not have ping)
+    writeFileSync(join(root, 'bin/ping'), '#!/bin/sh\nexec sleep 300\n', { mode: 0o755 });
+    const child = spawn('python3', ['-u', AGENT_SOURCE], { env: { ...process.env, VIPDRILL_AGENT_ROOT: root, PATH: `${join(root, 'bin')}:${process.env.PATH}` } });
+    const link = new AgentLink('agent under test', child.stdin, child.stdout);
+    try {
+      await link.request('probe.start', { tag: 'gone', target: '127.0.0.1', intervalMs: 200 });
+      const pidFile = join(root, 'run/vipdrill/probe.pid');
+      for (let i = 0; i < 60 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 50));
+      const pid = Number(readFileSync(pidFile, 'utf8'));
+      expect(() => process.kill(pid, 0)).not.to.throw();
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      // the reading end goes, stdin stays open: the next host.lag line (once a second) breaks
+      child.stdout.destroy();
+      expect(await exited).to.equal(0);
+      expect(() => process.kill(pid, 0), 'the probe outlived its agent').to.throw();
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('leases in the agent (python3, real processes)', function () {
   this.timeout(20_000);
   let root: string;

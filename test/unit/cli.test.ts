@@ -34,7 +34,9 @@ describe('the command line', () => {
     expect((JSON.parse(s.stdout) as { $schema?: string }).$schema).to.be.a('string');
   });
 
-  it('plan reaches no host: it prints every lease, inject and revert of a remote drill, and names every scenario\'s problems at once (exit 2)', () => {
+  it('plan reaches no host: it prints every lease, inject and revert of a remote drill, and names every scenario\'s problems at once (exit 2)', function () {
+    // three CLI starts: more than mocha's default 2 s on a busy host
+    this.timeout(30_000);
     const example = 'lab/topologies/remote.example.yaml';
     const ok = vipdrill('plan', 'scenarios/kill-charon.yaml', '-t', example, '--json');
     expect(ok.status, ok.stderr).to.equal(0);
