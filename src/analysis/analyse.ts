@@ -2,6 +2,7 @@ import type { HostEvent, RunEvent } from '../run/events.js';
 import type { ScenarioResult } from '../run/result.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { Profile, Topology } from '../topology/schema.js';
+import { analysisViolations } from './checks.js';
 import { computeFigures, type FigureInputs } from './figures.js';
 import { judge } from './judge.js';
 import { starvation } from './starvation.js';
@@ -74,9 +75,15 @@ export function analyse(x: AnalysisInput): ScenarioResult {
   const failed = result.expectations.filter((e) => !e.ok && !e.undecided);
   const undecided = result.expectations.filter((e) => e.undecided);
   const { failure, error } = ev;
+  // a figure that breaks the analysis' own rules is not reported as a measurement
+  const violations = analysisViolations(result);
+  if (violations.length > 0) result.analysisErrors = violations;
   if (error) {
     result.verdict = 'error';
     result.reason = error;
+  } else if (violations.length > 0) {
+    result.verdict = 'error';
+    result.reason = `analysis error (a defect of vipdrill, not of the lab): ${violations.join('; ')}`;
   } else if (undecided.length > 0 && !failure && failed.length === 0) {
     result.verdict = 'error';
     result.reason = `could not decide: ${undecided.map((e) => `${e.name}: ${e.detail}`).join('; ')}`;

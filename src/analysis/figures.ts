@@ -141,7 +141,7 @@ export function computeFigures(x: FigureInputs): PhaseEvent[] {
       m.takeoverFaultAt = from;
       // keepalived's own "Entering MASTER STATE" line is the transition itself; the notify fifo line
       // comes after the VIPs were added (a pipeline ~150 ms long under TCG, found by calibration)
-      const lines = (x.keepalivedMasterLines[tk.node] ?? []).filter((t) => t >= from - 0.001 && t <= result.labEnd);
+      const lines = (x.keepalivedMasterLines[tk.node] ?? []).filter((t) => t >= from && t <= result.labEnd);
       const logMs = lines[0] !== undefined && lines[0] <= from + notifyMs / 1000 + 0.001 ? (lines[0] - from) * 1000 : undefined;
       m.vipTakeoverMs = logMs ?? notifyMs;
       const prio = lab.topology.nodes[tk.node]?.priority ?? 100;
@@ -284,7 +284,7 @@ export function computeFigures(x: FigureInputs): PhaseEvent[] {
   }
   const gaps = tunnelSamples.slice(1).map((s, k) => (s.t - tunnelSamples[k]!.t) * 1000);
   m.resolution.tunnel = gaps.length > 0 ? `client tunnel sampled by ping through ppp, median interval ${formatMs([...gaps].sort((a, b) => a - b)[Math.floor(gaps.length / 2)]!)}` : 'client tunnel not sampled';
-  m.resolution.probe = m.probeIntervalMs !== undefined ? `ping every ${fwd?.intervalMs} ms (achieved ${m.probeIntervalMs.toFixed(2)} ms), send times from ping's own -D stamps less the round trip; while a probe is unanswered ping waits ${fwd?.lossSpacingMs !== undefined ? `${fwd.lossSpacingMs.toFixed(1)} ms or more` : 'at least 10 ms'} before the next (iputils' MIN_INTERVAL_MS); outage = middle of its start edge (last reply back, first lost probe out) to middle of its end edge (last lost probe out, first probe through), each ± half its width` : 'no probe';
+  m.resolution.probe = m.probeIntervalMs !== undefined ? `ping every ${fwd?.intervalMs} ms (achieved ${m.probeIntervalMs.toFixed(2)} ms${fwd?.lossSpacingMs !== undefined ? `, ${fwd.lossSpacingMs.toFixed(1)} ms or more while a probe was unanswered` : ''}); each probe's send time bounded from ping's own -D stamps (its "no answer yet" lines, its replies less their round trips, the previous reply's print, never two sends closer than the interval); outage = middle of its start edge (last probe through sent, first lost sent) to middle of its end edge (last lost sent, first probe through sent), each ± half its width` : 'no probe';
   for (const [k, n] of x.authCounts) {
     const d = n - (x.authBaseline.get(k) ?? 0);
     if (d > 0) m.authFailures[k] = d;

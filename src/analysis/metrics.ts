@@ -100,7 +100,7 @@ export interface TakeoverCheck {
   faultLatencyMs?: number;
   /**
    * when the node really died, ms after the kill was asked: the forward probe's outage start edge (the
-   * path through the master broke between the last reply and the first lost probe), where it lies inside
+   * path through the master broke between the sends of the last probe through and the first lost), where it lies inside
    * the kill's bracket. The takeover then lies between vipTakeoverMs less its end and less its start.
    */
   deathMs?: [number, number];

@@ -139,6 +139,8 @@ export interface ScenarioResult {
   holderAtStart?: string;
   holderAtFault?: string;
   firstFaultAt?: number;
+  /** rules of the analysis this repeat's figures broke (src/analysis/checks.ts): its verdict is then an error */
+  analysisErrors?: string[];
   /** the stability gate's calm window before the first fault */
   calm?: CalmWindow;
   /** the hosts' agents' scheduling lag from the first fault to the end: a starved host is named */

@@ -547,6 +547,21 @@ describe('a repeat computed again from its events.jsonl (vipdrill report)', func
     expect([rebuilt.verdict, rebuilt.reason]).to.deep.equal(['failed', 'wait vip-moved timed out']);
   });
 
+  it('figures that break the analysis\' own rules are an analysis error (exit 2), not a verdict', async () => {
+    const r = await run(new FakeLab(), crash);
+    expect([r.verdict, r.analysisErrors]).to.deep.equal(['passed', undefined]);
+    const lines = eventLines(r).trim().split('\n');
+    const ev = JSON.parse(lines.at(-1)!) as { evidence: { probeReports: { forward?: { outages: unknown[] } } } };
+    const fwd = ev.evidence.probeReports.forward!;
+    const t = r.labStart + 1;
+    // the calm case's outage: an end edge that ends before it begins, and nothing lost in it
+    fwd.outages = [{ from: t, to: t + 0.1, gapMs: 100, ms: 93.7, lost: 0, start: [t, t + 0.01], end: [t + 0.098, t + 0.0], resolutionMs: -4.33 }];
+    const rebuilt = rebuildFromStream([...lines.slice(0, -1), JSON.stringify(ev)].join('\n'))!;
+    expect(rebuilt.verdict).to.equal('error');
+    expect(rebuilt.reason).to.match(/^analysis error/);
+    expect(rebuilt.analysisErrors!.join('\n')).to.match(/edges out of order/).and.match(/resolution -4.33 ms is negative/).and.match(/no probe was lost in it/);
+  });
+
   it('a stream without an evidence line is not rebuilt (result.json is read instead)', async () => {
     const r = await run(new FakeLab(), crash);
     const lines = eventLines(r).trim().split('\n').slice(0, -1);
