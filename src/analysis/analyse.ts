@@ -6,6 +6,7 @@ import { analysisViolations } from './checks.js';
 import { computeFigures, type FigureInputs } from './figures.js';
 import { judge } from './judge.js';
 import { starvation } from './starvation.js';
+import { warningsOf } from './warnings.js';
 
 /**
  * A repeat's analysis, start to verdict, as one pure function of what the run recorded: the runner's
@@ -97,8 +98,10 @@ export function analyse(x: AnalysisInput): ScenarioResult {
   } else {
     result.verdict = 'passed';
     delete result.reason;
+    const warnings = warningsOf(sc, result);
+    if (warnings.length > 0) result.warnings = warnings;
   }
-  emit('run.end', `${result.verdict}${result.reason ? `: ${result.reason}` : ''}`, result.labEnd || lastT);
+  emit('run.end', `${result.verdict}${result.reason ? `: ${result.reason}` : ''}${result.warnings ? ` with warnings: ${result.warnings.join('; ')}` : ''}`, result.labEnd || lastT);
   // one stream in lab-clock order (a timed revert may report after a step that it preceded)
   events.sort((a, b) => a.t - b.t || a.seq - b.seq).forEach((e, k) => (e.seq = k));
   return result;

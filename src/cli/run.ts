@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { engineLine, label, textTable } from '../report/table.js';
+import { countsLine, engineLine, label, textTable, warned } from '../report/table.js';
 import type { SuiteResult } from '../run/suite.js';
 import type { Validation } from '../scenario/load.js';
 import { formatMs } from '../util/time.js';
@@ -29,7 +29,8 @@ export function printSuite(s: SuiteResult): void {
   w(textTable(s.results));
   for (const r of s.results.filter((x) => x.verdict !== 'passed')) w(`\n${label(r)}: ${r.verdict}: ${r.reason ?? ''}${r.metrics.reconnect?.explanation ? `\n  ${r.metrics.reconnect.explanation}` : ''}`);
   for (const e of s.labErrors) w(`\nlab error${e.scenarios.length ? ` (${e.scenarios.join(', ')})` : ''}: ${e.error}`);
-  w(`\n${s.counts.passed} passed, ${s.counts.failed} failed, ${s.counts.error} could not run or decide${s.labErrors.length ? `, ${s.labErrors.length} lab error(s)` : ''} in ${formatMs(s.durationMs)}`);
+  for (const r of s.results.filter(warned)) w(`\n${label(r)}: passed with warnings: ${r.warnings!.join('; ')}`);
+  w(`\n${countsLine(s.results, s.labErrors.length)} in ${formatMs(s.durationMs)}`);
   const rel = relative(process.cwd(), s.dir) || s.dir;
   w(`results: ${rel}/`);
   if (existsSync(join(s.dir, 'index.html'))) w(`report:  ${join(rel, 'index.html')}`);

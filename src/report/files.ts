@@ -36,6 +36,7 @@ const resultFileSchema = z.looseObject({
   profile: str,
   verdict: z.enum(['passed', 'failed', 'error'], { error: 'expected passed, failed or error' }),
   reason: str.optional(),
+  warnings: z.array(str).optional(),
   startedAt: str,
   labStart: num,
   labEnd: num,

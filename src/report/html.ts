@@ -3,7 +3,7 @@ import { fileReporter } from './reporter.js';
 import { stats } from '../util/stats.js';
 import { formatMs } from '../util/time.js';
 import type { RunData } from './load.js';
-import { label, TABLE_HEAD, tableRow, verdictWord, engineLine, remoteLines } from './table.js';
+import { label, TABLE_HEAD, tableRow, verdictWord, engineLine, remoteLines, warned } from './table.js';
 import { LEGEND, stripSvg, timelineSvg } from './timeline.js';
 import { html, joinHtml, toHtmlString, trusted, type Html } from './html-template.js';
 
@@ -15,7 +15,7 @@ import { html, joinHtml, toHtmlString, trusted, type Html } from './html-templat
  */
 
 export const CSS = `
-:root { --fg: #263238; --muted: #607d8b; --line: #cfd8dc; --ok: #2e7d32; --bad: #c62828; --err: #ef6c00; }
+:root { --fg: #263238; --muted: #607d8b; --line: #cfd8dc; --ok: #2e7d32; --bad: #c62828; --err: #ef6c00; --warn: #9a6700; }
 * { box-sizing: border-box; }
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-serif; color: var(--fg); margin: 0 auto; max-width: 1180px; padding: 20px 28px 60px; }
 h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 18px; margin: 30px 0 8px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
@@ -25,16 +25,17 @@ table { border-collapse: collapse; width: 100%; margin: 6px 0 10px; }
 th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #eceff1; vertical-align: top; }
 th { background: #f5f7f8; font-weight: 600; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-.verdict { font-weight: 700; } .passed { color: var(--ok); } .failed { color: var(--bad); } .error { color: var(--err); }
+.verdict { font-weight: 700; } .passed { color: var(--ok); } .failed { color: var(--bad); } .error { color: var(--err); } .verdict.warn { color: var(--warn); }
 .kv { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; margin: 6px 0 12px; }
 .kv dt { color: var(--muted); } .kv dd { margin: 0; }
 .caveat { background: #fff8e1; border-left: 4px solid #ffb300; padding: 6px 10px; margin: 8px 0; }
 .scenario { border: 1px solid var(--line); border-radius: 6px; padding: 8px 16px 12px; margin: 18px 0; break-inside: avoid-page; }
 .scenario > header { display: flex; gap: 12px; align-items: baseline; flex-wrap: wrap; }
 .scenario > header h2 { border: 0; margin: 8px 0 2px; }
-.banner { font-size: 16px; padding: 10px 14px; border-radius: 6px; margin: 10px 0 4px; color: #fff; } .banner.passed { background: var(--ok); } .banner.failed { background: var(--bad); } .banner.error { background: var(--err); }
+.banner { font-size: 16px; padding: 10px 14px; border-radius: 6px; margin: 10px 0 4px; color: #fff; } .banner.passed { background: var(--ok); } .banner.failed { background: var(--bad); } .banner.error { background: var(--err); } .banner.warn { background: var(--warn); }
 .explain { background: #e3f2fd; border-left: 4px solid #1565c0; padding: 6px 10px; margin: 8px 0; }
 .reason { background: #ffebee; border-left: 4px solid var(--bad); padding: 6px 10px; margin: 8px 0; }
+.warnings { background: #fff8e1; border-left: 4px solid var(--warn); padding: 6px 10px; margin: 8px 0; } .warnings ul { margin: 4px 0 0 18px; padding: 0; }
 .legend span { display: inline-block; margin-right: 12px; font-size: 12px; color: var(--muted); }
 .legend i { display: inline-block; width: 12px; height: 10px; margin-right: 4px; vertical-align: -1px; }
 svg.timeline { display: block; margin: 6px 0; border: 1px solid #eceff1; }
@@ -49,6 +50,8 @@ export const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:
 
 /** A verdict as a CSS class: only the three known words (a verdict read from a file is not trusted). */
 const verdictClass = (v: unknown) => (v === 'passed' || v === 'failed' ? v : 'error');
+/** The verdict's class, with `warn` for a pass that carries warnings. */
+const resultClass = (r: ScenarioResult) => (warned(r) ? 'passed warn' : verdictClass(r.verdict));
 
 const ms = (x: number | undefined | null) => (x === undefined || x === null ? '–' : formatMs(x));
 const id = (r: ScenarioResult) => `${r.scenario}-r${r.repeat}`;
@@ -106,9 +109,10 @@ function banner(d: RunData): Html {
   const rs = d.results;
   const n = (v: string) => rs.filter((r) => r.verdict === v).length;
   const starved = rs.filter((r) => r.starvation?.starved).length;
-  const worst = d.run.labErrors.length > 0 || n('error') > 0 ? (n('failed') > 0 ? 'failed' : 'error') : n('failed') > 0 ? 'failed' : 'passed';
-  const word = { passed: 'PASSED', failed: 'FAILED', error: 'COULD NOT DECIDE' }[worst];
-  return html`<div class="banner ${worst}" data-testid="banner"><b>${word}</b> · ${n('passed')} passed, ${n('failed')} failed, ${n('error') + d.run.labErrors.length} error(s) of ${rs.length} repeat(s)${starved ? ` · ${starved} on a starved host` : ''}</div>`;
+  const w = rs.filter(warned).length;
+  const worst = d.run.labErrors.length > 0 || n('error') > 0 ? (n('failed') > 0 ? 'failed' : 'error') : n('failed') > 0 ? 'failed' : w > 0 ? 'warn' : 'passed';
+  const word = { passed: 'PASSED', warn: 'PASSED WITH WARNINGS', failed: 'FAILED', error: 'COULD NOT DECIDE' }[worst];
+  return html`<div class="banner ${worst}" data-testid="banner"><b>${word}</b> · ${n('passed')} passed${w ? ` (${w} with warnings)` : ''}, ${n('failed')} failed, ${n('error') + d.run.labErrors.length} error(s) of ${rs.length} repeat(s)${starved ? ` · ${starved} on a starved host` : ''}</div>`;
 }
 
 /** A repeat's PPP sessions per node, before and after, and who carried the client afterwards. */
@@ -122,7 +126,7 @@ function sessionsTable(s: NonNullable<ScenarioResult['metrics']['sessions']>): H
 function verdictTable(rs: ScenarioResult[]): Html {
   const rows = rs.map((r) => {
     const cells = tableRow(r);
-    return html`<tr data-testid="verdict-row" data-scenario="${r.scenario}"><td><a href="#${id(r)}">${cells[0]}</a></td><td class="verdict ${verdictClass(r.verdict)}" data-starved="${r.starvation?.starved ? 'true' : 'false'}">${cells[1]}</td>${cells.slice(2, 6).map((c) => html`<td class="num">${c}</td>`)}<td>${cells[6]}</td></tr>`;
+    return html`<tr data-testid="verdict-row" data-scenario="${r.scenario}"><td><a href="#${id(r)}">${cells[0]}</a></td><td class="verdict ${resultClass(r)}" data-starved="${r.starvation?.starved ? 'true' : 'false'}">${cells[1]}</td>${cells.slice(2, 6).map((c) => html`<td class="num">${c}</td>`)}<td>${cells[6]}</td></tr>`;
   });
   return html`<table class="verdicts" data-testid="verdict-table"><thead><tr>${TABLE_HEAD.map((h) => html`<th>${h}</th>`)}</tr></thead><tbody>${lines(rows)}</tbody></table>`;
 }
@@ -201,9 +205,10 @@ function scenarioSection(r: ScenarioResult, all: ScenarioResult[]): Html {
   const stability = r.calm || r.starvation ? html`<p class="small" data-testid="stability">${r.calm ? `calm window before the fault: ${formatMs(r.calm.requiredMs)} with no VRRP transition (waited ${formatMs(r.calm.waitedMs)}; agents at most ${formatMs(r.calm.lagMaxMs)} late). ` : ''}${r.starvation?.detail ?? ''}</p>` : '';
   return lines([
     html`<section class="scenario" id="${id(r)}" data-testid="scenario" data-scenario="${r.scenario}">`,
-    html`<header><h2>${label(r)}</h2><span class="verdict ${verdictClass(r.verdict)}">${verdictWord(r)}</span><span class="small">${r.file} · profile ${r.profile} · ${formatMs(r.durationMs)} · <a href="${r.scenario}/repeat-${r.repeat}/result.json">result.json</a> · <a href="${r.scenario}/repeat-${r.repeat}/events.jsonl">events.jsonl</a></span></header>`,
+    html`<header><h2>${label(r)}</h2><span class="verdict ${resultClass(r)}">${verdictWord(r)}</span><span class="small">${r.file} · profile ${r.profile} · ${formatMs(r.durationMs)} · <a href="${r.scenario}/repeat-${r.repeat}/result.json">result.json</a> · <a href="${r.scenario}/repeat-${r.repeat}/events.jsonl">events.jsonl</a></span></header>`,
     html`<p>${r.description}</p>`,
     html`${r.reason && r.verdict !== 'passed' ? html`<p class="reason">${r.reason}</p>` : ''}`,
+    html`${warned(r) ? html`<div class="warnings" data-testid="warnings"><b>Passed with warnings</b><ul>${r.warnings!.map((x) => html`<li>${x}</li>`)}</ul></div>` : ''}`,
     html`${stability}`,
     html`${m.reconnect?.explanation ? html`<p class="explain">${m.reconnect.explanation}</p>` : ''}`,
     timelineSvg(r, id(r)),

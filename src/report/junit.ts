@@ -24,6 +24,7 @@ function metricsText(r: ScenarioResult): string {
   if (m.reconnect?.explanation) lines.push(m.reconnect.explanation);
   if (r.calm) lines.push(`calm window before the fault: ${formatMs(r.calm.requiredMs)} with no VRRP transition (waited ${formatMs(r.calm.waitedMs)}; agents at most ${formatMs(r.calm.lagMaxMs)} late)`);
   if (r.starvation) lines.push(r.starvation.detail);
+  if (r.verdict === 'passed') for (const x of r.warnings ?? []) lines.push(`WARN passed with warnings: ${x}`);
   for (const x of r.expectations) lines.push(`${x.ok ? 'ok  ' : x.undecided ? '??  ' : 'FAIL'} ${x.name}: ${x.detail}`);
   for (const x of r.invariants ?? []) lines.push(`${x.ok ? 'ok  ' : 'FAIL'} invariant ${x.name}: ${x.detail}`);
   return lines.join('\n');
@@ -54,7 +55,9 @@ export function renderJunit(d: RunData): string {
       ...(r.starvation ? ([['host.starved', r.starvation.starved], ['host.lagP90Ms', r.starvation.lagP90Ms], ['host.lagMaxMs', r.starvation.lagMaxMs]] as [string, number | boolean][]) : []),
     ];
     const set = figures.filter(([, v]) => v !== undefined);
-    const props = set.length > 0 ? `      <properties>\n${set.map(([k, v]) => `        <property name="${k}" value="${typeof v === 'number' ? Math.round(v * 10) / 10 : String(v)}"/>\n`).join('')}      </properties>\n` : '';
+    // a pass with warnings: JUnit has no such status, so each warning is a property (and in system-out)
+    const warns = r.verdict === 'passed' ? (r.warnings ?? []).map((x) => `        <property name="warning" value="${xml(x)}"/>\n`) : [];
+    const props = set.length + warns.length > 0 ? `      <properties>\n${set.map(([k, v]) => `        <property name="${k}" value="${typeof v === 'number' ? Math.round(v * 10) / 10 : String(v)}"/>\n`).join('')}${warns.join('')}      </properties>\n` : '';
     return `    <testcase classname="vipdrill.${xml(r.profile)}" name="${xml(label(r))}" file="${xml(r.file)}" time="${secs(r.durationMs)}">\n${props}${why}      <system-out>${xml(body)}</system-out>\n    </testcase>`;
   });
   const labErrs = d.run.labErrors.map((e, i) => `    <testcase classname="vipdrill.lab" name="lab ${i + 1}${e.scenarios.length ? ` (${xml(e.scenarios.join(', '))})` : ''}" time="0">\n      <error message="${xml(e.error)}" type="lab"/>\n    </testcase>`);

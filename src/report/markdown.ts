@@ -1,18 +1,16 @@
 import type { RunData } from './load.js';
 import { fileReporter } from './reporter.js';
-import { label, markdownTable, engineLine, remoteLines } from './table.js';
+import { countsLine, label, markdownTable, engineLine, remoteLines, warned } from './table.js';
 import { formatMs } from '../util/time.js';
 
 /** summary.md: fit for $GITHUB_STEP_SUMMARY — counts, the verdict table, and why each failure failed. */
 export function renderMarkdown(d: RunData): string {
   const { run, results } = d;
-  const c = { passed: 0, failed: 0, error: 0 };
-  for (const r of results) c[r.verdict]++;
   const lab = run.labs[0];
   const out = [
     `## vipdrill run ${run.runId}`,
     '',
-    `${c.passed} passed, ${c.failed} failed, ${c.error} could not run or decide${run.labErrors.length ? `, ${run.labErrors.length} lab error(s)` : ''} in ${formatMs(run.durationMs)}.` +
+    `${countsLine(results, run.labErrors.length)} in ${formatMs(run.durationMs)}.` +
       (lab ? ` Engine: ${engineLine(lab.engine)}; profile ${lab.profile}.` : ''),
     '',
     ...(lab && remoteLines(lab) ? remoteMarkdown(remoteLines(lab)!) : []),
@@ -25,6 +23,11 @@ export function renderMarkdown(d: RunData): string {
       out.push(`- **${label(r)}** (${r.verdict}): ${r.reason ?? ''}`);
       if (r.metrics.reconnect?.explanation) out.push(`  - ${r.metrics.reconnect.explanation}`);
     }
+  }
+  const warn = results.filter(warned);
+  if (warn.length > 0) {
+    out.push('', '### Passed with warnings', '');
+    for (const r of warn) out.push(`- **${label(r)}**: ${r.warnings!.join('; ')}`);
   }
   for (const e of run.labErrors) out.push('', `- lab error${e.scenarios.length ? ` (${e.scenarios.join(', ')})` : ''}: ${e.error}`);
   out.push('', 'Times are taken inside the lab (its own clock); outage = the 5 ms probe\'s loss window, edge to edge (± half the edges\' widths). Details: index.html in the run directory.', '');

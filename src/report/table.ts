@@ -19,9 +19,19 @@ export function tableRow(r: ScenarioResult): string[] {
   return [label(r), verdictWord(r), outage, m.failbackOutageMs !== undefined ? ms(m.failbackOutageMs) : 'none', ms(m.vipTakeoverMs), ms(m.reconnectMs), longest];
 }
 
-/** PASSED, FAILED or ERROR, and "(host starved)" when the hosts' agents ran late during the fault. */
+/** PASSED (WITH WARNINGS), FAILED or ERROR, and "(host starved)" when the hosts' agents ran late during the fault. */
 export function verdictWord(r: ScenarioResult): string {
-  return `${r.verdict.toUpperCase()}${r.starvation?.starved ? ' (host starved)' : ''}`;
+  return `${r.verdict.toUpperCase()}${warned(r) ? ' WITH WARNINGS' : ''}${r.starvation?.starved ? ' (host starved)' : ''}`;
+}
+
+/** A repeat that passed but carries warnings. */
+export const warned = (r: ScenarioResult): boolean => r.verdict === 'passed' && (r.warnings?.length ?? 0) > 0;
+
+/** "3 passed (1 with warnings), 0 failed, …": the counts every report opens with. */
+export function countsLine(rs: ScenarioResult[], labErrors: number): string {
+  const n = (v: ScenarioResult['verdict']) => rs.filter((r) => r.verdict === v).length;
+  const w = rs.filter(warned).length;
+  return `${n('passed')} passed${w ? ` (${w} with warnings)` : ''}, ${n('failed')} failed, ${n('error')} could not run or decide${labErrors ? `, ${labErrors} lab error(s)` : ''}`;
 }
 
 /** Aligned plain text (the console). */

@@ -139,6 +139,8 @@ export interface ScenarioResult {
   holderAtStart?: string;
   holderAtFault?: string;
   firstFaultAt?: number;
+  /** a passed repeat that is not a healthy failover (src/analysis/warnings.ts): shown prominently, counted apart */
+  warnings?: string[];
   /** rules of the analysis this repeat's figures broke (src/analysis/checks.ts): its verdict is then an error */
   analysisErrors?: string[];
   /** the stability gate's calm window before the first fault */
@@ -223,6 +225,8 @@ export interface SuiteResult {
   /** labs that could not be brought up, with why (their scenarios count as errors) */
   labErrors: { scenarios: string[]; error: string }[];
   counts: Record<Verdict, number>;
+  /** of the passed, how many passed with warnings */
+  warned?: number;
   /** 0 all passed, 1 an expectation failed, 2 could not run or decide */
   exitCode: 0 | 1 | 2;
 }

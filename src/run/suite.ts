@@ -93,6 +93,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
     for (const x of reporters) x.onResult?.(r);
     out.results.push(r);
     out.counts[r.verdict]++;
+    if (r.verdict === 'passed' && r.warnings?.length) out.warned = (out.warned ?? 0) + 1;
     writeResult(dir, r, out.results.filter((x) => x.scenario === r.scenario));
     writeSummary(out, dir, started);
   };
