@@ -1,3 +1,4 @@
+import { VRRP_STATES } from '../run/events.js';
 import { formatMs } from '../util/time.js';
 
 /**
@@ -13,7 +14,6 @@ export interface VrrpTransition {
   source: 'keepalived' | 'runner';
 }
 
-const VRRP_STATES = new Set(['INIT', 'BACKUP', 'MASTER', 'FAULT', 'STOP', 'DELETED']);
 
 /** `<epoch> INSTANCE "VI_1" MASTER 150` lines of /var/log/vipdrill/vrrp.log. */
 export function parseVrrpLog(text: string, node: string): VrrpTransition[] {

@@ -1,6 +1,6 @@
 import type { Engine } from '../lab/engine.js';
 import type { LabContext } from '../lab/lab.js';
-import type { AgentEvent, HostEvent } from '../run/events.js';
+import { isVrrpTransition, type AgentEvent, type HostEvent } from '../run/events.js';
 import type { Host } from './host.js';
 import { LabHost } from './lab-host.js';
 
@@ -57,7 +57,8 @@ export class LabHosts implements AsyncDisposable {
 
   private onEvent(e: HostEvent): void {
     if (e.ev !== 'agent.closed') this.lastHeard.set(e.host, Math.max(this.lastHeard.get(e.host) ?? 0, e.t));
-    if (e.ev === 'vrrp.notify') this.vrrp.set(e.host, { state: e.state, t: e.t, source: 'notify' });
+    // a notify event that is no state (a master hearing a lower priority after a split heals) leaves the state as it is
+    if (e.ev === 'vrrp.notify' && isVrrpTransition(e)) this.vrrp.set(e.host, { state: e.state, t: e.t, source: 'notify' });
     if (e.ev === 'agent.closed' && this.nodes.includes(e.host)) this.vrrp.set(e.host, { state: 'DOWN', t: e.t, source: 'down' });
     this.log.push(e);
     if (this.log.length > 100_000) this.log.splice(0, 50_000);

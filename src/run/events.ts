@@ -38,6 +38,12 @@ export type AgentEvent =
 /** A pushed event with the host it came from. */
 export type HostEvent = AgentEvent & { host: string };
 
+/** VRRP's states: keepalived's notify fifo also reports events (MASTER_RX_LOWER_PRI, …) that are not one. */
+export const VRRP_STATES: ReadonlySet<string> = new Set(['INIT', 'BACKUP', 'MASTER', 'FAULT', 'STOP', 'DELETED']);
+
+/** A pushed event that is a VRRP state change: keepalived's own state line, or a notify line of a state. */
+export const isVrrpTransition = (e: HostEvent): boolean => e.ev === 'vrrp.state' || (e.ev === 'vrrp.notify' && VRRP_STATES.has(e.state));
+
 /**
  * One line of events.jsonl. The last line of a repeat that reached its analysis is its EvidenceLine
  * (src/analysis/analyse.ts): the result as the timeline left it and what the run read from the lab, from

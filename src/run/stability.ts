@@ -1,7 +1,7 @@
 import { VipdrillError } from '../errors.js';
 import type { LabHosts } from '../hosts/lab-hosts.js';
 import { lagMax } from '../analysis/starvation.js';
-import type { HostEvent } from './events.js';
+import { isVrrpTransition, type HostEvent } from './events.js';
 import type { Profile, Topology } from '../topology/schema.js';
 import { formatMs, systemClock, type Clock } from '../util/time.js';
 
@@ -45,7 +45,7 @@ export function calmWindowMs(t: Topology, p: Profile): number {
   return Math.max(2000, 3 * masterDownMs(t, p));
 }
 
-const isVrrp = (e: HostEvent) => e.ev === 'vrrp.notify' || e.ev === 'vrrp.state';
+const isVrrp = isVrrpTransition;
 
 function describeMoves(moves: HostEvent[], origin: number): string {
   const shown = moves.slice(-6).map((e) => `${e.host} ${'state' in e ? e.state : ''} at ${formatMs((e.t - origin) * 1000)}`);

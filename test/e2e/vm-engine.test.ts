@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -223,7 +223,18 @@ describe('VM engine, full stack (end to end)', function () {
     expect(readLab(LAB)!.profile).to.equal('fast');
   });
 
-  const hasTable = async () => {
+  /** what the last partition-master run wrote, for a run that ended early */
+  const lastReason = () => {
+    try {
+      const r = JSON.parse(readFileSync(join(reportDir, 'latest', 'partition-master', 'repeat-1', 'result.json'), 'utf8')) as ScenarioResult;
+      return `${r.verdict}: ${r.reason ?? ''}`;
+    } catch {
+      return 'none written';
+    }
+  };
+  const hasTable = async (child?: ChildProcess) => {
+    // a run that ended before its fault (an unstable lab: exit 2) will never inject it: say so at once
+    if (child && child.exitCode !== null) throw new Error(`the run exited with status ${child.exitCode} before its fault was seen in the lab; its result: ${lastReason()}`);
     for (const n of Object.keys(lab.topology.nodes)) {
       const r = await engine.exec(lab.record.containers[n]!, ['sh', '-c', 'nft list table inet vipdrill >/dev/null 2>&1 && echo yes || echo no']);
       if (r.stdout.trim() === 'yes') return true;
@@ -235,7 +246,7 @@ describe('VM engine, full stack (end to end)', function () {
     const child = spawn(process.execPath, [cli, 'run', 'scenarios/partition-master.yaml', '--lab', LAB, '--report-dir', reportDir], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    await waitFor('the partition rules in a node', hasTable, (x) => x, (x) => String(x), { timeoutMs: 300_000, intervalMs: 500 });
+    await waitFor('the partition rules in a node', () => hasTable(child), (x) => x, (x) => String(x), { timeoutMs: 300_000, intervalMs: 500 });
     const t0 = performance.now();
     child.kill('SIGINT');
     const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
@@ -249,7 +260,7 @@ describe('VM engine, full stack (end to end)', function () {
 
   it('a run killed mid-fault leaves its fault journalled; vipdrill heal replays its revert, keeping the lab', async () => {
     const child = spawn(process.execPath, [cli, 'run', 'scenarios/partition-master.yaml', '--lab', LAB, '--report-dir', reportDir], { stdio: 'ignore' });
-    await waitFor('the partition rules in a node', hasTable, (x) => x, (x) => String(x), { timeoutMs: 300_000, intervalMs: 500 });
+    await waitFor('the partition rules in a node', () => hasTable(child), (x) => x, (x) => String(x), { timeoutMs: 300_000, intervalMs: 500 });
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     const r = spawnSync(process.execPath, [cli, 'heal', '--name', LAB, '--json'], { encoding: 'utf8' });
@@ -263,7 +274,7 @@ describe('VM engine, full stack (end to end)', function () {
 
   it('a run killed mid-fault leaves its fault in the lab, and vipdrill reap removes lab, rules and VM', async () => {
     const child = spawn(process.execPath, [cli, 'run', 'scenarios/partition-master.yaml', '--lab', LAB, '--report-dir', reportDir], { stdio: 'ignore' });
-    await waitFor('the partition rules in a node', hasTable, (x) => x, (x) => String(x), { timeoutMs: 300_000, intervalMs: 500 });
+    await waitFor('the partition rules in a node', () => hasTable(child), (x) => x, (x) => String(x), { timeoutMs: 300_000, intervalMs: 500 });
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     await engine.close();

@@ -471,6 +471,15 @@ describe('the stability gate (stub lab)', function () {
     expect(fake.log).to.deep.equal([]);
   });
 
+  it('a notify event that is no state (MASTER_RX_LOWER_PRI, as a split brain heals) neither moves the holder nor breaks the calm', async () => {
+    const fake = new FakeLab();
+    // the master hears the other side's lower-priority adverts: keepalived's fifo reports it, the master stays MASTER
+    fake.flapAt = [{ t: 1001.2, node: 'a', state: 'MASTER_RX_LOWER_PRI' }, { t: 1001.5, node: 'a', state: 'MASTER_RX_LOWER_PRI' }];
+    const r = await run(fake, crash);
+    expect(r.verdict, r.reason).to.equal('passed');
+    expect(r.calm!.transitions).to.equal(0);
+  });
+
   it('a lab that keeps flapping never gets a fault: no calm window, with the moves and the lag named', async () => {
     const fake = new FakeLab();
     fake.lagMs = 400;
