@@ -3,6 +3,7 @@ import type { ScenarioResult } from '../run/result.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { Profile, Topology } from '../topology/schema.js';
 import { analysisViolations } from './checks.js';
+import { findingsOf } from './findings/index.js';
 import { computeFigures, type FigureInputs } from './figures.js';
 import { judge } from './judge.js';
 import { starvation } from './starvation.js';
@@ -76,6 +77,9 @@ export function analyse(x: AnalysisInput): ScenarioResult {
   const failed = result.expectations.filter((e) => !e.ok && !e.undecided);
   const undecided = result.expectations.filter((e) => e.undecided);
   const { failure, error } = ev;
+  // what the figures say about why: every verdict gets them (a failure most of all)
+  const findings = findingsOf({ result, profile: lab.profile, topology: lab.topology });
+  if (findings.length > 0) result.findings = findings;
   // a figure that breaks the analysis' own rules is not reported as a measurement
   const violations = analysisViolations(result);
   if (violations.length > 0) result.analysisErrors = violations;
@@ -98,7 +102,7 @@ export function analyse(x: AnalysisInput): ScenarioResult {
   } else {
     result.verdict = 'passed';
     delete result.reason;
-    const warnings = warningsOf(sc, result);
+    const warnings = warningsOf(sc, result, findings);
     if (warnings.length > 0) result.warnings = warnings;
   }
   emit('run.end', `${result.verdict}${result.reason ? `: ${result.reason}` : ''}${result.warnings ? ` with warnings: ${result.warnings.join('; ')}` : ''}`, result.labEnd || lastT);

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { findingText } from '../report/findings.js';
 import { countsLine, engineLine, label, textTable, warned } from '../report/table.js';
 import type { SuiteResult } from '../run/suite.js';
 import type { Validation } from '../scenario/load.js';
@@ -30,6 +31,7 @@ export function printSuite(s: SuiteResult): void {
   for (const r of s.results.filter((x) => x.verdict !== 'passed')) w(`\n${label(r)}: ${r.verdict}: ${r.reason ?? ''}${r.metrics.reconnect?.explanation ? `\n  ${r.metrics.reconnect.explanation}` : ''}`);
   for (const e of s.labErrors) w(`\nlab error${e.scenarios.length ? ` (${e.scenarios.join(', ')})` : ''}: ${e.error}`);
   for (const r of s.results.filter(warned)) w(`\n${label(r)}: passed with warnings: ${r.warnings!.join('; ')}`);
+  for (const r of s.results.filter((x) => x.verdict !== 'passed' || warned(x))) for (const f of r.findings ?? []) w(findingText(f, r, `  ${label(r)}: `).join('\n'));
   w(`\n${countsLine(s.results, s.labErrors.length)} in ${formatMs(s.durationMs)}`);
   const rel = relative(process.cwd(), s.dir) || s.dir;
   w(`results: ${rel}/`);

@@ -37,6 +37,7 @@ const resultFileSchema = z.looseObject({
   verdict: z.enum(['passed', 'failed', 'error'], { error: 'expected passed, failed or error' }),
   reason: str.optional(),
   warnings: z.array(str).optional(),
+  findings: z.array(z.looseObject({ id: str, mechanism: str, impactMs: num, evidence: z.array(z.looseObject({ t: num, what: str })), remedy: z.array(z.looseObject({ file: str, line: str, why: str })) })).optional(),
   startedAt: str,
   labStart: num,
   labEnd: num,

@@ -35,6 +35,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: now
 .banner { font-size: 16px; padding: 10px 14px; border-radius: 6px; margin: 10px 0 4px; color: #fff; } .banner.passed { background: var(--ok); } .banner.failed { background: var(--bad); } .banner.error { background: var(--err); } .banner.warn { background: var(--warn); }
 .explain { background: #e3f2fd; border-left: 4px solid #1565c0; padding: 6px 10px; margin: 8px 0; }
 .reason { background: #ffebee; border-left: 4px solid var(--bad); padding: 6px 10px; margin: 8px 0; }
+.findings { background: #e3f2fd; border-left: 4px solid #1565c0; padding: 6px 10px; margin: 8px 0; } .finding p { margin: 6px 0 2px; } .remedy { margin: 4px 0 8px; }
 .warnings { background: #fff8e1; border-left: 4px solid var(--warn); padding: 6px 10px; margin: 8px 0; } .warnings ul { margin: 4px 0 0 18px; padding: 0; }
 .legend span { display: inline-block; margin-right: 12px; font-size: 12px; color: var(--muted); }
 .legend i { display: inline-block; width: 12px; height: 10px; margin-right: 4px; vertical-align: -1px; }
@@ -201,7 +202,15 @@ function scenarioSection(r: ScenarioResult, all: ScenarioResult[]): Html {
     : html``;
   const origin = r.firstFaultAt ?? t0;
   const rel = (t: number) => `${t - origin >= 0 ? '+' : '−'}${Math.abs(t - origin).toFixed(3)}`;
-  const events = html`<details class="events" data-testid="events"><summary>Event log (${r.events.length} events, lab clock)</summary><table><thead><tr><th>s from the fault</th><th>event</th><th>what</th></tr></thead><tbody>${r.events.map((e) => html`<tr><td class="num">${rel(e.t)}</td><td>${e.kind}</td><td>${e.message}</td></tr>`)}</tbody></table></details>`;
+  const events = html`<details class="events" data-testid="events"><summary>Event log (${r.events.length} events, lab clock)</summary><table><thead><tr><th>s from the fault</th><th>event</th><th>what</th></tr></thead><tbody>${r.events.map((e) => html`<tr id="${id(r)}-ev-${e.seq}"><td class="num">${rel(e.t)}</td><td>${e.kind}</td><td>${e.message}</td></tr>`)}</tbody></table></details>`;
+  // each piece of evidence links to its event in the log (the event itself, or the first at or after it)
+  const evRef = (e: { t: number; seq?: number }) => e.seq ?? r.events.find((x) => x.t >= e.t - 1e-6)?.seq;
+  const findings = r.findings?.length
+    ? html`<div class="findings" data-testid="findings"><b>Findings: why, and what to change</b>${r.findings.map((f) => html`<div class="finding" data-finding="${f.id}"><p><b>${f.id}</b> <span class="small">(${f.confidence} confidence, ${formatMs(f.impactMs)})</span>: ${f.mechanism}</p><ul class="evidence">${f.evidence.map((e) => {
+        const seq = evRef(e);
+        return html`<li>${seq !== undefined ? html`<a href="#${id(r)}-ev-${seq}">${rel(e.t)} s</a>` : `${rel(e.t)} s`}: ${e.what}</li>`;
+      })}</ul><table class="remedy"><thead><tr><th>file</th><th>change</th><th>why</th></tr></thead><tbody>${f.remedy.map((x) => html`<tr><td><code>${x.file}</code></td><td><code>${x.line}</code>${x.profile ? html` <span class="small">(profile ${x.profile})</span>` : ''}</td><td>${x.why}</td></tr>`)}</tbody></table></div>`)}</div>`
+    : html``;
   const stability = r.calm || r.starvation ? html`<p class="small" data-testid="stability">${r.calm ? `calm window before the fault: ${formatMs(r.calm.requiredMs)} with no VRRP transition (waited ${formatMs(r.calm.waitedMs)}; agents at most ${formatMs(r.calm.lagMaxMs)} late). ` : ''}${r.starvation?.detail ?? ''}</p>` : '';
   return lines([
     html`<section class="scenario" id="${id(r)}" data-testid="scenario" data-scenario="${r.scenario}">`,
@@ -211,6 +220,7 @@ function scenarioSection(r: ScenarioResult, all: ScenarioResult[]): Html {
     html`${warned(r) ? html`<div class="warnings" data-testid="warnings"><b>Passed with warnings</b><ul>${r.warnings!.map((x) => html`<li>${x}</li>`)}</ul></div>` : ''}`,
     html`${stability}`,
     html`${m.reconnect?.explanation ? html`<p class="explain">${m.reconnect.explanation}</p>` : ''}`,
+    findings,
     timelineSvg(r, id(r)),
     html`<div class="legend" data-testid="legend">${LEGEND.map((l) => html`<span><i style="background:${l.colour}${l.opacity !== undefined ? `;opacity:${l.opacity}` : ''}"></i>${l.label}</span>`)}<span>time: seconds from the first fault</span></div>`,
     html`<dl class="kv">${figures}</dl>`,

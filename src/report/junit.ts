@@ -1,3 +1,4 @@
+import { findingText } from './findings.js';
 import type { ScenarioResult } from '../run/result.js';
 import { fileReporter } from './reporter.js';
 import { formatMs } from '../util/time.js';
@@ -25,6 +26,7 @@ function metricsText(r: ScenarioResult): string {
   if (r.calm) lines.push(`calm window before the fault: ${formatMs(r.calm.requiredMs)} with no VRRP transition (waited ${formatMs(r.calm.waitedMs)}; agents at most ${formatMs(r.calm.lagMaxMs)} late)`);
   if (r.starvation) lines.push(r.starvation.detail);
   if (r.verdict === 'passed') for (const x of r.warnings ?? []) lines.push(`WARN passed with warnings: ${x}`);
+  for (const f of r.findings ?? []) lines.push(...findingText(f, r, 'finding '));
   for (const x of r.expectations) lines.push(`${x.ok ? 'ok  ' : x.undecided ? '??  ' : 'FAIL'} ${x.name}: ${x.detail}`);
   for (const x of r.invariants ?? []) lines.push(`${x.ok ? 'ok  ' : 'FAIL'} invariant ${x.name}: ${x.detail}`);
   return lines.join('\n');
@@ -41,7 +43,7 @@ export function renderJunit(d: RunData): string {
     const failed = r.expectations.filter((x) => !x.ok);
     const body = metricsText(r);
     const why = r.verdict === 'failed'
-      ? `      <failure message="${xml(failed.length > 0 ? failed.map((x) => `${x.name}: ${x.detail}`).join('; ') : r.reason ?? 'failed')}" type="expectation">${xml(`${r.reason ?? ''}\n${r.metrics.reconnect?.explanation ?? ''}\n\n${body}`)}</failure>\n`
+      ? `      <failure message="${xml(failed.length > 0 ? failed.map((x) => `${x.name}: ${x.detail}`).join('; ') : r.reason ?? 'failed')}" type="expectation">${xml(`${r.reason ?? ''}\n${r.metrics.reconnect?.explanation ?? ''}\n${(r.findings ?? []).map((f) => `\nWhy: ${f.mechanism}\nFix: ${f.remedy.map((x) => `${x.file}: ${x.line}`).join('; ')}`).join('')}\n\n${body}`)}</failure>\n`
       : r.verdict === 'error'
         ? `      <error message="${xml(r.reason ?? 'error')}" type="could-not-run">${xml(`${r.reason ?? ''}\n\n${body}`)}</error>\n`
         : '';
@@ -56,7 +58,10 @@ export function renderJunit(d: RunData): string {
     ];
     const set = figures.filter(([, v]) => v !== undefined);
     // a pass with warnings: JUnit has no such status, so each warning is a property (and in system-out)
-    const warns = r.verdict === 'passed' ? (r.warnings ?? []).map((x) => `        <property name="warning" value="${xml(x)}"/>\n`) : [];
+    const warns = [
+      ...(r.verdict === 'passed' ? (r.warnings ?? []).map((x) => `        <property name="warning" value="${xml(x)}"/>\n`) : []),
+      ...(r.findings ?? []).map((f) => `        <property name="finding.${xml(f.id)}" value="${Math.round(f.impactMs * 10) / 10}"/>\n`),
+    ];
     const props = set.length + warns.length > 0 ? `      <properties>\n${set.map(([k, v]) => `        <property name="${k}" value="${typeof v === 'number' ? Math.round(v * 10) / 10 : String(v)}"/>\n`).join('')}${warns.join('')}      </properties>\n` : '';
     return `    <testcase classname="vipdrill.${xml(r.profile)}" name="${xml(label(r))}" file="${xml(r.file)}" time="${secs(r.durationMs)}">\n${props}${why}      <system-out>${xml(body)}</system-out>\n    </testcase>`;
   });

@@ -1,5 +1,6 @@
 import type { RunData } from './load.js';
 import { fileReporter } from './reporter.js';
+import { findingText } from './findings.js';
 import { countsLine, label, markdownTable, engineLine, remoteLines, warned } from './table.js';
 import { formatMs } from '../util/time.js';
 
@@ -22,6 +23,14 @@ export function renderMarkdown(d: RunData): string {
     for (const r of bad) {
       out.push(`- **${label(r)}** (${r.verdict}): ${r.reason ?? ''}`);
       if (r.metrics.reconnect?.explanation) out.push(`  - ${r.metrics.reconnect.explanation}`);
+    }
+  }
+  const found = results.filter((r) => (r.findings?.length ?? 0) > 0);
+  if (found.length > 0) {
+    out.push('', '### Findings: why, and what to change', '');
+    for (const r of found) {
+      out.push(`- **${label(r)}**`);
+      for (const f of r.findings!) out.push(...findingText(f, r).map((l, i) => (i === 0 ? `  - ${l}` : `    - ${l.trim()}`)));
     }
   }
   const warn = results.filter(warned);

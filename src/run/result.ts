@@ -1,3 +1,4 @@
+import type { Finding } from '../analysis/findings/index.js';
 import type { EngineInfo } from '../lab/engine.js';
 import type { ArpReport } from '../analysis/arp.js';
 import type { ProbeReport } from '../analysis/dataplane.js';
@@ -139,6 +140,8 @@ export interface ScenarioResult {
   holderAtStart?: string;
   holderAtFault?: string;
   firstFaultAt?: number;
+  /** what the figures say about why the repeat was slow or hazardous: mechanism, evidence, remedy (src/analysis/findings) */
+  findings?: Finding[];
   /** a passed repeat that is not a healthy failover (src/analysis/warnings.ts): shown prominently, counted apart */
   warnings?: string[];
   /** rules of the analysis this repeat's figures broke (src/analysis/checks.ts): its verdict is then an error */

@@ -43,8 +43,10 @@ export function renderKeepalived(input: RenderInput, node: string): string {
     '    virtual_router_id 51',
     `    priority ${me.priority}`,
     `    advert_int ${num(p.vrrp.advertInt)}`,
-    // re-announce the VIPs every 10 s: ARP caches taken by a peer's brief MASTER blip come back
-    '    garp_master_refresh 10',
+    // re-announce the VIPs (every 10 s by default): ARP caches taken by a peer's brief MASTER blip come back
+    `    garp_master_refresh ${p.vrrp.garpMasterRefresh}`,
+    ...(p.vrrp.garpMasterRepeat !== 5 ? [`    garp_master_repeat ${p.vrrp.garpMasterRepeat}`] : []),
+    ...(p.vrrp.garpLowerPrioRepeat !== undefined ? [`    garp_lower_prio_repeat ${p.vrrp.garpLowerPrioRepeat}`] : []),
     ...(p.vrrp.preempt ? (p.vrrp.preemptDelay > 0 ? [`    preempt_delay ${num(p.vrrp.preemptDelay)}`] : []) : ['    nopreempt']),
     `    unicast_src_ip ${me.wan}`,
     '    unicast_peer {',

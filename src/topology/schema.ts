@@ -140,6 +140,12 @@ export const profileSchema = z.strictObject({
     advertInt: seconds('the advert interval', 0.01, 40.95),
     preempt: z.boolean(),
     preemptDelay: seconds('the preempt delay', 0, 1000),
+    /** a master repeats its gratuitous ARPs this often (s; 0: never): a client's ARP entry taken by the other node lives at most that long */
+    garpMasterRefresh: count(0, 3600).default(10),
+    /** gratuitous ARPs sent at each transition to MASTER (keepalived's default 5) */
+    garpMasterRepeat: count(1, 100).default(5),
+    /** gratuitous ARPs a master sends when it hears a lower-priority advert (the other side of a healed split brain); unset: keepalived's default */
+    garpLowerPrioRepeat: count(1, 100).optional(),
     auth: z.string().regex(/^[\x21-\x7e]{1,8}$/, { error: 'expected a password of 1-8 printable characters' }).nullable(),
   }),
   health: z.strictObject({

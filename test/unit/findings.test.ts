@@ -1,0 +1,129 @@
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { findingsOf, RULES } from '../../src/analysis/findings/index.js';
+import type { Rule } from '../../src/analysis/findings/finding.js';
+import { authDrift } from '../../src/analysis/findings/auth-drift.js';
+import { detectionDominates } from '../../src/analysis/findings/detection.js';
+import { ikeToVoid } from '../../src/analysis/findings/ike-to-void.js';
+import { l2tpDeadTunnel } from '../../src/analysis/findings/l2tp-dead-tunnel.js';
+import { preemptFailback } from '../../src/analysis/findings/preempt-failback.js';
+import { staleArp } from '../../src/analysis/findings/stale-arp.js';
+import { takeoverBand } from '../../src/analysis/findings/takeover-band.js';
+import { decomposeReconnect, type LogLine } from '../../src/analysis/reconnect.js';
+import type { ScenarioResult } from '../../src/run/result.js';
+import { defaultTopologyPath, loadProfile, loadTopology } from '../../src/topology/load.js';
+import { fixture } from '../helpers.js';
+
+/**
+ * Each findings rule on recorded results (test/fixtures/report-run: real runs under TCG): one where it
+ * fires, one where it must not. Where no recorded run shows a mechanism, the recorded result is changed
+ * in the one place the mechanism lives, and the test says which.
+ */
+
+const recorded = (scenario: string, repeat = 1): ScenarioResult => JSON.parse(readFileSync(fixture('report-run', scenario, `repeat-${repeat}`, 'result.json'), 'utf8')) as ScenarioResult;
+/** The client's daemon lines of a recorded repeat, from its events.jsonl evidence line. */
+const clientLines = (scenario: string): LogLine[] => {
+  const lines = readFileSync(fixture('report-run', scenario, 'repeat-1', 'events.jsonl'), 'utf8').trim().split('\n');
+  return (JSON.parse(lines.at(-1)!) as { evidence: { clientLines: LogLine[] } }).evidence.clientLines;
+};
+const topology = loadTopology(defaultTopologyPath()).topology;
+const profile = loadProfile('fast');
+const on = (rule: Rule, result: ScenarioResult, p = profile) => rule({ result, profile: p, topology });
+
+describe('findings: why a repeat was slow, and what to change', () => {
+  it('takeover beyond VRRP\'s band: node-crash-tight (1.71 s against 1.08 s, the kill carried out 1.06 s late) is kill latency; node-crash (1.13 s) is inside the band', () => {
+    const f = on(takeoverBand, recorded('node-crash-tight'))!;
+    expect(f.id).to.equal('takeover-kill-latency');
+    expect(f.mechanism).to.match(/1\.1 s of it went into carrying out the fault/);
+    expect(f.evidence.map((e) => e.seq !== undefined)).to.include(true);
+    expect(on(takeoverBand, recorded('node-crash'))).to.equal(undefined);
+  });
+
+  it('a preempting failback: node-crash\'s old master took the VIP back and cost 11.9 s more; not with nopreempt, nor where nothing failed back', () => {
+    const f = on(preemptFailback, recorded('node-crash'))!;
+    expect([f.id, Math.round(f.impactMs)]).to.deep.equal(['preempt-failback', 11921]);
+    expect(f.remedy.map((x) => x.profile)).to.deep.equal(['vrrp.preempt', 'vrrp.preemptDelay']);
+    expect(on(preemptFailback, recorded('node-crash'), loadProfile('fast-nopreempt'))).to.equal(undefined);
+    expect(on(preemptFailback, recorded('calibrate-outage-1s'))).to.equal(undefined);
+  });
+
+  it('xl2tpd on a dead tunnel: node-crash\'s L2TP phase (8.0 s, the longest) waited out the old tunnel; a blackout has no such phase', () => {
+    const f = on(l2tpDeadTunnel, recorded('node-crash'))!;
+    expect(f.id).to.equal('l2tp-dead-tunnel');
+    expect(f.remedy[0]).to.include({ file: '/etc/xl2tpd/xl2tpd.conf', profile: 'l2tp.maxRetries' });
+    expect(f.evidence.length).to.be.greaterThan(0);
+    expect(on(l2tpDeadTunnel, recorded('calibrate-outage-1s'))).to.equal(undefined);
+  });
+
+  it('detection dominating: node-crash\'s own DPD (2.7 s of 15.2 s) does not; the same lines with the fault 20 s earlier do, by DPD', () => {
+    const r = recorded('node-crash');
+    expect(on(detectionDominates, r)).to.equal(undefined);
+    const early = structuredClone(r);
+    const fault = r.metrics.outageFaultAt! - 20;
+    early.metrics.reconnect = decomposeReconnect(clientLines('node-crash'), fault, fault + 20 + r.metrics.reconnectMs! / 1000);
+    const f = on(detectionDominates, early)!;
+    expect(f.id).to.equal('detection-by-dpd');
+    expect(f.remedy[0]).to.include({ file: '/etc/swanctl/swanctl.conf', profile: 'ike.dpdDelay' });
+  });
+
+  it('authentication after a failover: none in node-crash; CHAP failures on the new holder name chap-secrets', () => {
+    expect(on(authDrift, recorded('node-crash'))).to.equal(undefined);
+    const r = recorded('node-crash');
+    r.metrics.authFailures = { b: 3 };
+    const f = on(authDrift, r)!;
+    expect(f.mechanism).to.match(/3 on b/);
+    expect(f.remedy.map((x) => x.file)).to.include('/etc/ppp/chap-secrets');
+  });
+
+  it('IKE retransmits into a VIP nobody answered: none recorded in node-crash; five over 6 s are', () => {
+    const r = recorded('node-crash');
+    expect(on(ikeToVoid, r)).to.equal(undefined);
+    const t0 = r.firstFaultAt!;
+    r.metrics.reconnect!.notable.push(...[0, 1, 2.8, 4.6, 6.1].map((d) => ({ t: t0 + 0.2 + d, source: 'charon', what: 'charon: IKE request retransmitted' })));
+    const f = on(ikeToVoid, r)!;
+    expect(f.mechanism).to.match(/5 times over 6\.1 s, the first before any node held the VIP again/);
+  });
+
+  it('a stale ARP entry: node-crash\'s returning master claimed the VIP during the outage (no finding); without that claim, it is one', () => {
+    const r = recorded('node-crash');
+    expect(on(staleArp, r)).to.equal(undefined);
+    const o = r.metrics.outages!.filter((x) => x.cause === 'revert').sort((a, b) => b.ms - a.ms)[0]!;
+    r.metrics.arp!.claims = r.metrics.arp!.claims.filter((c) => !(c.node === 'a' && c.t > o.from && c.t < o.to));
+    const f = on(staleArp, r)!;
+    expect(f.mechanism).to.match(/the last node the client heard claim the VIP was b/);
+    expect(f.remedy[0]!.line).to.match(/garp_master_refresh/);
+  });
+
+  it('every rule is run; findings come largest impact first; a calm blackout has none', () => {
+    expect(RULES).to.have.length(7);
+    const fs = findingsOf({ result: recorded('node-crash'), profile, topology });
+    expect(fs.map((f) => f.id)).to.deep.equal(['preempt-failback', 'l2tp-dead-tunnel']);
+    expect(findingsOf({ result: recorded('calibrate-outage-1s'), profile, topology })).to.deep.equal([]);
+  });
+});
+
+describe('findings in the reports', () => {
+  it('JUnit, summary.md and the HTML show them; the HTML links each piece of evidence to its event in the log', async () => {
+    const { loadRun } = await import('../../src/report/load.js');
+    const { renderJunit } = await import('../../src/report/junit.js');
+    const { renderMarkdown } = await import('../../src/report/markdown.js');
+    const { renderHtml } = await import('../../src/report/html.js');
+    const d = loadRun(fixture('report-run'));
+    for (const r of d.results) {
+      const fs = findingsOf({ result: r, profile, topology });
+      if (fs.length > 0) r.findings = fs;
+    }
+    const tight = d.results.find((r) => r.scenario === 'node-crash-tight')!;
+    expect(tight.findings!.map((f) => f.id)).to.include('takeover-kill-latency');
+    const x = renderJunit(d);
+    expect(x).to.match(/<property name="finding\.preempt-failback" value="\d+(\.\d)?"\/>/);
+    // a failed repeat's failure text says why and what to change
+    expect(x).to.match(/<failure [^>]*>[^<]*Why: [^<]*Fix: \/etc\/keepalived\/keepalived.conf: nopreempt/);
+    expect(renderMarkdown(d)).to.contain('### Findings: why, and what to change').and.contain('remedy: /etc/xl2tpd/xl2tpd.conf: max retries = ');
+    const html = renderHtml(d);
+    expect(html).to.contain('data-testid="findings"');
+    const links = [...html.matchAll(/<a href="#(node-crash-tight-r1-ev-\d+)">/g)].map((m) => m[1]!);
+    expect(links.length).to.be.greaterThan(0);
+    for (const l of links) expect(html).to.contain(`<tr id="${l}">`);
+  });
+});
