@@ -31,12 +31,15 @@ const profile = loadProfile('fast');
 const on = (rule: Rule, result: ScenarioResult, p = profile) => rule({ result, profile: p, topology });
 
 describe('findings: why a repeat was slow, and what to change', () => {
-  it('takeover beyond VRRP\'s band: node-crash-tight (1.71 s against 1.08 s, the kill carried out 1.06 s late) is kill latency; node-crash (1.13 s) is inside the band', () => {
+  it('takeover beyond VRRP\'s band: node-crash-tight (1.71 s against 1.08 s, the kill carried out 1.06 s late) is kill latency; node-crash (1.13 s) is inside the band; a drain (the master lowers its priority) is no silent master', () => {
     const f = on(takeoverBand, recorded('node-crash-tight'))!;
     expect(f.id).to.equal('takeover-kill-latency');
     expect(f.mechanism).to.match(/1\.1 s of it went into carrying out the fault/);
     expect(f.evidence.map((e) => e.seq !== undefined)).to.include(true);
     expect(on(takeoverBand, recorded('node-crash'))).to.equal(undefined);
+    const drain = recorded('node-crash-tight');
+    for (const e of drain.events) if (e.kind === 'fault.inject') e.data = { ...e.data, kind: 'drain' };
+    expect(on(takeoverBand, drain)).to.equal(undefined);
   });
 
   it('a preempting failback: node-crash\'s old master took the VIP back and cost 11.9 s more; not with nopreempt, nor where nothing failed back', () => {
@@ -50,8 +53,13 @@ describe('findings: why a repeat was slow, and what to change', () => {
   it('xl2tpd on a dead tunnel: node-crash\'s L2TP phase (8.0 s, the longest) waited out the old tunnel; a blackout has no such phase', () => {
     const f = on(l2tpDeadTunnel, recorded('node-crash'))!;
     expect(f.id).to.equal('l2tp-dead-tunnel');
-    expect(f.remedy[0]).to.include({ file: '/etc/xl2tpd/xl2tpd.conf', profile: 'l2tp.maxRetries' });
     expect(f.evidence.length).to.be.greaterThan(0);
+    // fast is at 1 retry and 1 terminate already: no change left to propose there, and it says so
+    expect(f.remedy).to.deep.equal([]);
+    expect(f.mechanism).to.match(/at its shortest there already/);
+    // with distro-defaults' 5 retries and 3 terminates, fewer of each
+    const d = on(l2tpDeadTunnel, recorded('node-crash'), loadProfile('distro-defaults'))!;
+    expect(d.remedy.map((x) => x.line)).to.deep.equal(['max retries = 4', 'lcp-max-terminate 2', 'lcp-restart 1']);
     expect(on(l2tpDeadTunnel, recorded('calibrate-outage-1s'))).to.equal(undefined);
   });
 
@@ -119,7 +127,7 @@ describe('findings in the reports', () => {
     expect(x).to.match(/<property name="finding\.preempt-failback" value="\d+(\.\d)?"\/>/);
     // a failed repeat's failure text says why and what to change
     expect(x).to.match(/<failure [^>]*>[^<]*Why: [^<]*Fix: \/etc\/keepalived\/keepalived.conf: nopreempt/);
-    expect(renderMarkdown(d)).to.contain('### Findings: why, and what to change').and.contain('remedy: /etc/xl2tpd/xl2tpd.conf: max retries = ');
+    expect(renderMarkdown(d)).to.contain('### Findings: why, and what to change').and.contain('remedy: /etc/keepalived/keepalived.conf: nopreempt');
     const html = renderHtml(d);
     expect(html).to.contain('data-testid="findings"');
     const links = [...html.matchAll(/<a href="#(node-crash-tight-r1-ev-\d+)">/g)].map((m) => m[1]!);

@@ -7,10 +7,18 @@ import { FILES, eventAt, type Rule } from './finding.js';
  * the time went elsewhere: into carrying out the fault (a loaded engine's kill), or into a host too
  * starved to run keepalived's timers.
  */
+/** Faults after which the backup waits out the master-down interval: the master goes silent. */
+const SILENT = new Set(['node-crash', 'node-stop', 'node-freeze', 'node-restart', 'link-down', 'partition']);
+
 export const takeoverBand: Rule = ({ result: r, profile }) => {
   const m = r.metrics;
   const tk = m.takeoverCheck;
   if (m.vipTakeoverMs === undefined || !tk) return undefined;
+  // a master that says it is going (a failed track script sends priority 0; a drain lowers it) hands over
+  // without the master-down wait: the band is VRRP's only where the master went silent
+  const inject = r.events.find((e) => e.kind === 'fault.inject' && m.takeoverFaultAt !== undefined && Math.abs(e.t - m.takeoverFaultAt) < 1e-6);
+  const kind = inject?.data?.kind;
+  if (typeof kind !== 'string' || !(SILENT.has(kind) || (kind === 'kill-daemon' && /keepalived/.test(inject!.message)))) return undefined;
   const advertMs = profile.vrrp.advertInt * 1000;
   const lagMs = r.starvation?.lagMaxMs ?? 0;
   const bandMs = tk.expectedMs + advertMs + lagMs;
