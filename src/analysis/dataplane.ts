@@ -194,7 +194,7 @@ export function parseProbe(text: string, intervalMs: number, direction: 'forward
       return next !== undefined && next > t ? [(next - t) * 1000] : [];
     }),
   );
-  const lossSpacingMs = lossSpacings.length > 0 ? Math.min(...lossSpacings) : undefined;
+  const lossSpacingMs = lossSpacings.length > 0 ? lossSpacings.reduce((m, x) => Math.min(m, x)) : undefined;
   const sent = runs.reduce((n, r) => n + r.max - r.min + 1, 0);
   const thresholdMs = Math.max(10 * intervalMs, 50);
   const gaps = ok.slice(1).map((x, i) => (x.t - ok[i]!.t) * 1000);
@@ -230,7 +230,8 @@ export function parseProbe(text: string, intervalMs: number, direction: 'forward
     received: ok.length,
     lostOutsideOutages: sent - ok.length - lostInOutages,
     // the span of the probes through: the earliest send and the latest (runs are in order unless the clock stepped)
-    ...(ok.length > 0 ? { firstReply: Math.min(...ok.map((x) => x.lo)), lastReply: Math.max(...ok.map((x) => x.t)) } : {}),
+    // (a reduce: a 10-minute probe has 120,000 replies, too many to spread into Math.min's arguments)
+    ...(ok.length > 0 ? { firstReply: ok.reduce((m, x) => Math.min(m, x.lo), Infinity), lastReply: ok.reduce((m, x) => Math.max(m, x.t), -Infinity) } : {}),
     outages,
     stalls,
     thresholdMs,

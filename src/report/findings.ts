@@ -1,11 +1,11 @@
 import type { Finding } from '../analysis/findings/index.js';
 import type { ScenarioResult } from '../run/result.js';
-import { formatMs } from '../util/time.js';
+import { formatMs, signedSeconds } from '../util/time.js';
 
 /** A finding in plain text (the console, summary.md, JUnit): mechanism, evidence, remedies. */
 export function findingText(f: Finding, r: ScenarioResult, indent = ''): string[] {
   const origin = r.firstFaultAt ?? r.labStart;
-  const at = (t: number) => `${t - origin >= 0 ? '+' : '−'}${Math.abs(t - origin).toFixed(3)} s`;
+  const at = (t: number) => `${signedSeconds(t, origin)} s`;
   return [
     `${indent}${f.id} (${f.confidence} confidence, ${formatMs(f.impactMs)}): ${f.mechanism}`,
     ...f.evidence.map((e) => `${indent}  evidence ${at(e.t)}${e.seq !== undefined ? ` (event ${e.seq})` : ''}: ${e.what}`),

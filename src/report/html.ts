@@ -1,7 +1,7 @@
 import type { ScenarioResult } from '../run/result.js';
 import { fileReporter } from './reporter.js';
 import { stats } from '../util/stats.js';
-import { formatMs } from '../util/time.js';
+import { formatMs, signedSeconds } from '../util/time.js';
 import type { RunData } from './load.js';
 import { label, TABLE_HEAD, tableRow, verdictWord, engineLine, remoteLines, warned } from './table.js';
 import { LEGEND, stripSvg, timelineSvg } from './timeline.js';
@@ -201,7 +201,7 @@ function scenarioSection(r: ScenarioResult, all: ScenarioResult[]): Html {
     ? html`<table class="expect" data-testid="expectations"><thead><tr><th>expectation</th><th>result</th><th>expected</th><th>measured</th><th class="num">limit</th><th class="num">margin</th></tr></thead><tbody>${r.expectations.map((x) => html`<tr><td>${x.name}</td><td class="verdict ${x.ok ? 'passed' : x.undecided ? 'error' : 'failed'}">${x.ok ? 'ok' : x.undecided ? 'UNDECIDED' : 'FAILED'}</td><td>${x.expected}</td><td>${x.actual}</td><td class="num">${x.limitMs !== undefined ? formatMs(x.limitMs) : '–'}</td><td class="num ${x.marginMs !== undefined && x.marginMs < 0 ? 'failed' : ''}">${margin(x)}</td></tr>`)}${(r.invariants ?? []).map((x) => html`<tr><td>invariant: ${x.name}</td><td class="verdict ${x.ok ? 'passed' : 'failed'}">${x.ok ? 'ok' : 'FAILED'}</td><td colspan="4">${x.detail}</td></tr>`)}</tbody></table>`
     : html``;
   const origin = r.firstFaultAt ?? t0;
-  const rel = (t: number) => `${t - origin >= 0 ? '+' : '−'}${Math.abs(t - origin).toFixed(3)}`;
+  const rel = (t: number) => signedSeconds(t, origin);
   const events = html`<details class="events" data-testid="events"><summary>Event log (${r.events.length} events, lab clock)</summary><table><thead><tr><th>s from the fault</th><th>event</th><th>what</th></tr></thead><tbody>${r.events.map((e) => html`<tr id="${id(r)}-ev-${e.seq}"><td class="num">${rel(e.t)}</td><td>${e.kind}</td><td>${e.message}</td></tr>`)}</tbody></table></details>`;
   // each piece of evidence links to its event in the log (the event itself, or the first at or after it)
   const evRef = (e: { t: number; seq?: number }) => e.seq ?? r.events.find((x) => x.t >= e.t - 1e-6)?.seq;

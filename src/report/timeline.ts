@@ -1,6 +1,6 @@
 import type { ScenarioResult } from '../run/result.js';
 import type { Outage } from '../analysis/dataplane.js';
-import { formatMs } from '../util/time.js';
+import { formatMs, signedSeconds } from '../util/time.js';
 import { html, type Html } from './html-template.js';
 
 /**
@@ -115,7 +115,7 @@ export function timelineSvg(r: ScenarioResult, id: string): Html {
   const span = t1 - t0;
   const x = (t: number) => LEFT + ((Math.min(Math.max(t, t0), t1) - t0) / span) * (W - LEFT - RIGHT);
   const f1 = (n: number) => n.toFixed(1);
-  const rel = (t: number) => `${t - origin >= 0 ? '+' : '−'}${Math.abs(t - origin).toFixed(3)} s`;
+  const rel = (t: number) => `${signedSeconds(t, origin)} s`;
   const top = 30;
   const labelH = LABEL_ROWS * 13 + 4;
   const lanes: { key: string; label: string; h: number }[] = [

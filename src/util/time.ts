@@ -12,6 +12,11 @@ export function parseDuration(value: string | number): number {
   return unit === 'ms' ? n : unit === 's' ? n * 1000 : unit === 'm' ? n * 60_000 : n * 3_600_000;
 }
 
+/** t in seconds from `origin`, signed, to the ms: "+1.234", "−0.050" (labels, event logs, evidence). */
+export function signedSeconds(t: number, origin: number): string {
+  return `${t - origin >= 0 ? '+' : '−'}${Math.abs(t - origin).toFixed(3)}`;
+}
+
 export function formatMs(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
   if (ms < 120_000) return `${(ms / 1000).toFixed(1)} s`;

@@ -104,6 +104,14 @@ describe('data-plane probe', () => {
     expect(q.outages).to.have.length(0);
   });
 
+  it('a long probe (200,000 replies, 16.7 min at 5 ms, its sequence numbers wrapping thrice) is read whole', () => {
+    const ls = ['PING x'];
+    for (let k = 1; k <= 200_000; k++) ls.push(line(1000 + k * 0.005, k % 65536));
+    const q = parseProbe(ls.join('\n'), 5);
+    expect(q).to.deep.include({ sent: 200_000, received: 200_000, lostOutsideOutages: 0, outages: [] });
+    expect(q.lastReply! - q.firstReply!).to.be.closeTo(199_999 * 0.005, 1e-3);
+  });
+
   it('no replies, no outages', () => {
     expect(parseProbe('', 10)).to.deep.include({ received: 0, sent: 0, outages: [] });
   });

@@ -51,9 +51,3 @@ export const FILES = {
   pppOptions: '/etc/ppp/options.xl2tpd',
   chapSecrets: '/etc/ppp/chap-secrets',
 } as const;
-
-/** The first event of a kind at or after t (its seq and time), for evidence. */
-export function eventAt(r: ScenarioResult, kind: string, t: number): { seq: number; t: number } | undefined {
-  const e = r.events.find((x) => x.kind === kind && x.t >= t - 1e-6);
-  return e ? { seq: e.seq, t: e.t } : undefined;
-}

@@ -1,5 +1,5 @@
 import { formatMs } from '../../util/time.js';
-import { FILES, eventAt, type Rule } from './finding.js';
+import { FILES, type Rule } from './finding.js';
 
 /**
  * A takeover far beyond what VRRP predicts: RFC 5798's master-down interval (3 adverts plus the skew)
@@ -25,10 +25,9 @@ export const takeoverBand: Rule = ({ result: r, profile }) => {
   const excess = m.vipTakeoverMs - bandMs;
   if (excess <= 0) return undefined;
   const kill = tk.faultLatencyMs ?? 0;
-  const fault = m.takeoverFaultAt !== undefined ? eventAt(r, 'fault.inject', m.takeoverFaultAt) : undefined;
   const master = r.vrrp.find((v) => v.node === tk.node && v.state === 'MASTER' && v.t >= (m.takeoverFaultAt ?? 0));
   const evidence = [
-    ...(fault ? [{ ...fault, what: `the fault was asked; it was seen carried out ${formatMs(kill)} later` }] : []),
+    ...(inject ? [{ seq: inject.seq, t: inject.t, what: `the fault was asked; it was seen carried out ${formatMs(kill)} later` }] : []),
     ...(master ? [{ t: master.t, what: `${tk.node}'s keepalived entered MASTER, ${formatMs(m.vipTakeoverMs)} after the fault` }] : []),
   ];
   const starved = r.starvation?.starved === true;
