@@ -157,6 +157,7 @@ export function computeFigures(x: FigureInputs): PhaseEvent[] {
     if (tr.downAt !== undefined && tr.upAt !== undefined) {
       const from = cause(tr.downAt);
       m.tunnelRestoredMs = (tr.upAt - from) * 1000;
+      m.tunnelRestoredBy = 'sampling';
       m.outageFaultAt = from;
     }
   }
@@ -173,6 +174,16 @@ export function computeFigures(x: FigureInputs): PhaseEvent[] {
     if (outage) {
       m.outageMs = outage.ms;
       m.outageFaultAt ??= cause(outage.from + 0.001);
+      // the tunnel restored, by the data plane: the first probe through after the fault's outage, when
+      // that outage began before the revert. Status samples (a ping each 0.25-1 s) miss a short outage
+      // on a loaded host; the probe does not, and its figure is the finer one.
+      const fault = m.outageFaultAt;
+      const revertAt = revertAfter(fault);
+      if (outage.from <= (revertAt ?? Infinity)) {
+        m.tunnelSeenDown = true;
+        m.tunnelRestoredMs = (outage.to - fault) * 1000;
+        m.tunnelRestoredBy = 'probe';
+      }
     }
   } else m.probe = { direction: 'forward', target: lab.topology.lanhost.lan, intervalMs: 5, sent: 0, received: 0, lostOutsideOutages: 0, stalls: [], thresholdMs: 0, error: probeErrors.forward ?? 'not run' };
   // a node crash carried out late: the probe saw the death, inside the kill's bracket (asked, seen)
@@ -283,7 +294,8 @@ export function computeFigures(x: FigureInputs): PhaseEvent[] {
     m.calibration = { kind: 'calm', truthMs: 10, measuredMs: iv, errorMs: iv - fwd.intervalMs, toleranceMs: 10 - fwd.intervalMs, ok: iv <= 10 && out === 0 && fwd.lostOutsideOutages === 0, detail: `${fwd.sent} probes over ${formatMs(((fwd.lastReply ?? 0) - (fwd.firstReply ?? 0)) * 1000)}: achieved interval ${iv.toFixed(2)} ms (nominal ${fwd.intervalMs} ms, limit 10 ms), ${out} outage(s), ${fwd.lostOutsideOutages} lost, ${fwd.stalls.length} stall(s) of the prober (longest ${formatMs(Math.max(0, ...fwd.stalls.map((x) => x.gapMs)))}, nothing lost); reverse: ${rev ? `${(rev.achievedIntervalMs ?? rev.intervalMs).toFixed(2)} ms, ${rev.outages.length} outage(s), ${rev.lostOutsideOutages} lost` : 'none'}` };
   }
   const gaps = tunnelSamples.slice(1).map((s, k) => (s.t - tunnelSamples[k]!.t) * 1000);
-  m.resolution.tunnel = gaps.length > 0 ? `client tunnel sampled by ping through ppp, median interval ${formatMs([...gaps].sort((a, b) => a - b)[Math.floor(gaps.length / 2)]!)}` : 'client tunnel not sampled';
+  const sampled = gaps.length > 0 ? `client tunnel sampled by ping through ppp, median interval ${formatMs([...gaps].sort((a, b) => a - b)[Math.floor(gaps.length / 2)]!)}` : 'client tunnel not sampled';
+  m.resolution.tunnel = m.tunnelRestoredBy === 'probe' ? `tunnel restored: the forward probe's first probe through after the fault's outage; ${sampled}` : sampled;
   m.resolution.probe = m.probeIntervalMs !== undefined ? `ping every ${fwd?.intervalMs} ms (achieved ${m.probeIntervalMs.toFixed(2)} ms${fwd?.lossSpacingMs !== undefined ? `, ${fwd.lossSpacingMs.toFixed(1)} ms or more while a probe was unanswered` : ''}); each probe's send time bounded from ping's own -D stamps (its "no answer yet" lines, its replies less their round trips, the previous reply's print, never two sends closer than the interval); outage = middle of its start edge (last probe through sent, first lost sent) to middle of its end edge (last lost sent, first probe through sent), each ± half its width` : 'no probe';
   for (const [k, n] of x.authCounts) {
     const d = n - (x.authBaseline.get(k) ?? 0);

@@ -46,7 +46,7 @@ export function judge(sc: Scenario, r: ScenarioResult, nodes: string[]): Expecta
     add('vipTakeover', `<= ${formatMs(x.vipTakeover.max)}`, t !== undefined ? (range ?? formatMs(t)) : 'the VIP never moved', t !== undefined && !undecided && high! <= x.vipTakeover.max, undecided, { limitMs: x.vipTakeover.max, ...(high !== undefined ? { valueMs: high } : {}) });
   }
   if (x.tunnelRestored) {
-    const actual = !m.tunnelSeenDown ? 'no outage seen by sampling' : m.tunnelRestoredMs !== undefined ? formatMs(m.tunnelRestoredMs) : 'not restored';
+    const actual = !m.tunnelSeenDown ? 'no outage seen (probe and sampling)' : m.tunnelRestoredMs !== undefined ? formatMs(m.tunnelRestoredMs) : 'not restored';
     add('tunnelRestored', `<= ${formatMs(x.tunnelRestored.max)}`, actual, !m.tunnelSeenDown || (m.tunnelRestoredMs !== undefined && m.tunnelRestoredMs <= x.tunnelRestored.max), false, { limitMs: x.tunnelRestored.max, ...(m.tunnelRestoredMs !== undefined ? { valueMs: m.tunnelRestoredMs } : {}) });
   }
   if (x.outage) {

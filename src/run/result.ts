@@ -86,8 +86,13 @@ export interface RunMetrics {
   /** takeover from keepalived's own log line, and what VRRP predicts (master down interval) */
   takeoverCheck?: TakeoverCheck;
   newHolder?: string;
-  /** the fault -> the client's tunnel seen reaching the LAN again, after it was seen down (ms) */
+  /**
+   * the fault -> the client's tunnel reaching the LAN again, after it was seen down (ms): by the forward
+   * probe (its first probe through after the fault's outage) when it saw that outage, else by the status
+   * samples' ping through ppp
+   */
   tunnelRestoredMs?: number;
+  tunnelRestoredBy?: 'probe' | 'sampling';
   /** data-plane probe (ping every 10 ms through the tunnel, lab clock): the gap around the fault */
   outageMs?: number;
   /** every gap of the forward probe, each attributed to the fault, a revert, or nothing known */
@@ -102,6 +107,7 @@ export interface RunMetrics {
   /** lab-clock time of the fault each figure counts from: the last inject before the effect */
   takeoverFaultAt?: number;
   outageFaultAt?: number;
+  /** the client's tunnel was seen down after the first fault, by the probe or by sampling */
   tunnelSeenDown: boolean;
   /** time with both nodes MASTER per keepalived's logs (ms), and whether samples saw two VIP holders */
   splitBrainMs: number;

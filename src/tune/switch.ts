@@ -1,19 +1,21 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { stringify } from 'yaml';
-import { VipdrillError } from '../errors.js';
+import { TimeoutError, VipdrillError } from '../errors.js';
 import type { LabHosts } from '../hosts/lab-hosts.js';
 import type { Engine } from '../lab/engine.js';
-import { renderConfigs, resolveIfaces, stackWaitOptions, waitForPair, waitForTunnel, writeConfig, type LabContext } from '../lab/lab.js';
+import { describeNodes, nodesStatus, renderConfigs, resolveIfaces, stackWaitOptions, waitForPair, waitForTunnel, writeConfig, type LabContext } from '../lab/lab.js';
+import { awaitCalm, calmWindowMs } from '../run/stability.js';
 import { writeLab } from '../lab/state.js';
 import type { Profile } from '../topology/schema.js';
 import type { Progress } from '../util/progress.js';
+import { formatMs } from '../util/time.js';
 import { readTimers, type TimerCheck } from './timers.js';
 
 /**
  * A tune point on a running lab: render the stack for the point's profile, write it, restart the daemons
- * whose settings it holds (the pair first, then the client, as a real client redials), wait for the
- * baseline, then read the timers in force back from the daemons. No new lab, no container restart.
+ * whose settings it holds (the pair first; once it is calm, the client, as a real client redials), wait
+ * for the baseline, then read the timers in force back from the daemons. No new lab, no container restart.
  */
 
 /** Daemons that read the profile's settings at start, per host kind (ppplog, the LAN host and the NAT router hold none). */
@@ -45,6 +47,22 @@ async function restart(hosts: LabHosts, host: string, daemons: readonly string[]
 }
 
 /**
+ * The client's tunnel after its daemons restarted. If the IKE SA is not up within a minute (its first
+ * exchange lost to a node still settling), the client redials once, as a real one would, before the
+ * switch is an error.
+ */
+async function dial(hosts: LabHosts, progress: Progress): Promise<void> {
+  try {
+    await waitForTunnel(hosts, stackWaitOptions(progress, 60_000));
+  } catch (e) {
+    if (!(e instanceof TimeoutError)) throw e;
+    progress.step(`  the client tunnel did not come up (${e.message}); redialling: restarting ${RESTART.client.join(', ')} on the client`);
+    await restart(hosts, 'client', RESTART.client);
+    await waitForTunnel(hosts, stackWaitOptions(progress, 120_000));
+  }
+}
+
+/**
  * Switch the running lab `lab` (its LabContext is updated in place: every later repeat reads the new
  * profile) to `profile`, saved at `profileFile`. A point whose timers the daemons do not run is an error
  * (TIMERS_MISMATCH) carrying what was read.
@@ -63,10 +81,16 @@ export async function switchProfile(engine: Engine, hosts: LabHosts, lab: LabCon
   progress.detail(`  profile written; restarting ${RESTART.node.join(', ')} on ${nodes.join(', ')}`);
   await Promise.all(nodes.map((n) => restart(hosts, n, RESTART.node)));
   const waitOpts = stackWaitOptions(progress, 120_000);
-  const pair = await waitForPair(hosts, waitOpts);
-  progress.detail(`  pair back; restarting ${RESTART.client.join(', ')} on the client`);
+  await waitForPair(hosts, waitOpts);
+  // both keepalived restarted: the VIP can move twice (the old master's priority-0 advert, then its
+  // preemption once it is back). A client that dials in between negotiates IKE with one node and
+  // retransmits to the other for minutes, so the client dials only once the pair has been calm.
+  const settling = await hosts.host(nodes[0]!).now();
+  const calm = await awaitCalm(hosts, { requiredMs: calmWindowMs(lab.topology, profile), since: settling, tunnelOk: () => Promise.resolve(true) });
+  const pair = await nodesStatus(hosts);
+  progress.detail(`  pair calm for ${formatMs(calm.requiredMs)} (${describeNodes(pair)}); restarting ${RESTART.client.join(', ')} on the client`);
   await restart(hosts, 'client', RESTART.client);
-  await waitForTunnel(hosts, waitOpts);
+  await dial(hosts, progress);
   const ms = performance.now() - t0;
   const backup = pair.find((n) => !n.holdsVip)!.name;
   const timers = await readTimers(hosts, profile, backup, ifaces[backup]!.wan!, since);

@@ -114,6 +114,7 @@ describe('VM engine, full stack (end to end)', function () {
     expect(ts).to.deep.equal([...ts].sort((a, b) => a - b));
     expect(result.metrics.vipTakeoverMs).to.be.greaterThan(0);
     expect(result.metrics.tunnelRestoredMs).to.be.greaterThan(result.metrics.vipTakeoverMs!);
+    expect(result.metrics.tunnelRestoredBy, 'the tunnel restored, by the 5 ms probe').to.equal('probe');
     // the 10 ms probe saw the outage, and it is longer than the VIP takeover
     expect(result.metrics.probe?.error).to.equal(undefined);
     expect(result.metrics.outageMs).to.be.greaterThan(result.metrics.vipTakeoverMs!);
