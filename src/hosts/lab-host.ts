@@ -28,6 +28,11 @@ interface AgentClient {
 
 /** Deadlines of the host's requests (ms): generous, since a starved emulated lab is slow, but finite. */
 export const DEADLINES = { status: 5_000, client: 8_000, clientFull: 15_000, read: 10_000, act: 30_000 };
+/** how long a status waits for the agent before it asks the engine too (a frozen node never answers) */
+const STATUS_ANSWER_MS = 1_000;
+/** how long a status waits on the engine for a host whose agent is gone before it says `unknown` */
+const GONE_ENGINE_MS = 1_500;
+const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
 /**
  * One lab host (a lab container) as the controller sees it: typed requests to its resident agent over
@@ -99,29 +104,36 @@ export class LabHost extends EventEmitter<{ event: [AgentEvent] }> implements Ho
   }
 
   /**
-   * A node's VRRP state, VIPs, daemons; a host that is not running says only that. The container's state
-   * is asked beside the agent: a crashed or frozen node's agent never answers, and the sample must not
-   * wait out its deadline to learn that.
+   * A node's VRRP state, VIPs, daemons; a host that is not running says only that. An agent that answers
+   * runs in a running container, so the engine is not asked: a crashed peer's teardown can hold the
+   * engine for seconds (docker inspect waits on the dying container under TCG), and a sample that waited
+   * on it saw the takeover 5 s late. The engine is asked only when the agent does not answer at once (a
+   * frozen node), fails, or is gone; a gone agent whose engine is still busy is reported `unknown`,
+   * holding nothing, rather than stalling the sample.
    */
   async status(vips: { wan: string; lan: string }): Promise<NodeStatus> {
-    const state = this.containerState();
-    const answer = this.link?.isOpen ? this.ask<AgentStatus>('status', {}, DEADLINES.status) : undefined;
-    answer?.catch(() => {});
-    const st = await state;
-    if (st !== 'running' || !answer) {
-      if (st !== 'running') return nodeStatusOf(this.name, this.container, st, undefined, vips);
-      const a = await this.ask<AgentStatus>('status', {}, DEADLINES.status);
-      return { ...nodeStatusOf(this.name, this.container, 'running', a.result, vips), clock: a.t };
-    }
-    try {
-      const a = await answer;
-      return { ...nodeStatusOf(this.name, this.container, 'running', a.result, vips), clock: a.t };
-    } catch (e) {
+    const running = (a: { t: number; result: AgentStatus }): NodeStatus => ({ ...nodeStatusOf(this.name, this.container, 'running', a.result, vips), clock: a.t });
+    const stopped = (st: string) => nodeStatusOf(this.name, this.container, st, undefined, vips);
+    if (this.link?.isOpen) {
+      const answer = this.ask<AgentStatus>('status', {}, DEADLINES.status);
+      const settled = answer.then((a) => ({ a }), (e: unknown) => ({ e }));
+      const first = await Promise.race([settled, delay(STATUS_ANSWER_MS).then(() => undefined)]);
+      if (first && 'a' in first) return running(first.a);
+      // slow or failed: what is the container doing?
+      const st = await this.containerState();
+      if (st !== 'running') return stopped(st);
+      const r = await settled;
+      if ('a' in r) return running(r.a);
       // a container that stopped or froze while we asked: say what it is
       const now = await this.containerState();
-      if (now !== 'running') return nodeStatusOf(this.name, this.container, now, undefined, vips);
-      throw e;
+      if (now !== 'running') return stopped(now);
+      throw r.e;
     }
+    // no live link: never opened yet, or gone with its container
+    const gone = this.link !== undefined;
+    const st = gone ? await Promise.race([this.containerState(), delay(GONE_ENGINE_MS).then(() => 'unknown')]) : await this.containerState();
+    if (st !== 'running') return stopped(st);
+    return running(await this.ask<AgentStatus>('status', {}, DEADLINES.status));
   }
 
   /**

@@ -17,10 +17,12 @@ export function signedSeconds(t: number, origin: number): string {
   return `${t - origin >= 0 ? '+' : '−'}${Math.abs(t - origin).toFixed(3)}`;
 }
 
+/** Rounded first, so the unit follows what is printed: 999.9 ms is "1.0 s", 179.6 s is "3 min 0 s". */
 export function formatMs(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 120_000) return `${(ms / 1000).toFixed(1)} s`;
-  return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+  if (Math.round(ms) < 1000) return `${Math.round(ms)} ms`;
+  if (Math.round(ms / 100) < 1200) return `${(ms / 1000).toFixed(1)} s`;
+  const s = Math.round(ms / 1000);
+  return `${Math.floor(s / 60)} min ${s % 60} s`;
 }
 
 /** A monotonic clock for the controller's own deadlines (never for lab measurements). */

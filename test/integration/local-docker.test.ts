@@ -51,7 +51,8 @@ describe('local Docker engine (integration, real Docker)', function () {
 
       await e.killContainer(result.record.containers.a!, 'SIGKILL');
       // the VIP comes with keepalived's MASTER; the state its notify hook records may follow it by a moment
-      const after = await waitFor('b to take the VIP and be MASTER', () => nodesStatus(hosts), (ns) => ns.find((n) => n.name === 'b')!.holdsVip && ns.find((n) => n.name === 'b')!.vrrpState === 'MASTER', (ns) => JSON.stringify(ns.map((n) => [n.name, n.vrrpState])), { timeoutMs: 30_000, intervalMs: 100 });
+      // (a's agent is gone at once; the engine may still be tearing a down, and a's state is then unknown)
+      const after = await waitFor('b to take the VIP and be MASTER', () => nodesStatus(hosts), (ns) => ns.find((n) => n.name === 'b')!.holdsVip && ns.find((n) => n.name === 'b')!.vrrpState === 'MASTER' && ns.find((n) => n.name === 'a')!.containerState !== 'unknown', (ns) => JSON.stringify(ns.map((n) => [n.name, n.vrrpState])), { timeoutMs: 30_000, intervalMs: 100 });
       expect(after.find((n) => n.name === 'b')!.vrrpState).to.equal('MASTER');
       expect(after.find((n) => n.name === 'a')!.containerState).to.equal('exited');
       // keepalived logged the transitions on the lab clock

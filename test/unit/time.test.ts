@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { TimeoutError } from '../../src/errors.js';
-import { parseDuration, waitFor, type Clock } from '../../src/util/time.js';
+import { formatMs, parseDuration, waitFor, type Clock } from '../../src/util/time.js';
 
 function fakeClock(): Clock & { slept: number[] } {
   let now = 0;
@@ -17,6 +17,10 @@ function fakeClock(): Clock & { slept: number[] } {
 }
 
 describe('time', () => {
+  it('formats durations in the unit of what is printed: no "1000 ms", no "60 s"', () => {
+    expect([999.4, 999.9999, 1000, 119_949, 119_960, 179_600, 181_000].map(formatMs)).to.deep.equal(['999 ms', '1.0 s', '1.0 s', '119.9 s', '2 min 0 s', '3 min 0 s', '3 min 1 s']);
+  });
+
   it('parses durations', () => {
     expect(parseDuration('500ms')).to.equal(500);
     expect(parseDuration('1.5s')).to.equal(1500);
