@@ -17,7 +17,7 @@ import { warningsOf } from './warnings.js';
  */
 
 /** What the run read from the lab for its figures (FigureInputs without the result it fills), as JSON. */
-export type Evidence = Omit<FigureInputs, 'result' | 'lab' | 'events' | 'authBaseline' | 'authCounts' | 'calibrate'> & {
+export type Evidence = Omit<FigureInputs, 'result' | 'lab' | 'events' | 'authBaseline' | 'authCounts' | 'calibrate' | 'hostLagMs'> & {
   authBaseline: Record<string, number>;
   authCounts: Record<string, number>;
   /** a failed wait or check of the timeline (a failed expectation unless the lab was starved) */
@@ -58,20 +58,20 @@ export function analyse(x: AnalysisInput): ScenarioResult {
     lastT = Math.max(lastT, t);
   };
   const nodes = Object.keys(lab.topology.nodes);
+  // the hosts' own record of the run, and whether they were starved while it mattered (the takeover's band reads the lag)
+  result.hostEvents = x.hostEvents;
+  if (result.firstFaultAt !== undefined) result.starvation = starvation(x.hostEvents, result.firstFaultAt, result.labEnd, ev.starvedThresholds);
   const phaseEvents = computeFigures({
     ...ev,
     result,
     lab,
+    ...(result.starvation ? { hostLagMs: result.starvation.lagMaxMs } : {}),
     ...(sc.expect.calibrate ? { calibrate: sc.expect.calibrate } : {}),
     events,
     authBaseline: new Map(Object.entries(ev.authBaseline)),
     authCounts: new Map(Object.entries(ev.authCounts)),
   });
   for (const p of phaseEvents) emit('phase', p.message, p.t, { phase: p.phase });
-
-  // the hosts' own record of the run, and whether they were starved while it mattered
-  result.hostEvents = x.hostEvents;
-  if (result.firstFaultAt !== undefined) result.starvation = starvation(x.hostEvents, result.firstFaultAt, result.labEnd, ev.starvedThresholds);
 
   result.expectations = judge(sc, result, nodes);
   const failed = result.expectations.filter((e) => !e.ok && !e.undecided);

@@ -4,6 +4,7 @@ import { formatMs } from '../util/time.js';
 import { parseArp } from './arp.js';
 import { attribute, failback, revertAskedAt, type AttributedOutage } from './failback.js';
 import type { Outage, ProbeReport } from './dataplane.js';
+import { advertTakeover, type Advert } from './adverts.js';
 import { judgeTakeover, parseVrrpLog, splitBrain, tunnelRestored, vipTakeoverMs, type VrrpTransition } from './metrics.js';
 import { decomposeReconnect, type LogLine } from './reconnect.js';
 import { judgeSymmetry, type CounterSnapshot } from './symmetry.js';
@@ -44,6 +45,10 @@ export interface FigureInputs {
   nodePppLines: { node: string; line: LogLine }[];
   arpText: string;
   macs: Record<string, string>;
+  /** per node: the VRRP adverts it received from its peer (its wan capture, less its own) */
+  adverts?: Record<string, Advert[]>;
+  /** the hosts' worst scheduling lag from the first fault to the end (ms): starvation's, computed before the figures */
+  hostLagMs?: number;
   probeReports: Partial<Record<'forward' | 'reverse', ProbeReport>>;
   probeErrors: Partial<Record<'forward' | 'reverse', string>>;
   snapshots: CounterSnapshot[];
@@ -150,6 +155,10 @@ export function computeFigures(x: FigureInputs): PhaseEvent[] {
       const wire = m.arp?.claims.find((c) => c.node === tk.node && c.t >= from);
       const bracket = x.events.find((e) => e.kind === 'fault.inject' && e.t === from)?.data?.bracket as { asked: number; seen: number } | undefined;
       m.takeoverCheck = { ...(bracket ? { faultLatencyMs: (bracket.seen - bracket.asked) * 1000 } : {}), node: tk.node, notifyMs, ...(logMs !== undefined ? { keepalivedLogMs: logMs } : {}), ...(wire ? { wireMs: (wire.t - from) * 1000 } : {}), expectedMs: (3 * adv + skew) * 1000 };
+      // the takeover from the master's last advert on the wire, free of what the fault command cost
+      const incoming = x.adverts?.[tk.node];
+      const adverts = incoming && logMs !== undefined ? advertTakeover(incoming, { masterAt: from + logMs / 1000, faultAt: from, downMs: (3 * adv + skew) * 1000, skewMs: skew * 1000, advertMs: adv * 1000, lagMs: x.hostLagMs ?? 0 }) : undefined;
+      if (adverts) m.takeoverCheck.advert = adverts;
       m.resolution.vrrp = logMs !== undefined ? 'keepalived\'s own state line (stamped with the lab clock as it is written, µs); the notify fifo line as cross-check' : 'keepalived notify_fifo line stamped with the lab clock (µs)';
     }
     const tr = tunnelRestored(tunnelSamples, result.firstFaultAt, revertAfter(result.firstFaultAt));
@@ -285,7 +294,9 @@ export function computeFigures(x: FigureInputs): PhaseEvent[] {
     // which keepalived sends between its state line and its notify fifo line
     const t = m.takeoverCheck;
     const j = judgeTakeover({ ...t, keepalivedLogMs: t.keepalivedLogMs! });
-    m.calibration = { kind: 'takeover', truthMs: t.keepalivedLogMs!, measuredMs: t.wireMs ?? NaN, errorMs: j.errorMs, toleranceMs: j.toleranceMs, pipelineMs: j.pipelineMs, ok: j.ok, detail: j.detail };
+    // and keepalived's timer against VRRP: the MASTER line less the master's last advert
+    const band = t.advert?.detail ?? 'no advert of the old master was captured on the new holder: its timer cannot be checked against VRRP';
+    m.calibration = { kind: 'takeover', truthMs: t.keepalivedLogMs!, measuredMs: t.wireMs ?? NaN, errorMs: j.errorMs, toleranceMs: j.toleranceMs, pipelineMs: j.pipelineMs, ok: j.ok && t.advert?.ok === true, detail: `${j.detail}; ${band}` };
   }
 
   if (x.calibrate === 'calm' && fwd) {

@@ -1,3 +1,4 @@
+import type { AdvertTakeover } from './adverts.js';
 import { VRRP_STATES } from '../run/events.js';
 import { formatMs } from '../util/time.js';
 
@@ -104,6 +105,8 @@ export interface TakeoverCheck {
    * the kill's bracket. The takeover then lies between vipTakeoverMs less its end and less its start.
    */
   deathMs?: [number, number];
+  /** the takeover from the master's last advert the new holder received (its wan capture) */
+  advert?: AdvertTakeover;
 }
 
 /** Slack for the capture: the claim crosses one bridge and is stamped by the client's kernel. */

@@ -42,13 +42,13 @@ async function ifaceOf(hosts: LabHosts, host: string, addr: string): Promise<{ d
   return { dev: a.dev, ...((a as { mac?: string }).mac ? { mac: (a as { mac?: string }).mac! } : {}) };
 }
 
-/** MAC address of each node's wan interface (to name ARP claims). */
-export async function nodeWanMacs(hosts: LabHosts): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
+/** Each node's wan interface: its device (where VRRP is captured) and its MAC (to name ARP claims). */
+export async function nodeWanIfaces(hosts: LabHosts): Promise<Record<string, { dev: string; mac?: string }>> {
+  const out: Record<string, { dev: string; mac?: string }> = {};
   await Promise.all(
     Object.entries(hosts.lab.topology.nodes).map(async ([n, node]) => {
       const i = await ifaceOf(hosts, n, node.wan).catch(() => undefined);
-      if (i?.mac) out[n] = i.mac;
+      if (i) out[n] = i;
     }),
   );
   return out;

@@ -155,13 +155,13 @@ async function runWithHosts(engine: Engine, lab: LabContext, sc: Scenario, o: Ru
   const sessionsBefore = await sessionCounts(hosts);
   const snapshot = (label: string) => watchers.snapshot(label, lastT);
   const finishWatchers = async () => {
-    const { raw, arpText } = await watchers.stop();
+    const { raw, arpText, adverts } = await watchers.stop();
     const reports: Partial<Record<'forward' | 'reverse', ProbeReport>> = {};
     for (const [dir, r] of Object.entries(raw) as ['forward' | 'reverse', { text: string; handle: ProbeHandle }][]) {
       keepProbeLog(sc.name, dir, r.text, (why) => emit('probe', why));
       reports[dir] = parseProbe(r.text, r.handle.intervalMs, dir, r.handle.target);
     }
-    return { reports, arpText };
+    return { reports, arpText, adverts };
   };
 
   // 2. the timeline
@@ -320,7 +320,7 @@ async function runWithHosts(engine: Engine, lab: LabContext, sc: Scenario, o: Ru
   await sleep(1000).catch(() => {});
   await snapshot('end');
   const sessionsAfter = await sessionCounts(hosts).catch(() => ({}));
-  const { reports: probeReports, arpText } = await finishWatchers();
+  const { reports: probeReports, arpText, adverts } = await finishWatchers();
 
   // invariants: exactly one VIP holder, the client's tunnel up, no vipdrill rule or process left
   const left = await leftovers(hosts).catch((e: unknown) => ({ rules: [`(could not check: ${errorMessage(e)})`], processes: [`(could not check: ${errorMessage(e)})`] }));
@@ -355,6 +355,7 @@ async function runWithHosts(engine: Engine, lab: LabContext, sc: Scenario, o: Ru
     clientLines,
     nodePppLines: nodePpp,
     arpText,
+    adverts,
     macs: watchers.macs,
     probeReports,
     probeErrors: watchers.probeErrors,

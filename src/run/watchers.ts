@@ -2,13 +2,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { errorMessage } from '../errors.js';
 import type { LabHosts } from '../hosts/lab-hosts.js';
-import { clientWanDev, nodeWanMacs } from './evidence.js';
+import { clientWanDev, nodeWanIfaces } from './evidence.js';
+import { parseAdverts, type Advert } from '../analysis/adverts.js';
 import { DEFAULT_PROBE_INTERVAL_MS } from '../analysis/dataplane.js';
 import { parseCounters, type CounterSnapshot } from '../analysis/symmetry.js';
 
 /**
  * The run's watchers on the lab, each through a host's agent: the data-plane probes (ping loops), the
- * ARP capture on the client's segment, and the nodes' routing counters. What they record is parsed by
+ * ARP capture on the client's segment, the VRRP capture on each node's wan, and the nodes' routing counters. What they record is parsed by
  * the pure functions in src/analysis.
  */
 
@@ -63,6 +64,12 @@ export async function readCounters(hosts: LabHosts, label: string): Promise<Coun
 
 type Direction = 'forward' | 'reverse';
 
+interface Stopped {
+  raw: Partial<Record<Direction, { text: string; handle: ProbeHandle }>>;
+  arpText: string;
+  adverts: Record<string, Advert[]>;
+}
+
 /**
  * Everything a repeat watches while it runs, started together and stopped once: both data-plane probes,
  * the ARP capture, and the counter snapshots. A watcher that cannot start is noted (`notes`), not fatal.
@@ -74,7 +81,9 @@ export class Watchers implements AsyncDisposable {
   macs: Record<string, string> = {};
   private probes: ProbeHandle[] = [];
   private arp: ArpWatch | undefined;
-  private stopped: Promise<{ raw: Partial<Record<Direction, { text: string; handle: ProbeHandle }>>; arpText: string }> | undefined;
+  /** per node: its VRRP capture's recorder tag, and its own wan address (its own adverts are left out) */
+  private vrrp: { node: string; tag: string; own: string }[] = [];
+  private stopped: Promise<Stopped> | undefined;
 
   private constructor(private readonly hosts: LabHosts) {}
 
@@ -94,12 +103,26 @@ export class Watchers implements AsyncDisposable {
       }
     }
     // ARP claims for the VIP on the client's segment, and the nodes' MACs to name them
+    const wan = await nodeWanIfaces(hosts);
     try {
-      w.macs = await nodeWanMacs(hosts);
+      w.macs = Object.fromEntries(Object.entries(wan).flatMap(([n, i]) => (i.mac ? [[n, i.mac]] : [])));
       w.arp = await startArpWatch(hosts, 'client', await clientWanDev(hosts), tag);
     } catch (e) {
       note(`ARP watch unavailable: ${e instanceof Error ? e.message : String(e)}`);
     }
+    // the VRRP adverts each node receives: the takeover measured from the master's last advert
+    await Promise.all(
+      hosts.nodes.map(async (n) => {
+        const vtag = `vrrp-${tag}-${n}`;
+        try {
+          if (!wan[n]) throw new Error(`no wan interface with ${hosts.lab.topology.nodes[n]!.wan}`);
+          await hosts.host(n).startCapture(vtag, wan[n].dev, 'vrrp');
+          w.vrrp.push({ node: n, tag: vtag, own: hosts.lab.topology.nodes[n]!.wan });
+        } catch (e) {
+          note(`VRRP capture on ${n} unavailable: ${errorMessage(e)}`);
+        }
+      }),
+    );
     await w.snapshot('start', 0);
     return w;
   }
@@ -109,8 +132,8 @@ export class Watchers implements AsyncDisposable {
     this.snapshots.push(await readCounters(this.hosts, label).catch(() => ({ t: fallbackT, label, nodes: {} })));
   }
 
-  /** Stop every recorder once; returns the probes' raw output (by direction) and the ARP capture's. */
-  stop(): Promise<{ raw: Partial<Record<Direction, { text: string; handle: ProbeHandle }>>; arpText: string }> {
+  /** Stop every recorder once; returns the probes' raw output (by direction), the ARP capture's, and the adverts each node received. */
+  stop(): Promise<Stopped> {
     this.stopped ??= (async () => {
       const raw: Partial<Record<Direction, { text: string; handle: ProbeHandle }>> = {};
       for (const p of this.probes.splice(0)) {
@@ -122,7 +145,15 @@ export class Watchers implements AsyncDisposable {
       }
       const arpText = this.arp ? await stopArpWatch(this.hosts, this.arp).catch(() => '') : '';
       this.arp = undefined;
-      return { raw, arpText };
+      // a crashed node's capture died with it: what it had is gone, and only the others' count
+      const adverts: Record<string, Advert[]> = {};
+      await Promise.all(
+        this.vrrp.splice(0).map(async (v) => {
+          const text = await this.hosts.host(v.node).stopRecorder(v.tag).catch(() => undefined);
+          if (text !== undefined) adverts[v.node] = parseAdverts(text).filter((a) => a.src !== v.own);
+        }),
+      );
+      return { raw, arpText, adverts };
     })();
     return this.stopped;
   }

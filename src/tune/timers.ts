@@ -1,6 +1,9 @@
 import type { LabHosts } from '../hosts/lab-hosts.js';
 import type { Profile } from '../topology/schema.js';
 import { median } from 'simple-statistics';
+import { parseAdverts, type Advert } from '../analysis/adverts.js';
+
+export { parseAdverts, type Advert };
 
 /**
  * The timers really in force on a running lab, read back from the daemons rather than from the files
@@ -8,28 +11,6 @@ import { median } from 'simple-statistics';
  * from charon's loaded connection (vici, `swanctl --list-conns --raw`), LCP from the options pppd logs
  * at its start (`dump`). A point whose timers differ from its profile is an error, not a measurement.
  */
-
-export interface Advert {
-  t: number;
-  src: string;
-  version: number;
-  prio: number;
-  /** the interval the packet advertises (ms) */
-  intervalMs: number;
-}
-
-/** tcpdump -e -tt -v lines of VRRP: a stamped header line, then `src > dst: VRRPv3, Advertisement, …, intvl 30cs`. */
-export function parseAdverts(text: string): Advert[] {
-  const out: Advert[] = [];
-  let t: number | undefined;
-  for (const line of text.split('\n')) {
-    const stamp = /^(\d+\.\d+) /.exec(line);
-    if (stamp) t = Number(stamp[1]);
-    const m = /(\d+\.\d+\.\d+\.\d+) > \S+: VRRPv(\d), Advertisement, vrid \d+, prio (\d+),.*?intvl (\d+)(cs|s)/.exec(line);
-    if (m && t !== undefined) out.push({ t, src: m[1]!, version: Number(m[2]), prio: Number(m[3]), intervalMs: Number(m[4]) * (m[5] === 'cs' ? 10 : 1000) });
-  }
-  return out;
-}
 
 /** `dpd_delay=1 dpd_timeout=3` of the named connection in `swanctl --list-conns --raw`. */
 export function parseDpd(raw: string): { delayS: number; timeoutS: number } | undefined {

@@ -126,6 +126,8 @@ describe('VM engine, full stack (end to end)', function () {
     expect(m.failbackTakeoverMs, 'the old master MASTER again after its revert').to.be.a('number').and.greaterThan(0);
     expect(m.failbackOutageMs, 'the failback cost the client an outage').to.be.a('number').and.greaterThan(0);
     // when the crashed node died, seen by the probe inside the kill's bracket: a narrow window after the ask
+    // the master's last advert on the new holder's wire: the takeover free of the kill's latency
+    expect(m.takeoverCheck?.advert?.fromLastAdvertMs, JSON.stringify(m.takeoverCheck)).to.be.a('number').and.greaterThan(0);
     const death = m.takeoverCheck?.deathMs;
     expect(death, JSON.stringify(m.takeoverCheck)).to.be.an('array');
     expect(death![0]).to.be.at.least(0);
@@ -173,6 +175,10 @@ describe('VM engine, full stack (end to end)', function () {
         // that pipeline is 40-165 ms under TCG (a loose bound, so the tolerance cannot grow unchecked)
         expect(c.errorMs, c.detail).to.be.at.least(0);
         expect(c.pipelineMs, c.detail).to.be.a('number').and.at.most(500);
+        // and keepalived's timer, from the master's last advert the new holder received, inside VRRP's band
+        const adv = x.metrics.takeoverCheck?.advert;
+        expect(adv?.ok, c.detail).to.equal(true);
+        expect(adv!.n, 'adverts of the master captured before the takeover').to.be.at.least(1);
       }
     }
   });

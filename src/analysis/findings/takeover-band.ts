@@ -1,5 +1,5 @@
 import { formatMs } from '../../util/time.js';
-import { FILES, type Rule } from './finding.js';
+import { FILES, type Evidence, type Finding, type Rule } from './finding.js';
 
 /**
  * A takeover far beyond what VRRP predicts: RFC 5798's master-down interval (3 adverts plus the skew)
@@ -31,25 +31,38 @@ export const takeoverBand: Rule = ({ result: r, profile }) => {
     ...(master ? [{ t: master.t, what: `${tk.node}'s keepalived entered MASTER, ${formatMs(m.vipTakeoverMs)} after the fault` }] : []),
   ];
   const starved = r.starvation?.starved === true;
-  if (kill >= excess * 0.5) {
+  const adv = tk.advert;
+  if (adv) {
+    // the master's last advert on the wire splits the figure: before it, the fault command; after it, keepalived
+    const advert = { t: (m.takeoverFaultAt ?? 0) + adv.lastAdvertMs / 1000, what: `the master's last advert reached ${tk.node}, ${formatMs(adv.lastAdvertMs)} after the fault was asked` };
+    if (adv.ok) return killLatency([...evidence.slice(0, 1), advert, ...evidence.slice(1)], Math.min(excess, Math.max(0, adv.lastAdvertMs)), `${formatMs(adv.lastAdvertMs)} passed between the fault being asked and the master's last advert; from that advert keepalived took ${formatMs(adv.fromLastAdvertMs)}, inside VRRP's band (${formatMs(adv.expectedMs)} ±${formatMs(adv.toleranceMs)})`);
+    return beyond(m.vipTakeoverMs, Math.abs(adv.fromLastAdvertMs - adv.expectedMs) - adv.toleranceMs, `from the master's last advert keepalived took ${formatMs(adv.fromLastAdvertMs)}, against VRRP's ${formatMs(adv.expectedMs)} ±${formatMs(adv.toleranceMs)} (one advert and ${formatMs(lagMs)} of host lag)`, [...evidence, advert], starved, profile.vrrp.advertInt);
+  }
+  if (kill >= excess * 0.5) return killLatency(evidence, Math.min(kill, excess), `${formatMs(kill)} of it went into carrying out the fault, before keepalived's timers started`);
+  return beyond(m.vipTakeoverMs, excess, `${formatMs(excess)} beyond VRRP's master-down interval ${formatMs(tk.expectedMs)} plus one advert and the hosts' lag (${formatMs(lagMs)})`, evidence, starved, profile.vrrp.advertInt);
+
+  function killLatency(ev: Evidence[], impactMs: number, why: string): Finding {
     return {
       id: 'takeover-kill-latency',
-      mechanism: `The takeover read ${formatMs(m.vipTakeoverMs)} against VRRP's ${formatMs(tk.expectedMs)} (+${formatMs(advertMs)} for where in its advert cycle the master died, +${formatMs(lagMs)} of host lag): ${formatMs(kill)} of it went into carrying out the fault, before keepalived's timers started. The figure mixes the engine's kill latency with keepalived's.`,
-      evidence,
-      impactMs: Math.min(kill, excess),
-      remedy: [{ file: '(the drill, not the stack)', line: 'measure the takeover from the master\'s last advert on the wire (calibrate-takeover) or on a quieter host', why: 'keepalived is not slow here; the kill was' }],
+      mechanism: `The takeover read ${formatMs(m.vipTakeoverMs!)} against VRRP's ${formatMs(tk!.expectedMs)} (+${formatMs(advertMs)} for where in its advert cycle the master died, +${formatMs(lagMs)} of host lag): ${why}. The figure mixes the engine's kill latency with keepalived's.`,
+      evidence: ev,
+      impactMs,
+      remedy: [{ file: '(the drill, not the stack)', line: 'read the takeover from the master\'s last advert (takeoverCheck.advert), or drill on a quieter host', why: 'keepalived is not slow here; the kill was' }],
       confidence: 'high',
     };
   }
+};
+
+function beyond(takeoverMs: number, excessMs: number, why: string, evidence: Evidence[], starved: boolean, advertInt: number): Finding {
   return {
     id: starved ? 'takeover-host-starved' : 'takeover-beyond-vrrp',
-    mechanism: `The takeover read ${formatMs(m.vipTakeoverMs)}, ${formatMs(excess)} beyond VRRP's master-down interval ${formatMs(tk.expectedMs)} plus one advert and the hosts' lag (${formatMs(lagMs)})${starved ? ': the host was starved, and keepalived\'s timers fired late' : ': keepalived did not run its timers on time'}.`,
+    mechanism: `The takeover read ${formatMs(takeoverMs)}: ${why}${starved ? '. The host was starved, and keepalived\'s timers fired late' : '. keepalived did not run its timers on time'}.`,
     evidence,
-    impactMs: excess,
+    impactMs: excessMs,
     remedy: [
       { file: FILES.keepalived, line: 'vrrp_rt_priority 50 (global_defs)', why: 'runs the VRRP process at real-time priority so its master-down timer fires on time on a loaded host' },
-      { file: FILES.keepalived, line: `advert_int ${profile.vrrp.advertInt} (vrrp_instance)`, why: 'the master-down interval is 3 adverts plus the skew: a shorter advert shortens it, a longer one tolerates a loaded host better', profile: 'vrrp.advertInt' },
+      { file: FILES.keepalived, line: `advert_int ${advertInt} (vrrp_instance)`, why: 'the master-down interval is 3 adverts plus the skew: a shorter advert shortens it, a longer one tolerates a loaded host better', profile: 'vrrp.advertInt' },
     ],
     confidence: starved ? 'high' : 'medium',
   };
-};
+}
