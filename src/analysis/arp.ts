@@ -17,6 +17,33 @@ export interface ArpReport {
   claims: ArpClaim[];
   duplicate: boolean;
   detail: string;
+  /** the client's own ARP entry for the VIP as the samples read it, each change once: whom it sent the VIP's packets to */
+  neighbour?: NeighbourEntry[];
+}
+
+export interface NeighbourEntry {
+  t: number;
+  /** null: no entry */
+  mac: string | null;
+  /** the node whose wan MAC it is */
+  node?: string;
+  state: string[];
+}
+
+/** The client's ARP entries for the VIP from the tunnel samples that read them, kept where the MAC or state changed. */
+export function neighbourEntries(samples: { t: number; up?: boolean; neigh?: { mac: string | null; state: string[] } | null }[], macs: Record<string, string>): { neighbour?: NeighbourEntry[] } {
+  const byMac = new Map(Object.entries(macs).map(([n, m]) => [m.toLowerCase(), n]));
+  const out: NeighbourEntry[] = [];
+  for (const s of [...samples].sort((a, b) => a.t - b.t)) {
+    if (s.neigh === undefined) continue;
+    const mac = s.neigh?.mac?.toLowerCase() ?? null;
+    const state = s.neigh?.state ?? [];
+    const last = out.at(-1);
+    if (last && last.mac === mac && last.state.join() === state.join()) continue;
+    const node = mac ? byMac.get(mac) : undefined;
+    out.push({ t: s.t, mac, ...(node ? { node } : {}), state });
+  }
+  return out.length > 0 ? { neighbour: out } : {};
 }
 
 /** tcpdump -e -tt lines: `<t> <src mac> > <dst mac>, ethertype ARP …: Request who-has V tell V` / `Reply V is-at M`. */

@@ -1,7 +1,7 @@
 import type { BlackoutWindow, RunEvent, ScenarioResult } from '../run/result.js';
 import type { Profile, Topology } from '../topology/schema.js';
 import { formatMs } from '../util/time.js';
-import { parseArp } from './arp.js';
+import { neighbourEntries, parseArp } from './arp.js';
 import { attribute, failback, revertAskedAt, type AttributedOutage } from './failback.js';
 import type { Outage, ProbeReport } from './dataplane.js';
 import { advertTakeover, type Advert } from './adverts.js';
@@ -16,6 +16,13 @@ import { judgeSymmetry, type CounterSnapshot } from './symmetry.js';
  */
 
 /** One look at the lab, as far as the figures need it. */
+/** A look at the client's tunnel (a ping through ppp), with its ARP entry for the VIP where it was read. */
+export interface TunnelSample {
+  t: number;
+  up: boolean;
+  neigh?: { mac: string | null; state: string[] } | null;
+}
+
 export interface SampleView {
   t: number;
   holders: string[];
@@ -34,7 +41,7 @@ export interface FigureInputs {
   /** the runner's own VRRP marks (a node crashed, frozen, resumed; a keepalived killed) */
   containerEvents: VrrpTransition[];
   samples: SampleView[];
-  tunnelSamples: { t: number; up: boolean }[];
+  tunnelSamples: TunnelSample[];
   end?: SampleView;
   tunnelIpAtStart?: string;
   /** per node: its whole vrrp.log, and the times of keepalived's "Entering MASTER STATE" lines */
@@ -127,7 +134,7 @@ export function computeFigures(x: FigureInputs): PhaseEvent[] {
   m.splitBrainLongestMs = sb.longestMs;
   // two VIP holders in two samples in a row (one sample can catch a handover in flight)
   m.splitBrainSampled = samples.some((s, k) => k > 0 && s.holders.length > 1 && samples[k - 1]!.holders.length > 1);
-  if (x.arpText || Object.keys(x.macs).length > 0) m.arp = parseArp(x.arpText, lab.topology.vips.wan, x.macs);
+  if (x.arpText || Object.keys(x.macs).length > 0) m.arp = { ...parseArp(x.arpText, lab.topology.vips.wan, x.macs), ...neighbourEntries(tunnelSamples, x.macs) };
   // the fault that caused an effect is the last one injected before it (a scenario may first plant a
   // wrong secret, then crash the master: the takeover counts from the crash)
   // a fault is active until its revert was asked (what follows the asking is the revert's, like a failback)

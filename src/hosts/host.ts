@@ -15,7 +15,8 @@ export interface Host extends Pick<EventEmitter<{ event: [AgentEvent] }>, 'on' |
   /** start the host's agent if it does not run */
   connect(): Promise<void>;
   status(vips: { wan: string; lan: string }): Promise<NodeStatus>;
-  client(lan: string, full: boolean): Promise<ClientStatus>;
+  /** `vip`: also read the client's neighbour (ARP) entry for it */
+  client(lan: string, full: boolean, vip?: string): Promise<ClientStatus>;
   counters(): Promise<{ t: number; text: string } | null>;
   sessions(): Promise<number>;
   logWindow(file: HostLog, from: number, to: number): Promise<string>;

@@ -24,6 +24,7 @@ interface AgentClient {
   ike?: boolean;
   child?: boolean;
   l2tp?: boolean;
+  neigh?: { ip: string; dev: string | null; mac: string | null; state: string[] }[];
 }
 
 /** Deadlines of the host's requests (ms): generous, since a starved emulated lab is slow, but finite. */
@@ -159,10 +160,11 @@ export class LabHost extends EventEmitter<{ event: [AgentEvent] }> implements Ho
   }
 
   /** The client's tunnel: PPP and a ping through it to `lan`; `full` adds the IKE/CHILD SAs and L2TP (slow). */
-  async client(lan: string, full: boolean): Promise<ClientStatus> {
-    const a = await this.ask<AgentClient>('client', { lan, full }, full ? DEADLINES.clientFull : DEADLINES.client);
+  async client(lan: string, full: boolean, vip?: string): Promise<ClientStatus> {
+    const a = await this.ask<AgentClient>('client', { lan, full, ...(vip ? { vip } : {}) }, full ? DEADLINES.clientFull : DEADLINES.client);
     const r = a.result;
-    return { ikeSa: r.ike ?? false, childSa: r.child ?? false, l2tpTunnel: r.l2tp ?? false, pppUp: r.ppp, tunnelIp: r.tunnelIp, lanReachable: r.lan, clock: a.t, ...(full ? {} : { lanCheckOnly: true }) };
+    const n = r.neigh?.[0];
+    return { ikeSa: r.ike ?? false, childSa: r.child ?? false, l2tpTunnel: r.l2tp ?? false, pppUp: r.ppp, tunnelIp: r.tunnelIp, lanReachable: r.lan, clock: a.t, ...(full ? {} : { lanCheckOnly: true }), ...(vip && r.neigh ? { neigh: n ? { mac: n.mac, state: n.state } : null } : {}) };
   }
 
   /** `nft list counters table inet vipdrill_fw`, or null when it could not be read. */

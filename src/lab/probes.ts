@@ -22,4 +22,6 @@ export interface ClientStatus {
   clock?: number;
   /** a lan-check sample: ikeSa/childSa/l2tpTunnel were not looked at */
   lanCheckOnly?: boolean;
+  /** the client's neighbour (ARP) entry for the VIP when asked: whom it sends the VIP's packets to (null: none) */
+  neigh?: { mac: string | null; state: string[] } | null;
 }

@@ -19,7 +19,8 @@ export async function sample(hosts: LabHosts, withClient: boolean | 'lan'): Prom
   // every host at once, each over its live agent stream
   const [nodes, client] = await Promise.all([
     Promise.all(hosts.nodes.map((n) => hosts.host(n).status(t.vips))),
-    withClient ? hosts.host('client').client(t.lanhost.lan, withClient === true).catch(() => undefined) : Promise.resolve(undefined),
+    // the client's ARP entry for the VIP too, where the client sits on the VIP's segment (behind NAT it is the router's)
+    withClient ? hosts.host('client').client(t.lanhost.lan, withClient === true, t.client.nat ? undefined : t.vips.wan).catch(() => undefined) : Promise.resolve(undefined),
   ]);
   for (const n of nodes) if (n.clock !== undefined) hosts.noteStatus(n.name, n.vrrpState, n.clock);
   return sampleOf(nodes, client);

@@ -2,6 +2,7 @@ import { analyse, type Evidence } from '../analysis/analyse.js';
 import { starvedThresholds } from '../analysis/starvation.js';
 import { parseProbe, type ProbeReport } from '../analysis/dataplane.js';
 import type { VrrpTransition } from '../analysis/metrics.js';
+import type { TunnelSample } from '../analysis/figures.js';
 import { errorMessage, TimeoutError } from '../errors.js';
 import { faultEnv } from '../faults/env.js';
 import { planFault } from '../faults/catalog.js';
@@ -88,14 +89,15 @@ async function runWithHosts(engine: Engine, lab: LabContext, sc: Scenario, o: Ru
     o.onEvent?.({ source: 'runner', ...e }, { scenario: sc.name, repeat: o.repeat });
   };
   const baselineTimeoutMs = o.baselineTimeoutMs ?? 240_000;
-  const tunnelSamples: { t: number; up: boolean }[] = [];
+  const tunnelSamples: TunnelSample[] = [];
   const samples: Sample[] = [];
   const ctx: ConditionContext & { tunnelIpAtStart?: string } = { holderAtStart: '', authBaseline: new Map() };
   const check = async (c: Condition) => {
     const r = await evaluate(hosts, c, ctx);
     if (r.sample) {
       samples.push(r.sample);
-      if (r.sample.client) tunnelSamples.push({ t: r.sample.t, up: r.sample.client.lanReachable });
+      const c = r.sample.client;
+      if (c) tunnelSamples.push({ t: r.sample.t, up: c.lanReachable, ...(c.neigh !== undefined ? { neigh: c.neigh } : {}) });
     }
     return r;
   };

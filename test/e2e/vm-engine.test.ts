@@ -126,6 +126,8 @@ describe('VM engine, full stack (end to end)', function () {
     expect(m.failbackTakeoverMs, 'the old master MASTER again after its revert').to.be.a('number').and.greaterThan(0);
     expect(m.failbackOutageMs, 'the failback cost the client an outage').to.be.a('number').and.greaterThan(0);
     // when the crashed node died, seen by the probe inside the kill's bracket: a narrow window after the ask
+    // the client's own ARP entry for the VIP, read by the samples: at the new holder while the tunnel ran through it
+    expect(m.arp?.neighbour?.some((e) => e.node === m.newHolder), JSON.stringify(m.arp?.neighbour)).to.equal(true);
     // the master's last advert on the new holder's wire: the takeover free of the kill's latency
     expect(m.takeoverCheck?.advert?.fromLastAdvertMs, JSON.stringify(m.takeoverCheck)).to.be.a('number').and.greaterThan(0);
     const death = m.takeoverCheck?.deathMs;

@@ -66,6 +66,18 @@ describe('the resident agent (python3, real process)', function () {
     expect(a.result.ready).to.equal(false);
   });
 
+  it('neigh: the ARP table from rtnetlink, as `ip neigh` shows it (less the NOARP entries it hides)', async () => {
+    type Entry = { ip: string; dev: string | null; mac: string | null; state: string[] };
+    const a = await link.request<{ entries: Entry[] }>('neigh');
+    const ip = JSON.parse(execFileSync('ip', ['-j', '-4', 'neigh', 'show'], { encoding: 'utf8' }) || '[]') as { dst: string; dev: string; lladdr?: string; state: string[] }[];
+    const shown = a.result.entries.filter((e) => !e.state.includes('NOARP'));
+    expect(shown).to.deep.equal(ip.map((x) => ({ ip: x.dst, dev: x.dev, mac: x.lladdr ?? null, state: x.state })));
+    const one = ip[0];
+    if (one) expect((await link.request<{ entries: Entry[] }>('neigh', { ip: one.dst })).result.entries.map((e) => e.ip)).to.deep.equal([one.dst]);
+    const bad = await link.request('neigh', { ip: '1.2.3' }).catch((e: unknown) => e);
+    expect(String(bad)).to.match(/neigh args\.ip must be an IPv4 address/);
+  });
+
   it('a log window holds the stamped lines in [from, to] only, and only of the daemons\' logs', async () => {
     const a = await link.request<{ text: string }>('log', { file: 'charon.log', from: 200, to: 250 });
     expect(a.result.text).to.equal('200.25 in the window\n');

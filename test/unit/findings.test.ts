@@ -8,6 +8,7 @@ import { ikeToVoid } from '../../src/analysis/findings/ike-to-void.js';
 import { l2tpDeadTunnel } from '../../src/analysis/findings/l2tp-dead-tunnel.js';
 import { preemptFailback } from '../../src/analysis/findings/preempt-failback.js';
 import { staleArp } from '../../src/analysis/findings/stale-arp.js';
+import { neighbourEntries } from '../../src/analysis/arp.js';
 import { takeoverBand } from '../../src/analysis/findings/takeover-band.js';
 import { decomposeReconnect, type LogLine } from '../../src/analysis/reconnect.js';
 import type { ScenarioResult } from '../../src/run/result.js';
@@ -100,6 +101,32 @@ describe('findings: why a repeat was slow, and what to change', () => {
     const f = on(staleArp, r)!;
     expect(f.mechanism).to.match(/the last node the client heard claim the VIP was b/);
     expect(f.remedy[0]!.line).to.match(/garp_master_refresh/);
+  });
+
+  it('a stale ARP entry read on the client: its entry for the VIP pointed at the node that gave it up, though the holder claimed it', () => {
+    const r = recorded('node-crash');
+    const o = r.metrics.outages!.filter((x) => x.cause === 'revert').sort((a, b) => b.ms - a.ms)[0]!;
+    const macOf = (n: string) => r.metrics.arp!.claims.find((c) => c.node === n)!.mac;
+    // right entries: no finding (the holder a's claims are in the recording)
+    r.metrics.arp!.neighbour = [{ t: o.from + 0.5, mac: macOf('a'), node: 'a', state: ['REACHABLE'] }];
+    expect(on(staleArp, r)).to.equal(undefined);
+    // the entry still at b halfway through the outage: the mechanism, read on the client
+    r.metrics.arp!.neighbour = [{ t: o.from + 0.5, mac: macOf('b'), node: 'b', state: ['STALE'] }];
+    const f = on(staleArp, r)!;
+    expect(f.mechanism).to.match(/the client's own ARP entry for the VIP pointed at b \(STALE\), while a held the VIP/);
+    expect(f.confidence).to.equal('high');
+    expect(f.evidence.at(-1)!.what).to.match(/pointed at b .*not at a/);
+  });
+
+  it('the client\'s ARP entries from the samples: each change once, named by node', () => {
+    const macs = { a: '02:00:00:00:00:0a', b: '02:00:00:00:00:0b' };
+    const e = neighbourEntries([{ t: 3, up: false, neigh: { mac: '02:00:00:00:00:0B', state: ['STALE'] } }, { t: 1, up: true, neigh: { mac: '02:00:00:00:00:0a', state: ['REACHABLE'] } }, { t: 2, up: true }, { t: 4, up: false, neigh: { mac: '02:00:00:00:00:0b', state: ['STALE'] } }, { t: 5, up: false, neigh: null }], macs);
+    expect(e.neighbour).to.deep.equal([
+      { t: 1, mac: '02:00:00:00:00:0a', node: 'a', state: ['REACHABLE'] },
+      { t: 3, mac: '02:00:00:00:00:0b', node: 'b', state: ['STALE'] },
+      { t: 5, mac: null, state: [] },
+    ]);
+    expect(neighbourEntries([{ t: 1, up: true }], macs)).to.deep.equal({});
   });
 
   it('every rule is run; findings come largest impact first; a calm blackout has none', () => {
