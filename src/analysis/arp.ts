@@ -21,6 +21,12 @@ export interface ArpReport {
   neighbour?: NeighbourEntry[];
 }
 
+/** The client's ARP entry for an address as its agent read it. */
+export interface NeighbourReading {
+  mac: string | null;
+  state: string[];
+}
+
 export interface NeighbourEntry {
   t: number;
   /** null: no entry */
@@ -31,7 +37,7 @@ export interface NeighbourEntry {
 }
 
 /** The client's ARP entries for the VIP from the tunnel samples that read them, kept where the MAC or state changed. */
-export function neighbourEntries(samples: { t: number; up?: boolean; neigh?: { mac: string | null; state: string[] } | null }[], macs: Record<string, string>): { neighbour?: NeighbourEntry[] } {
+export function neighbourEntries(samples: { t: number; up?: boolean; neigh?: NeighbourReading | null }[], macs: Record<string, string>): { neighbour?: NeighbourEntry[] } {
   const byMac = new Map(Object.entries(macs).map(([n, m]) => [m.toLowerCase(), n]));
   const out: NeighbourEntry[] = [];
   for (const s of [...samples].sort((a, b) => a.t - b.t)) {

@@ -1,7 +1,7 @@
 import type { BlackoutWindow, RunEvent, ScenarioResult } from '../run/result.js';
 import type { Profile, Topology } from '../topology/schema.js';
 import { formatMs } from '../util/time.js';
-import { neighbourEntries, parseArp } from './arp.js';
+import { neighbourEntries, parseArp, type NeighbourReading } from './arp.js';
 import { attribute, failback, revertAskedAt, type AttributedOutage } from './failback.js';
 import type { Outage, ProbeReport } from './dataplane.js';
 import { advertTakeover, type Advert } from './adverts.js';
@@ -15,14 +15,14 @@ import { judgeSymmetry, type CounterSnapshot } from './symmetry.js';
  * nothing (src/run/scenario.ts gathers the evidence first), so it is tested on recorded inputs.
  */
 
-/** One look at the lab, as far as the figures need it. */
 /** A look at the client's tunnel (a ping through ppp), with its ARP entry for the VIP where it was read. */
 export interface TunnelSample {
   t: number;
   up: boolean;
-  neigh?: { mac: string | null; state: string[] } | null;
+  neigh?: NeighbourReading | null;
 }
 
+/** One look at the lab, as far as the figures need it. */
 export interface SampleView {
   t: number;
   holders: string[];
@@ -164,7 +164,7 @@ export function computeFigures(x: FigureInputs): PhaseEvent[] {
       m.takeoverCheck = { ...(bracket ? { faultLatencyMs: (bracket.seen - bracket.asked) * 1000 } : {}), node: tk.node, notifyMs, ...(logMs !== undefined ? { keepalivedLogMs: logMs } : {}), ...(wire ? { wireMs: (wire.t - from) * 1000 } : {}), expectedMs: (3 * adv + skew) * 1000 };
       // the takeover from the master's last advert on the wire, free of what the fault command cost
       const incoming = x.adverts?.[tk.node];
-      const adverts = incoming && logMs !== undefined ? advertTakeover(incoming, { masterAt: from + logMs / 1000, faultAt: from, downMs: (3 * adv + skew) * 1000, skewMs: skew * 1000, advertMs: adv * 1000, lagMs: x.hostLagMs ?? 0 }) : undefined;
+      const adverts = incoming && logMs !== undefined ? advertTakeover(incoming, { masterAt: from + logMs / 1000, faultAt: from, downMs: m.takeoverCheck.expectedMs, skewMs: skew * 1000, advertMs: adv * 1000, lagMs: x.hostLagMs ?? 0 }) : undefined;
       if (adverts) m.takeoverCheck.advert = adverts;
       m.resolution.vrrp = logMs !== undefined ? 'keepalived\'s own state line (stamped with the lab clock as it is written, µs); the notify fifo line as cross-check' : 'keepalived notify_fifo line stamped with the lab clock (µs)';
     }

@@ -1,3 +1,4 @@
+import type { NeighbourReading } from '../analysis/arp.js';
 /** What one node's agent reports (src/hosts/lab-host.ts). */
 export interface NodeStatus {
   name: string;
@@ -23,5 +24,5 @@ export interface ClientStatus {
   /** a lan-check sample: ikeSa/childSa/l2tpTunnel were not looked at */
   lanCheckOnly?: boolean;
   /** the client's neighbour (ARP) entry for the VIP when asked: whom it sends the VIP's packets to (null: none) */
-  neigh?: { mac: string | null; state: string[] } | null;
+  neigh?: NeighbourReading | null;
 }
