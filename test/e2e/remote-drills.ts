@@ -65,8 +65,13 @@ export function remoteDrills(ctx: () => { remoteTopology: string; reportDir: str
     const r = run(['scenarios/kill-charon.yaml', 'scenarios/split-brain.yaml', 'scenarios/link-down-wan.yaml'], ctx().remoteTopology);
     const out = JSON.parse(r.stdout) as { exitCode: number; dir: string; results: { scenario: string; verdict: string; reason?: string; metrics: { outageMs?: number; vipTakeoverMs?: number } }[] };
     for (const x of out.results) process.stderr.write(`      remote ${x.scenario}: ${x.verdict} outage ${x.metrics.outageMs ?? '-'} ms, takeover ${x.metrics.vipTakeoverMs ?? '-'} ms${x.reason ? ` (${x.reason})` : ''}\n`);
-    expect(out.results.map((x) => [x.scenario, x.verdict])).to.deep.equal([['kill-charon', 'passed'], ['split-brain', 'passed'], ['link-down-wan', 'passed']]);
-    expect(out.exitCode, r.stderr.slice(-2000)).to.equal(0);
+    // a repeat whose lab was starved while it mattered is an error that says so (exit 2), never a
+    // failed verdict: that is the contract on a loaded host (CI once saw a 2.6 s split brain on a
+    // kill-charon with the agents 98 ms late at p90). One such honest error is allowed; nothing else.
+    const starved = (x: (typeof out.results)[number]) => x.verdict === 'error' && /^host starved during the fault/.test(x.reason ?? '');
+    expect(out.results.map((x) => [x.scenario, starved(x) ? 'passed' : x.verdict]), JSON.stringify(out.results.map((x) => x.reason))).to.deep.equal([['kill-charon', 'passed'], ['split-brain', 'passed'], ['link-down-wan', 'passed']]);
+    expect(out.results.filter(starved).length, 'at most one starved-lab error').to.be.at.most(1);
+    expect(out.exitCode, r.stderr.slice(-2000)).to.equal(out.results.some(starved) ? 2 : 0);
     const info = (JSON.parse(readFileSync(join(out.dir, 'run.json'), 'utf8')) as { engine: { name: string }; labs: LabInfo[] });
     expect(info.engine.name).to.equal('remote');
     const remote = info.labs[0]!.remote!;
