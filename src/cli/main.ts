@@ -9,8 +9,10 @@ import { defaultTopologyPath } from '../topology/load.js';
 import { packageRoot } from '../util/paths.js';
 import { consoleProgress } from '../util/progress.js';
 import { formatMs, parseDuration } from '../util/time.js';
-import { printSuite, printTune, printValidation } from './run.js';
+import { printRemedies, printSuite, printTune, printValidation } from './run.js';
 import { tuneCommand } from '../tune/run.js';
+import { parseChange } from '../tune/remedies.js';
+import { tryRemediesCommand } from '../tune/try-remedies.js';
 import { expandScenarioArgs, loadSuite, validateScenarios } from '../scenario/load.js';
 import { runSuite } from '../run/suite.js';
 import { scenarioJsonSchema } from '../scenario/json-schema.js';
@@ -173,7 +175,7 @@ const runOptions = (c: Command) =>
     .option('--name <lab>', 'name of the lab the run brings up', 'vipdrill-run')
     .option('--json', 'print the run summary as JSON');
 
-type RunOpts = { engine: 'auto' | 'local' | 'vm'; reportDir: string; name: string; json?: boolean; lab?: string; repeat?: string; topology?: string; profile?: string; yes?: boolean; dryRun?: boolean };
+type RunOpts = { engine: 'auto' | 'local' | 'vm'; reportDir: string; name: string; json?: boolean; lab?: string; repeat?: string; topology?: string; profile?: string; yes?: boolean; dryRun?: boolean; tryRemedies?: boolean; remedy?: string[]; maxRemedies?: string; seed?: string };
 
 /** After Ctrl-C, how long the heal and the clean-up may take before the process exits anyway. */
 const INTERRUPT_BUDGET_MS = 25_000;
@@ -203,6 +205,7 @@ async function runAndReport(files: string[], o: RunOpts): Promise<void> {
   const repeat = o.repeat === undefined ? undefined : Number(o.repeat);
   if (repeat !== undefined && (!Number.isInteger(repeat) || repeat < 1 || repeat > 100)) throw new VipdrillError('CONFIG_INVALID', `--repeat: expected a whole number from 1 to 100, got ${o.repeat}`);
   if (o.dryRun) return planCommand(files, o);
+  if (o.tryRemedies || o.remedy) return tryRemedies(files, o, repeat);
   const abort = interruptible();
   const s = await runSuite({ files, lab: o.lab, engine: o.engine, repeat, reportDir: o.reportDir, labName: o.name, progress: consoleProgress(), signal: abort.signal, topology: o.topology, profile: o.profile, confirm: confirmRealHosts(o.yes) });
   // the reports, from the JSON just written (a PDF that cannot be rendered is a warning, not a failed run)
@@ -217,6 +220,19 @@ async function runAndReport(files: string[], o: RunOpts): Promise<void> {
   process.exitCode = s.exitCode;
 }
 
+/** `run <scenario> --try-remedies`: the scenario before and after each proposed (or asked) profile change. */
+async function tryRemedies(files: string[], o: RunOpts, repeat: number | undefined): Promise<void> {
+  if (files.length !== 1) throw new VipdrillError('CONFIG_INVALID', `--try-remedies measures one scenario; got ${files.length} files`);
+  if (o.topology) throw new VipdrillError('CONFIG_INVALID', '--try-remedies switches the profile of a lab; it does not change real hosts (-t)');
+  const asked = (o.remedy ?? []).map(parseChange);
+  const seed = intOption('--seed', o.seed, 0, 2 ** 31 - 1);
+  const abort = interruptible();
+  const r = await tryRemediesCommand({ file: files[0]!, lab: o.lab, repeats: repeat ?? 5, asked, maxProposed: intOption('--max-remedies', o.maxRemedies, 0, 20) ?? 3, reportDir: o.reportDir, engine: o.engine, labName: o.name, ...(seed !== undefined ? { seed } : {}), progress: consoleProgress(!!o.json), signal: abort.signal });
+  if (o.json) json(r.json);
+  else printRemedies(r);
+  process.exitCode = r.exitCode;
+}
+
 runOptions(
   program
     .command('run')
@@ -227,7 +243,11 @@ runOptions(
     .option('--profile <name>', "with -t: the profile of the timers the hosts run (default: the topology's); checked against their keepalived.conf")
     .option('--yes', 'with -t: drill the real hosts without asking')
     .option('--dry-run', 'print the plan (every command and revert, per host) and run nothing')
-    .option('--repeat <n>', 'run each scenario n times (overrides the files)'),
+    .option('--repeat <n>', 'run each scenario n times (overrides the files; 5 with --try-remedies)')
+    .option('--try-remedies', 'one scenario on the lab\'s profile, then again with each profile change its findings propose (the profile switched on the running lab), and whether it helped')
+    .option('--remedy <field=value...>', 'with --try-remedies: also try this profile change (e.g. vrrp.garpLowerPrioRepeat=5)')
+    .option('--max-remedies <n>', 'with --try-remedies: measure at most n of the proposed changes (default 3)')
+    .option('--seed <n>', 'with --try-remedies: seed of the bootstrap intervals'),
 ).action((files: string[], o: RunOpts) => runAndReport(expandScenarioArgs(files), o));
 
 program

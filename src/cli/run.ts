@@ -8,6 +8,8 @@ import { formatMs } from '../util/time.js';
 import type { TuneResult } from '../tune/run.js';
 import { pointsTable } from '../tune/report.js';
 import { loadSweep } from '../tune/sweep.js';
+import { armsTable } from '../tune/remedies.js';
+import type { TryRemediesResult } from '../tune/try-remedies.js';
 
 const w = (s = '') => process.stdout.write(s + '\n');
 
@@ -50,4 +52,13 @@ export function printTune(r: TuneResult): void {
   const rel = relative(process.cwd(), r.dir) || r.dir;
   w(`results: ${rel}/  (tune.json, summary.md, index.html${rec ? ', recommended.yaml, snippets/' : ''})`);
   if (!r.complete) w(`resume:  vipdrill tune --resume ${rel}`);
+}
+
+export function printRemedies(r: TryRemediesResult): void {
+  const j = r.json;
+  w('');
+  w(`${j.scenario} on profile ${j.profile}: ${j.repeats} repeat(s) per arm; seed ${j.seed}${j.complete ? '' : `; incomplete (${j.stopped ?? 'not every repeat ran'})`}`);
+  for (const l of armsTable(j.arms)) w(l);
+  const rel = relative(process.cwd(), r.dir) || r.dir;
+  w(`results: ${rel}/  (remedies.json, summary.md, one folder per arm)`);
 }

@@ -9,6 +9,6 @@ export function findingText(f: Finding, r: ScenarioResult, indent = ''): string[
   return [
     `${indent}${f.id} (${f.confidence} confidence, ${formatMs(f.impactMs)}): ${f.mechanism}`,
     ...f.evidence.map((e) => `${indent}  evidence ${at(e.t)}${e.seq !== undefined ? ` (event ${e.seq})` : ''}: ${e.what}`),
-    ...f.remedy.map((x) => `${indent}  remedy: ${x.file}: ${x.line}: ${x.why}${x.profile ? ` [profile ${x.profile}]` : ''}`),
+    ...f.remedy.map((x) => `${indent}  remedy: ${x.file}: ${x.line}: ${x.why}${x.profile ? ` [profile ${x.profile}${x.value !== undefined ? `=${x.value}` : ''}]` : ''}`),
   ];
 }

@@ -209,7 +209,7 @@ function scenarioSection(r: ScenarioResult, all: ScenarioResult[]): Html {
     ? html`<div class="findings" data-testid="findings"><b>Findings: why, and what to change</b>${r.findings.map((f) => html`<div class="finding" data-finding="${f.id}"><p><b>${f.id}</b> <span class="small">(${f.confidence} confidence, ${formatMs(f.impactMs)})</span>: ${f.mechanism}</p><ul class="evidence">${f.evidence.map((e) => {
         const seq = evRef(e);
         return html`<li>${seq !== undefined ? html`<a href="#${id(r)}-ev-${seq}">${rel(e.t)} s</a>` : `${rel(e.t)} s`}: ${e.what}</li>`;
-      })}</ul><table class="remedy"><thead><tr><th>file</th><th>change</th><th>why</th></tr></thead><tbody>${f.remedy.map((x) => html`<tr><td><code>${x.file}</code></td><td><code>${x.line}</code>${x.profile ? html` <span class="small">(profile ${x.profile})</span>` : ''}</td><td>${x.why}</td></tr>`)}</tbody></table></div>`)}</div>`
+      })}</ul><table class="remedy"><thead><tr><th>file</th><th>change</th><th>why</th></tr></thead><tbody>${f.remedy.map((x) => html`<tr><td><code>${x.file}</code></td><td><code>${x.line}</code>${x.profile ? html` <span class="small">(profile ${x.profile}${x.value !== undefined ? `=${x.value}` : ''})</span>` : ''}</td><td>${x.why}</td></tr>`)}</tbody></table></div>`)}</div>`
     : html``;
   const stability = r.calm || r.starvation ? html`<p class="small" data-testid="stability">${r.calm ? `calm window before the fault: ${formatMs(r.calm.requiredMs)} with no VRRP transition (waited ${formatMs(r.calm.waitedMs)}; agents at most ${formatMs(r.calm.lagMaxMs)} late). ` : ''}${r.starvation?.detail ?? ''}</p>` : '';
   return lines([

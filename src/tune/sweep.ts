@@ -12,7 +12,7 @@ import { packageRoot, SAFE_NAME } from '../util/paths.js';
  * Sweep files (lab/sweeps/*.yaml): which profile fields to vary, over which scenarios, how often, and the
  * false-failover check at every point. This is the input side of `vipdrill tune` (issue 12): files are
  * read and checked through the same input layer as scenarios, and every point is expanded and checked
- * before anything runs. The tuner itself is not built yet.
+ * before anything runs. The tuner is run.ts.
  */
 
 /** Every profile field a sweep may vary: the numeric and boolean leaves of the profile schema. */
@@ -69,7 +69,8 @@ export interface Point {
 /** At most this many points (× scenarios × repeats is what a sweep costs). */
 export const MAX_POINTS = 256;
 
-function setPath(profile: Profile, path: string, v: number | boolean): Profile {
+/** The profile with one field (`section.key`) set. */
+export function setPath(profile: Profile, path: string, v: number | boolean): Profile {
   const [section, key] = path.split('.') as [keyof Profile, string];
   return { ...profile, [section]: { ...(profile[section] as Record<string, unknown>), [key]: v } };
 }

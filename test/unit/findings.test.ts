@@ -6,6 +6,7 @@ import { authDrift } from '../../src/analysis/findings/auth-drift.js';
 import { detectionDominates } from '../../src/analysis/findings/detection.js';
 import { ikeToVoid } from '../../src/analysis/findings/ike-to-void.js';
 import { l2tpDeadTunnel } from '../../src/analysis/findings/l2tp-dead-tunnel.js';
+import { notifyRace } from '../../src/analysis/findings/notify-race.js';
 import { preemptFailback } from '../../src/analysis/findings/preempt-failback.js';
 import { staleArp } from '../../src/analysis/findings/stale-arp.js';
 import { neighbourEntries } from '../../src/analysis/arp.js';
@@ -129,8 +130,30 @@ describe('findings: why a repeat was slow, and what to change', () => {
     expect(neighbourEntries([{ t: 1, up: true }], macs)).to.deep.equal({});
   });
 
+  it('notify handling racing keepalived: a late BACKUP notification after a\'s MASTER line leaves its hooks wrong to the end; the recorded streams (the fifo 0.07–0.25 s behind) are no race', () => {
+    for (const s of ['node-crash', 'node-crash-tight']) expect(on(notifyRace, recorded(s)), s).to.equal(undefined);
+    // node-crash-tight: a's keepalived entered BACKUP at +37.267 s and MASTER at +38.348 s (from the labStart);
+    // the BACKUP notification is delivered again at +38.700 s, after MASTER's: a blip's scripts finishing out of order
+    const r = recorded('node-crash-tight');
+    const kMaster = r.hostEvents!.find((e) => e.host === 'a' && e.ev === 'vrrp.state' && e.state === 'MASTER')!;
+    r.hostEvents!.push({ ev: 'vrrp.notify', host: 'a', t: r.labStart + 38.7, instance: 'VI_1', state: 'BACKUP', priority: 200 });
+    const f = on(notifyRace, r)!;
+    expect([f.id, f.confidence]).to.deep.equal(['notify-race', 'high']);
+    // wrong from 38.700 s to the end; the first second after keepalived's line (to 39.348 s) is delivery
+    const from = Math.max(kMaster.t + Math.max(1, (2 * (r.starvation?.lagMaxMs ?? 0)) / 1000), r.labStart + 38.7);
+    expect(f.impactMs).to.be.closeTo((r.labEnd - from) * 1000, 1);
+    expect(f.mechanism).to.match(/a's notify side was in BACKUP .* while keepalived was MASTER: the notification of an earlier state arrived after keepalived had moved on.*still so when the repeat ended/);
+    expect(f.evidence.map((e) => e.t)).to.deep.equal([kMaster.t, r.labStart + 38.7]);
+    expect(f.remedy[0]!.line).to.match(/^notify_fifo /);
+    // the same notification 0.9 s late but in order (before MASTER's) is delivery, not a race
+    const ordered = recorded('node-crash-tight');
+    const n = ordered.hostEvents!.find((e) => e.host === 'a' && e.ev === 'vrrp.notify' && e.state === 'MASTER')!;
+    n.t = kMaster.t + 0.9;
+    expect(on(notifyRace, ordered)).to.equal(undefined);
+  });
+
   it('every rule is run; findings come largest impact first; a calm blackout has none', () => {
-    expect(RULES).to.have.length(7);
+    expect(RULES).to.have.length(8);
     const fs = findingsOf({ result: recorded('node-crash'), profile, topology });
     expect(fs.map((f) => f.id)).to.deep.equal(['preempt-failback', 'l2tp-dead-tunnel']);
     expect(findingsOf({ result: recorded('calibrate-outage-1s'), profile, topology })).to.deep.equal([]);

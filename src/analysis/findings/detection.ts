@@ -24,12 +24,12 @@ export const detectionDominates: Rule = ({ result: r, profile: p }) => {
     impactMs: detect,
     remedy: dpd
       ? [
-          { file: FILES.swanctl, line: `dpd_delay = ${Math.max(1, Math.floor(p.ike.dpdDelay / 2))}s`, why: 'DPD probes the peer sooner', profile: 'ike.dpdDelay' },
-          { file: FILES.pppOptions, line: `lcp-echo-interval ${Math.max(1, Math.floor(p.ppp.lcpEchoInterval / 2))}`, why: 'or let LCP, which runs inside the tunnel, notice first', profile: 'ppp.lcpEchoInterval' },
+          { file: FILES.swanctl, line: `dpd_delay = ${Math.max(1, Math.floor(p.ike.dpdDelay / 2))}s`, why: 'DPD probes the peer sooner', profile: 'ike.dpdDelay', value: Math.max(1, Math.floor(p.ike.dpdDelay / 2)) },
+          { file: FILES.pppOptions, line: `lcp-echo-interval ${Math.max(1, Math.floor(p.ppp.lcpEchoInterval / 2))}`, why: 'or let LCP, which runs inside the tunnel, notice first', profile: 'ppp.lcpEchoInterval', value: Math.max(1, Math.floor(p.ppp.lcpEchoInterval / 2)) },
         ]
       : [
-          { file: FILES.pppOptions, line: `lcp-echo-failure ${Math.max(1, p.ppp.lcpEchoFailure - 1)}`, why: 'pppd gives up after fewer unanswered echoes', profile: 'ppp.lcpEchoFailure' },
-          { file: FILES.swanctl, line: `dpd_delay = ${Math.max(1, Math.floor(p.ike.dpdDelay / 2))}s`, why: 'or let DPD notice first', profile: 'ike.dpdDelay' },
+          { file: FILES.pppOptions, line: `lcp-echo-failure ${Math.max(1, p.ppp.lcpEchoFailure - 1)}`, why: 'pppd gives up after fewer unanswered echoes', profile: 'ppp.lcpEchoFailure', value: Math.max(1, p.ppp.lcpEchoFailure - 1) },
+          { file: FILES.swanctl, line: `dpd_delay = ${Math.max(1, Math.floor(p.ike.dpdDelay / 2))}s`, why: 'or let DPD notice first', profile: 'ike.dpdDelay', value: Math.max(1, Math.floor(p.ike.dpdDelay / 2)) },
         ],
     confidence: 'high',
   };

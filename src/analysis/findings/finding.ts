@@ -22,8 +22,10 @@ export interface Remedy {
   /** the line to set */
   line: string;
   why: string;
-  /** the profile field that renders the line, where there is one (what --try-remedies would switch) */
+  /** the profile field that renders the line, where there is one (what `run --try-remedies` switches) */
   profile?: string;
+  /** the value of that field the line sets: a remedy with both is one `run --try-remedies` measures */
+  value?: number | boolean;
 }
 
 export interface Finding {

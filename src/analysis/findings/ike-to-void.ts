@@ -21,7 +21,7 @@ export const ikeToVoid: Rule = ({ result: r }) => {
     impactMs: span,
     remedy: [
       { file: '/etc/strongswan.d/charon.conf', line: 'retransmit_timeout = 1.0 and retransmit_base = 1.4', why: 'shorter backoffs: the request that reaches the new holder goes out sooner' },
-      { file: FILES.keepalived, line: 'garp_master_refresh 2 (vrrp_instance)', why: 'the new holder announces the VIP again soon, so the client\'s retransmits reach it (a stale ARP entry sends them to the old one)', profile: 'vrrp.garpMasterRefresh' },
+      { file: FILES.keepalived, line: 'garp_master_refresh 2 (vrrp_instance)', why: 'the new holder announces the VIP again soon, so the client\'s retransmits reach it (a stale ARP entry sends them to the old one)', profile: 'vrrp.garpMasterRefresh', value: 2 },
     ],
     confidence: 'medium',
   };

@@ -3,6 +3,7 @@ import { detectionDominates } from './detection.js';
 import type { Finding, Rule, RuleInput } from './finding.js';
 import { ikeToVoid } from './ike-to-void.js';
 import { l2tpDeadTunnel } from './l2tp-dead-tunnel.js';
+import { notifyRace } from './notify-race.js';
 import { preemptFailback } from './preempt-failback.js';
 import { staleArp } from './stale-arp.js';
 import { takeoverBand } from './takeover-band.js';
@@ -10,7 +11,7 @@ import { takeoverBand } from './takeover-band.js';
 export type { Evidence, Finding, Remedy } from './finding.js';
 
 /** Every rule, in the order their findings are shown. */
-export const RULES: Rule[] = [takeoverBand, detectionDominates, l2tpDeadTunnel, ikeToVoid, staleArp, preemptFailback, authDrift];
+export const RULES: Rule[] = [takeoverBand, detectionDominates, l2tpDeadTunnel, ikeToVoid, staleArp, preemptFailback, authDrift, notifyRace];
 
 /** The findings of one analysed repeat, largest impact first. */
 export function findingsOf(x: RuleInput): Finding[] {

@@ -18,9 +18,9 @@ export const l2tpDeadTunnel: Rule = ({ result: r, profile: p }) => {
     impactMs: l2tp,
     // only changes that change something: a profile already at 1 retry and 1 terminate has none left here
     remedy: [
-      ...(p.l2tp.maxRetries > 1 ? [{ file: FILES.xl2tpd, line: `max retries = ${p.l2tp.maxRetries - 1}`, why: 'xl2tpd gives up a dead tunnel after fewer control retransmits', profile: 'l2tp.maxRetries' }] : []),
-      ...(p.ppp.lcpMaxTerminate > 1 ? [{ file: FILES.pppOptions, line: `lcp-max-terminate ${p.ppp.lcpMaxTerminate - 1}`, why: 'pppd ends the dead session sooner (its Terminate-Requests go to a peer that is gone), so xl2tpd redials sooner', profile: 'ppp.lcpMaxTerminate' }] : []),
-      ...(p.ppp.lcpRestart > 1 ? [{ file: FILES.pppOptions, line: `lcp-restart ${Math.max(1, Math.floor(p.ppp.lcpRestart / 2))}`, why: 'a shorter wait between those Terminate-Requests', profile: 'ppp.lcpRestart' }] : []),
+      ...(p.l2tp.maxRetries > 1 ? [{ file: FILES.xl2tpd, line: `max retries = ${p.l2tp.maxRetries - 1}`, why: 'xl2tpd gives up a dead tunnel after fewer control retransmits', profile: 'l2tp.maxRetries', value: p.l2tp.maxRetries - 1 }] : []),
+      ...(p.ppp.lcpMaxTerminate > 1 ? [{ file: FILES.pppOptions, line: `lcp-max-terminate ${p.ppp.lcpMaxTerminate - 1}`, why: 'pppd ends the dead session sooner (its Terminate-Requests go to a peer that is gone), so xl2tpd redials sooner', profile: 'ppp.lcpMaxTerminate', value: p.ppp.lcpMaxTerminate - 1 }] : []),
+      ...(p.ppp.lcpRestart > 1 ? [{ file: FILES.pppOptions, line: `lcp-restart ${Math.max(1, Math.floor(p.ppp.lcpRestart / 2))}`, why: 'a shorter wait between those Terminate-Requests', profile: 'ppp.lcpRestart', value: Math.max(1, Math.floor(p.ppp.lcpRestart / 2)) }] : []),
     ],
     confidence: 'medium',
   };

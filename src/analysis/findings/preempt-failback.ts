@@ -16,8 +16,8 @@ export const preemptFailback: Rule = ({ result: r, profile: p }) => {
     evidence: [...(fb.revertAt !== undefined ? [{ t: fb.revertAt, what: 'the fault was reverted: the old master returned' }] : []), ...(back ? [{ t: back.t, what: `${fb.node}'s keepalived entered MASTER again` }] : [])],
     impactMs: fb.outageMs,
     remedy: [
-      { file: FILES.keepalived, line: 'nopreempt (vrrp_instance, with state BACKUP on both nodes)', why: 'the node that took over keeps the VIP; no second outage', profile: 'vrrp.preempt' },
-      { file: FILES.keepalived, line: 'preempt_delay 60 (vrrp_instance)', why: 'or let the returning node settle (its IPsec and L2TP daemons up) before it takes the VIP back', profile: 'vrrp.preemptDelay' },
+      { file: FILES.keepalived, line: 'nopreempt (vrrp_instance, with state BACKUP on both nodes)', why: 'the node that took over keeps the VIP; no second outage', profile: 'vrrp.preempt', value: false },
+      { file: FILES.keepalived, line: 'preempt_delay 60 (vrrp_instance)', why: 'or let the returning node settle (its IPsec and L2TP daemons up) before it takes the VIP back', profile: 'vrrp.preemptDelay', value: 60 },
     ],
     confidence: 'high',
   };

@@ -35,9 +35,9 @@ export const staleArp: Rule = ({ result: r, profile: p }) => {
     ],
     impactMs: lost,
     remedy: [
-      { file: FILES.keepalived, line: `garp_master_refresh 2 (vrrp_instance; now ${p.vrrp.garpMasterRefresh})`, why: 'the master repeats its gratuitous ARPs every 2 s, so a stale entry lives at most that long', profile: 'vrrp.garpMasterRefresh' },
-      { file: FILES.keepalived, line: 'garp_lower_prio_repeat 5 (vrrp_instance)', why: 'a master that hears a lower-priority advert (the other side of a healed split) announces itself again', profile: 'vrrp.garpLowerPrioRepeat' },
-      { file: FILES.keepalived, line: `garp_master_repeat ${Math.max(10, p.vrrp.garpMasterRepeat)} (vrrp_instance)`, why: 'more gratuitous ARPs at each transition to MASTER', profile: 'vrrp.garpMasterRepeat' },
+      { file: FILES.keepalived, line: `garp_master_refresh 2 (vrrp_instance; now ${p.vrrp.garpMasterRefresh})`, why: 'the master repeats its gratuitous ARPs every 2 s, so a stale entry lives at most that long', profile: 'vrrp.garpMasterRefresh', value: 2 },
+      { file: FILES.keepalived, line: 'garp_lower_prio_repeat 5 (vrrp_instance)', why: 'a master that hears a lower-priority advert (the other side of a healed split) announces itself again', profile: 'vrrp.garpLowerPrioRepeat', value: 5 },
+      { file: FILES.keepalived, line: `garp_master_repeat ${Math.max(10, p.vrrp.garpMasterRepeat)} (vrrp_instance)`, why: 'more gratuitous ARPs at each transition to MASTER', profile: 'vrrp.garpMasterRepeat', value: Math.max(10, p.vrrp.garpMasterRepeat) },
     ],
     confidence: wrong ? 'high' : p.vrrp.version === 3 ? 'medium' : 'low',
   };

@@ -61,7 +61,10 @@ function beyond(takeoverMs: number, excessMs: number, why: string, evidence: Evi
     impactMs: excessMs,
     remedy: [
       { file: FILES.keepalived, line: 'vrrp_rt_priority 50 (global_defs)', why: 'runs the VRRP process at real-time priority so its master-down timer fires on time on a loaded host' },
-      { file: FILES.keepalived, line: `advert_int ${advertInt} (vrrp_instance)`, why: 'the master-down interval is 3 adverts plus the skew: a shorter advert shortens it, a longer one tolerates a loaded host better', profile: 'vrrp.advertInt' },
+      // a loaded host: a longer advert tolerates its scheduling delay (the master-down interval grows with it)
+      ...(starved
+        ? [{ file: FILES.keepalived, line: `advert_int ${Number((advertInt * 2).toFixed(2))} (vrrp_instance; now ${advertInt})`, why: 'the master-down interval is 3 adverts plus the skew: a longer advert tolerates a loaded host, at the cost of a slower takeover', profile: 'vrrp.advertInt', value: Number((advertInt * 2).toFixed(2)) }]
+        : [{ file: FILES.keepalived, line: `advert_int ${advertInt} (vrrp_instance)`, why: 'the master-down interval is 3 adverts plus the skew: a shorter advert shortens it, a longer one tolerates a loaded host better' }]),
     ],
     confidence: starved ? 'high' : 'medium',
   };
