@@ -106,6 +106,13 @@ export interface Arm {
 
 const summary = (xs: number[], seed: number) => (xs.length > 0 ? summarize(xs, seed) : null);
 
+/**
+ * The smallest change of the median outage that counts as an effect (ms): below it the probe's edges and
+ * the lab's jitter, not anything a client notices. A change helped when the whole 95 % interval of the
+ * difference lies below −MIN_EFFECT_MS, and made it worse when it lies above +MIN_EFFECT_MS.
+ */
+export const MIN_EFFECT_MS = 100;
+
 /** Each arm's outage distributions, and each change against the baseline (the first arm). */
 export function compareArms(arms: Arm[], seed: number): ArmStats[] {
   const totals = (a: Arm) => a.results.map(clientOutages).filter((x) => x !== undefined);
@@ -119,9 +126,10 @@ export function compareArms(arms: Arm[], seed: number): ArmStats[] {
     if (t.length < 2 || before.length < 2) return { ...base, diff: null, verdict: 'not measured', detail: `an interval needs 2 measured repeats on each side (before ${before.length}, after ${t.length})` };
     const diff = bootstrapDiffCi(before, t, (v) => median(v), { seed: seed + 10 * k + 9 });
     const range = `${signed(diff.estimate)} [${signed(diff.low)}, ${signed(diff.high)}]`;
-    if (diff.high < 0) return { ...base, diff, verdict: 'helped', detail: `the median outage changed by ${range}: shorter, the whole 95 % interval below 0` };
-    if (diff.low > 0) return { ...base, diff, verdict: 'worse', detail: `the median outage changed by ${range}: longer, the whole 95 % interval above 0` };
-    return { ...base, diff, verdict: 'unclear', detail: `the median outage changed by ${range}: the 95 % interval spans 0, so these repeats do not show an effect` };
+    const effect = formatMs(MIN_EFFECT_MS);
+    if (diff.high < -MIN_EFFECT_MS) return { ...base, diff, verdict: 'helped', detail: `the median outage changed by ${range}: shorter, the whole 95 % interval below −${effect}` };
+    if (diff.low > MIN_EFFECT_MS) return { ...base, diff, verdict: 'worse', detail: `the median outage changed by ${range}: longer, the whole 95 % interval above +${effect}` };
+    return { ...base, diff, verdict: 'unclear', detail: `the median outage changed by ${range}: the 95 % interval reaches within ${effect} of no change, so these repeats do not show an effect` };
   });
 }
 

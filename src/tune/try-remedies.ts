@@ -16,7 +16,7 @@ import type { Scenario } from '../scenario/schema.js';
 import { displayPath } from '../topology/load.js';
 import { formatMs } from '../util/time.js';
 import type { Progress } from '../util/progress.js';
-import { armsTable, candidates, changedProfile, compareArms, type Arm, type ArmStats, type Change } from './remedies.js';
+import { armsTable, candidates, changedProfile, compareArms, MIN_EFFECT_MS, type Arm, type ArmStats, type Change } from './remedies.js';
 import { switchProfile } from './switch.js';
 
 /**
@@ -191,7 +191,7 @@ export function summaryMd(j: RemediesJson, arms: Arm[]): string[] {
     `# Remedies tried: ${j.scenario}`,
     '',
     `Profile ${j.profile}; ${j.repeats} repeat(s) per arm; seed ${j.seed}; ${j.complete ? 'complete' : `incomplete (${j.stopped ?? 'not every repeat ran'})`}.`,
-    'The outage is the client\'s whole time without a path per repeat (the fault\'s and the revert\'s), from the 5 ms probe; repeats that ended in an error (a starved or unstable lab) are counted apart, never measured. An interval is the seeded 95 % bootstrap of the median; "helped" needs the whole interval of the difference below 0.',
+    `The outage is the client's whole time without a path per repeat (the fault's and the revert's), from the 5 ms probe; repeats that ended in an error (a starved or unstable lab) are counted apart, never measured. An interval is the seeded 95 % bootstrap of the median; "helped" needs the whole interval of the difference of the medians below −${formatMs(MIN_EFFECT_MS)} ("worse": above +${formatMs(MIN_EFFECT_MS)}).`,
     '',
     ...armsTable(j.arms),
     '',

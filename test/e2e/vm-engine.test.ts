@@ -16,6 +16,8 @@ import { remoteDrills } from './remote-drills.js';
 import type { TuneJson } from '../../src/tune/report.js';
 import type { TuneRun } from '../../src/tune/run.js';
 import type { SwitchResult } from '../../src/tune/switch.js';
+import type { ArmStats } from '../../src/tune/remedies.js';
+import type { RemediesJson } from '../../src/tune/try-remedies.js';
 
 /**
  * End to end on the VM engine: the full stack (keepalived, charon, xl2tpd, pppd with kernel PPP, L2TP
@@ -230,6 +232,33 @@ describe('VM engine, full stack (end to end)', function () {
     const run = JSON.parse(readFileSync(join(dir, 'tune-run.json'), 'utf8')) as TuneRun;
     expect(run.sessions).to.have.length(2);
     expect(readLab(LAB)!.profile).to.equal('fast');
+  });
+
+  it('run --try-remedies: the scenario before and after an asked profile change on the running lab, the change rendered and read back, the distributions compared, and the lab\'s profile restored', async () => {
+    const dir0 = mkdtempSync(join(tmpdir(), 'vipdrill-remedies-e2e-'));
+    const r = spawnSync(process.execPath, [cli, 'run', 'scenarios/calibrate-outage-1s.yaml', '--lab', LAB, '--try-remedies', '--remedy', 'vrrp.garpMasterRefresh=2', '--max-remedies', '0', '--repeat', '2', '--seed', '5', '--report-dir', dir0, '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    expect(r.status, r.stdout.slice(-2000)).to.equal(0);
+    const j = JSON.parse(r.stdout) as RemediesJson;
+    expect([j.schema, j.seed, j.complete, j.arms.map((a) => a.id)]).to.deep.equal(['vipdrill.remedies/1', 5, true, ['before', 'remedy-1']]);
+    const [before, after] = j.arms as [ArmStats, ArmStats];
+    expect(after.change).to.deep.include({ field: 'vrrp.garpMasterRefresh', value: 2, from: ['asked'] });
+    // each arm: 2 repeats, each a measured outage of about the applied 1 s blackout, or an honest error
+    for (const a of [before, after]) {
+      expect(a.n + a.errors, a.id).to.equal(2);
+      expect(a.total?.median, a.id).to.be.within(900, 1300);
+      for (const k of [1, 2]) expect(existsSync(join(dir0, j.runId, a.id, 'calibrate-outage-1s', `repeat-${k}`, 'events.jsonl')), `${a.id} ${k}`).to.equal(true);
+    }
+    // a blackout's outage does not depend on the ARP refresh: no effect of 100 ms either way
+    expect(after.verdict, after.detail).to.be.oneOf(['unclear', 'not measured']);
+    if (after.verdict !== 'not measured') expect(after.diff!.low).to.be.at.most(after.diff!.high);
+    expect(readFileSync(join(dir0, j.runId, 'remedy-1', 'profile.yaml'), 'utf8')).to.match(/garpMasterRefresh: 2/);
+    expect(readFileSync(join(dir0, j.runId, 'summary.md'), 'utf8')).to.contain('| remedy-1 | vrrp.garpMasterRefresh=2 (asked) | ');
+    // the lab runs its own profile again, rendered as before
+    expect(readLab(LAB)!.profile).to.equal('fast');
+    for (const n of Object.keys(lab.topology.nodes)) {
+      const conf = await engine.exec(lab.record.containers[n]!, ['cat', '/etc/keepalived/keepalived.conf']);
+      expect(conf.stdout, n).to.match(/garp_master_refresh 10\n/);
+    }
   });
 
   /** what the last partition-master run wrote, for a run that ended early */
