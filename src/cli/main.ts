@@ -215,7 +215,7 @@ async function runAndReport(files: string[], o: RunOpts): Promise<void> {
   for (const w of written.filter((x) => x.error)) process.stderr.write(`vipdrill: ${w.format} report not written: ${w.error}\n`);
   const pdf = written.find((w) => w.format === 'pdf' && !w.error);
   if (pdf) progress.step(`report.pdf rendered by Chromium in ${formatMs(pdf.ms)}`);
-  if (o.json) json({ runId: s.runId, dir: s.dir, exitCode: s.exitCode, counts: s.counts, labErrors: s.labErrors, results: s.results.map((r) => ({ scenario: r.scenario, repeat: r.repeat, verdict: r.verdict, reason: r.reason, metrics: r.metrics, expectations: r.expectations })) });
+  if (o.json) json({ runId: s.runId, dir: s.dir, exitCode: s.exitCode, counts: s.counts, labErrors: s.labErrors, results: s.results.map((r) => ({ scenario: r.scenario, repeat: r.repeat, verdict: r.verdict, reason: r.reason, metrics: r.metrics, expectations: r.expectations, ...(r.findings ? { findings: r.findings } : {}), ...(r.warnings?.length ? { warnings: r.warnings } : {}) })) });
   else printSuite(s);
   process.exitCode = s.exitCode;
 }

@@ -119,6 +119,26 @@ describe('findings: why a repeat was slow, and what to change', () => {
     expect(f.evidence.at(-1)!.what).to.match(/pointed at b .*not at a/);
   });
 
+  it('a stale ARP entry during a split brain (recorded, test/fixtures/split-brain): b\'s claims moved the client\'s entry off a, which held its SA; not with garp_master_refresh 2, nor without a split', () => {
+    const split = (name: string) => JSON.parse(readFileSync(fixture('split-brain', `${name}.json`), 'utf8')) as ScenarioResult;
+    const r = split('before-2');
+    const f = on(staleArp, r)!;
+    const o = r.metrics.outages!.find((x) => x.cause === 'fault')!;
+    expect([f.id, f.impactMs]).to.deep.equal(['stale-arp', o.ms]);
+    // b's first gratuitous ARP of the split is the outage's start, within the probe's resolution
+    const bClaim = r.metrics.arp!.claims.find((c) => c.node === 'b' && c.t > r.firstFaultAt!)!;
+    expect(f.evidence[0]).to.deep.equal({ t: bClaim.t, what: "ARP: b claimed the VIP (garp) while both nodes were MASTER" });
+    expect(Math.abs(bClaim.t - o.from) * 1000).to.be.below((o.resolutionMs ?? 0) + 50);
+    expect(f.mechanism).to.match(/moved the client's ARP entry for the VIP to b, which has no IPsec SA .* a, which held the client's SA, claimed the VIP again only at \+5\.9 s; before that, at \+3\.7 s, pppd had given the session up/);
+    expect(f.remedy.map((x) => `${x.profile}=${x.value}`)).to.deep.equal(['vrrp.garpMasterRefresh=2', 'vrrp.garpLowerPrioRepeat=5', 'vrrp.garpMasterRepeat=10']);
+    expect(on(staleArp, split('garp-refresh-2-repeat-4'))).to.equal(undefined);
+    // the same stream without the split (b never MASTER) is no stale entry of a split
+    const calm = split('before-2');
+    calm.vrrp = calm.vrrp.filter((v) => !(v.node === 'b' && v.state === 'MASTER'));
+    calm.metrics.splitBrainMs = 0;
+    expect(on(staleArp, calm)).to.equal(undefined);
+  });
+
   it('the client\'s ARP entries from the samples: each change once, named by node', () => {
     const macs = { a: '02:00:00:00:00:0a', b: '02:00:00:00:00:0b' };
     const e = neighbourEntries([{ t: 3, up: false, neigh: { mac: '02:00:00:00:00:0B', state: ['STALE'] } }, { t: 1, up: true, neigh: { mac: '02:00:00:00:00:0a', state: ['REACHABLE'] } }, { t: 2, up: true }, { t: 4, up: false, neigh: { mac: '02:00:00:00:00:0b', state: ['STALE'] } }, { t: 5, up: false, neigh: null }], macs);

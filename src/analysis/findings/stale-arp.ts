@@ -1,13 +1,71 @@
 import { formatMs } from '../../util/time.js';
-import { FILES, type Rule } from './finding.js';
+import type { Profile } from '../../topology/schema.js';
+import { masterIntervals, splitBrain } from '../metrics.js';
+import { FILES, type Finding, type Remedy, type Rule, type RuleInput } from './finding.js';
 
 /**
- * A stale ARP entry on the client after a healed split brain or a failback: the client's packets went
- * to the MAC that claimed the VIP last, and the node that kept the VIP did not claim it again while the
- * outage lasted. Evidence: the VIP's ARP claims seen on the client's segment, and the client's own ARP
+ * A stale ARP entry on the client, during a split brain or after its heal or a failback: the client's
+ * packets went to the MAC that claimed the VIP last, not to the node with its IPsec SA, until that node
+ * claimed it again. Evidence: the VIP's ARP claims seen on the client's segment, and the client's own ARP
  * entry for the VIP as the samples read it (the entry pointing at the wrong node is the mechanism itself).
+ * Of the two cases, the one with the larger impact is the finding.
  */
-export const staleArp: Rule = ({ result: r, profile: p }) => {
+export const staleArp: Rule = (x) => {
+  const fs = [duringSplit(x), afterRevert(x)].filter((f): f is Finding => f !== undefined);
+  return fs.sort((a, b) => b.impactMs - a.impactMs)[0];
+};
+
+const remedies = (p: Profile): Remedy[] => [
+  { file: FILES.keepalived, line: `garp_master_refresh 2 (vrrp_instance; now ${p.vrrp.garpMasterRefresh})`, why: 'the master repeats its gratuitous ARPs every 2 s, so a stale entry lives at most that long', profile: 'vrrp.garpMasterRefresh', value: 2 },
+  { file: FILES.keepalived, line: 'garp_lower_prio_repeat 5 (vrrp_instance)', why: 'a master that hears a lower-priority advert (the other side of a healed split) announces itself again', profile: 'vrrp.garpLowerPrioRepeat', value: 5 },
+  { file: FILES.keepalived, line: `garp_master_repeat ${Math.max(10, p.vrrp.garpMasterRepeat)} (vrrp_instance)`, why: 'more gratuitous ARPs at each transition to MASTER', profile: 'vrrp.garpMasterRepeat', value: Math.max(10, p.vrrp.garpMasterRepeat) },
+];
+
+/**
+ * During a split brain both nodes are MASTER and both claim the VIP: the claims of the node without the
+ * client's IPsec SA move the client's ARP entry to it, and the client's packets go nowhere until the node
+ * with the SA claims the VIP again, by which time pppd's LCP echoes may have given up the session (then
+ * the client rebuilds PPP, L2TP and IKE). Fires when a fault's outage began within 0.5 s of such a claim.
+ */
+function duringSplit({ result: r, profile: p, topology: t }: RuleInput): Finding | undefined {
+  const m = r.metrics;
+  const claims = m.arp?.claims ?? [];
+  const at = r.firstFaultAt;
+  const nodes = Object.keys(t.nodes) as [string, string];
+  if (at === undefined || !m.splitBrainMs || claims.length === 0 || nodes.length !== 2) return undefined;
+  // the node that held the VIP (and so the client's SA) when the fault began
+  const owner = nodes.find((n) => masterIntervals(r.vrrp, n, at, at + 0.001).some(([from]) => from <= at));
+  if (!owner) return undefined;
+  const periods = splitBrain(r.vrrp, nodes, r.labStart, r.labEnd).periods;
+  const hit = (m.outages ?? [])
+    .filter((o) => o.cause === 'fault' && o.ms >= 1000 && periods.some(([a, b]) => o.from >= a - 0.5 && o.from <= b))
+    .map((o) => ({ o, claim: claims.filter((c) => c.t <= o.from + 0.05 && c.t >= o.from - 0.5 && c.node !== undefined && c.node !== owner).at(-1) }))
+    .filter((x) => x.claim !== undefined)
+    .sort((a, b) => b.o.ms - a.o.ms)[0];
+  if (!hit) return undefined;
+  const { o, claim } = hit as { o: (typeof hit)['o']; claim: NonNullable<(typeof hit)['claim']> };
+  const back = claims.find((c) => c.t > o.from && c.node === owner);
+  const gaveUp = m.reconnect?.milestones.find((x) => x.name === 'detect');
+  const rel = (s: number) => `+${(s - at).toFixed(1)} s`;
+  const wrong = (m.arp?.neighbour ?? []).find((e) => e.t >= o.from && e.t <= o.to && e.mac !== null && e.node !== owner);
+  return {
+    id: 'stale-arp',
+    mechanism: `During the split brain both nodes were MASTER and both claimed the VIP: ${claim.node}'s ${claim.kind} at ${rel(claim.t)} moved the client's ARP entry for the VIP to ${claim.node}, which has no IPsec SA for the client, and its packets went nowhere for ${formatMs(o.ms)}. ${back ? `${owner}, which held the client's SA, claimed the VIP again only at ${rel(back.t)}` : `${owner}, which held the client's SA, did not claim the VIP again while the outage lasted`}${gaveUp && (!back || gaveUp.t < back.t) ? `; before that, at ${rel(gaveUp.t)}, ${gaveUp.source} had given the session up, so the client rebuilt its tunnel` : ''}.`,
+    evidence: [
+      { t: claim.t, what: `ARP: ${claim.node} claimed the VIP (${claim.kind}) while both nodes were MASTER` },
+      { t: o.from, what: `the client's outage began (${formatMs(o.ms)})` },
+      ...(wrong ? [{ t: wrong.t, what: `the client's ARP entry for the VIP pointed at ${wrong.node ?? wrong.mac} (${wrong.state.join('/')})` }] : []),
+      ...(gaveUp ? [{ t: gaveUp.t, what: `${gaveUp.source}: ${gaveUp.line ?? 'the dead peer noticed'}` }] : []),
+      ...(back ? [{ t: back.t, what: `ARP: ${owner} claimed the VIP again (${back.kind})` }] : []),
+    ],
+    impactMs: o.ms,
+    remedy: remedies(p),
+    confidence: wrong ? 'high' : 'medium',
+  };
+}
+
+/** After a revert (a healed split brain, a failback): the client kept the entry of the node that claimed last. */
+function afterRevert({ result: r, profile: p }: RuleInput): Finding | undefined {
   const m = r.metrics;
   const claims = m.arp?.claims ?? [];
   const holder = m.finalHolder;
@@ -34,11 +92,7 @@ export const staleArp: Rule = ({ result: r, profile: p }) => {
       ...entry,
     ],
     impactMs: lost,
-    remedy: [
-      { file: FILES.keepalived, line: `garp_master_refresh 2 (vrrp_instance; now ${p.vrrp.garpMasterRefresh})`, why: 'the master repeats its gratuitous ARPs every 2 s, so a stale entry lives at most that long', profile: 'vrrp.garpMasterRefresh', value: 2 },
-      { file: FILES.keepalived, line: 'garp_lower_prio_repeat 5 (vrrp_instance)', why: 'a master that hears a lower-priority advert (the other side of a healed split) announces itself again', profile: 'vrrp.garpLowerPrioRepeat', value: 5 },
-      { file: FILES.keepalived, line: `garp_master_repeat ${Math.max(10, p.vrrp.garpMasterRepeat)} (vrrp_instance)`, why: 'more gratuitous ARPs at each transition to MASTER', profile: 'vrrp.garpMasterRepeat', value: Math.max(10, p.vrrp.garpMasterRepeat) },
-    ],
+    remedy: remedies(p),
     confidence: wrong ? 'high' : p.vrrp.version === 3 ? 'medium' : 'low',
   };
-};
+}
