@@ -9,6 +9,7 @@ import { l2tpDeadTunnel } from '../../src/analysis/findings/l2tp-dead-tunnel.js'
 import { notifyRace } from '../../src/analysis/findings/notify-race.js';
 import { preemptFailback } from '../../src/analysis/findings/preempt-failback.js';
 import { staleArp } from '../../src/analysis/findings/stale-arp.js';
+import { splitClaims } from '../../src/analysis/findings/split-claims.js';
 import { neighbourEntries } from '../../src/analysis/arp.js';
 import { takeoverBand } from '../../src/analysis/findings/takeover-band.js';
 import { decomposeReconnect, type LogLine } from '../../src/analysis/reconnect.js';
@@ -139,6 +140,24 @@ describe('findings: why a repeat was slow, and what to change', () => {
     expect(on(staleArp, calm)).to.equal(undefined);
   });
 
+  it('both nodes claiming the VIP in turn during a split (recorded partition-master: the isolated master\'s gratuitous ARPs passed its nft rules); one change of claimant (split-brain) is stale-arp\'s, not this', () => {
+    const split = (name: string) => JSON.parse(readFileSync(fixture('split-brain', `${name}.json`), 'utf8')) as ScenarioResult;
+    const r = split('partition-master');
+    const f = on(splitClaims, r)!;
+    expect([f.id, f.confidence]).to.deep.equal(['split-brain-arp-claims', 'high']);
+    // by hand from the fixture: b MASTER +0.92 s .. BACKUP +30.62 s while a stayed MASTER, all inside the one outage
+    const at = r.firstFaultAt!;
+    const bUp = r.vrrp.find((v) => v.node === 'b' && v.state === 'MASTER' && v.t > at)!.t;
+    const bDown = r.vrrp.find((v) => v.node === 'b' && v.state === 'BACKUP' && v.t > at)!.t;
+    expect(f.impactMs).to.be.closeTo((bDown - bUp) * 1000, 1);
+    expect(f.evidence.slice(0, 6).map((e) => e.what.split(' ')[1])).to.deep.equal(['b', 'a', 'b', 'a', 'b', 'a']);
+    expect(f.mechanism).to.match(/5 changes of claimant/).and.match(/packet socket that no nft or iptables rule sees/);
+    expect(findingsOf({ result: r, profile, topology }).map((x) => x.id)).to.include('split-brain-arp-claims');
+    expect(on(splitClaims, split('before-2'))).to.equal(undefined);
+    expect(on(splitClaims, split('garp-refresh-2-repeat-4'))).to.equal(undefined);
+    expect(on(splitClaims, recorded('node-crash'))).to.equal(undefined);
+  });
+
   it('the client\'s ARP entries from the samples: each change once, named by node', () => {
     const macs = { a: '02:00:00:00:00:0a', b: '02:00:00:00:00:0b' };
     const e = neighbourEntries([{ t: 3, up: false, neigh: { mac: '02:00:00:00:00:0B', state: ['STALE'] } }, { t: 1, up: true, neigh: { mac: '02:00:00:00:00:0a', state: ['REACHABLE'] } }, { t: 2, up: true }, { t: 4, up: false, neigh: { mac: '02:00:00:00:00:0b', state: ['STALE'] } }, { t: 5, up: false, neigh: null }], macs);
@@ -173,7 +192,7 @@ describe('findings: why a repeat was slow, and what to change', () => {
   });
 
   it('every rule is run; findings come largest impact first; a calm blackout has none', () => {
-    expect(RULES).to.have.length(8);
+    expect(RULES).to.have.length(9);
     const fs = findingsOf({ result: recorded('node-crash'), profile, topology });
     expect(fs.map((f) => f.id)).to.deep.equal(['preempt-failback', 'l2tp-dead-tunnel']);
     expect(findingsOf({ result: recorded('calibrate-outage-1s'), profile, topology })).to.deep.equal([]);

@@ -5,13 +5,14 @@ import { ikeToVoid } from './ike-to-void.js';
 import { l2tpDeadTunnel } from './l2tp-dead-tunnel.js';
 import { notifyRace } from './notify-race.js';
 import { preemptFailback } from './preempt-failback.js';
+import { splitClaims } from './split-claims.js';
 import { staleArp } from './stale-arp.js';
 import { takeoverBand } from './takeover-band.js';
 
 export type { Evidence, Finding, Remedy } from './finding.js';
 
 /** Every rule, in the order their findings are shown. */
-export const RULES: Rule[] = [takeoverBand, detectionDominates, l2tpDeadTunnel, ikeToVoid, staleArp, preemptFailback, authDrift, notifyRace];
+export const RULES: Rule[] = [takeoverBand, detectionDominates, l2tpDeadTunnel, ikeToVoid, staleArp, splitClaims, preemptFailback, authDrift, notifyRace];
 
 /** The findings of one analysed repeat, largest impact first. */
 export function findingsOf(x: RuleInput): Finding[] {
