@@ -141,9 +141,18 @@ const drop: Planner<'drop'> = (env, s) => {
 
 const partition: Planner<'partition'> = (env, s) => {
   const h = resolve(env, s.target);
-  return nftFault(env, s.fault, `isolate node ${h}: drop everything in and out except loopback, ARP included`, [
-    { host: h, rules: ['input iifname != "lo"', 'output oifname != "lo"', 'forward', 'arp:input', 'arp:output'] },
-  ]);
+  const rules = ['input iifname != "lo"', 'output oifname != "lo"', 'forward', 'arp:input', 'arp:output'];
+  const f = nftFault(env, s.fault, `isolate node ${h}: drop everything in and out except loopback, ARP included, and everything leaving each interface (packet sockets too: keepalived's gratuitous ARPs)`, [{ host: h, rules }]);
+  // keepalived sends its gratuitous ARPs on a packet socket, which neither the inet nor the arp hooks see:
+  // without an egress drop on every interface the "isolated" master went on claiming the VIP to the
+  // client (the default drill's partition-master, 67.5 s). The interfaces are the host's own, read first
+  return {
+    ...f,
+    inject: async () => {
+      const devs = (await sh(env, h, 'list interfaces', ['devs'])).out.split('\n').map((d) => d.trim()).filter(Boolean);
+      return nftApply(env, h, `${s.fault} rules`, [...rules, ...devs.map((d) => `egress:${d}`)]);
+    },
+  };
 };
 
 const splitBrain: Planner<'split-brain'> = (env, s) =>

@@ -33,6 +33,8 @@ export function addressOn(lab: LabContext, h: Host, net: 'wan' | 'lan'): string 
 
 /** ARP is not IP: a partition drops it in this table too, or the isolated node keeps answering for the VIP. */
 export const ARP_FAULT_TABLE = 'arp vipdrill';
+/** per-interface egress chains: the one hook that sees what packet sockets send */
+export const DEV_FAULT_TABLE = 'netdev vipdrill';
 
 /**
  * The nft transaction adding `rules` (each "<chain> <match>", or "arp:<chain> <match>" for ARP) that
@@ -40,11 +42,18 @@ export const ARP_FAULT_TABLE = 'arp vipdrill';
  */
 export function nftLines(id: string, rules: string[]): string[] {
   const arp = rules.some((r) => r.startsWith('arp:'));
+  // egress:<dev>: everything leaving <dev>, packet sockets included (keepalived's gratuitous ARPs), which
+  // no inet or arp hook sees
+  const devs = rules.filter((r) => r.startsWith('egress:')).map((r) => r.slice('egress:'.length));
+  for (const d of devs) if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(d)) throw new RangeError(`not an interface name: ${JSON.stringify(d)}`);
+  const chainOf = (d: string) => `egress_${d.replace(/[^a-zA-Z0-9]/g, '_')}`;
   const lines = [
     `add table ${FAULT_TABLE}`,
     ...['input', 'output', 'forward'].map((ch) => `add chain ${FAULT_TABLE} ${ch} { type filter hook ${ch} priority -50; policy accept; }`),
     ...(arp ? [`add table ${ARP_FAULT_TABLE}`, ...['input', 'output'].map((ch) => `add chain ${ARP_FAULT_TABLE} ${ch} { type filter hook ${ch} priority -50; policy accept; }`)] : []),
+    ...(devs.length > 0 ? [`add table ${DEV_FAULT_TABLE}`, ...devs.map((d) => `add chain ${DEV_FAULT_TABLE} ${chainOf(d)} { type filter hook egress device "${d}" priority -50; policy accept; }`)] : []),
     ...rules.map((r) => {
+      if (r.startsWith('egress:')) return `add rule ${DEV_FAULT_TABLE} ${chainOf(r.slice('egress:'.length))} counter drop comment "${id}"`;
       const table = r.startsWith('arp:') ? ARP_FAULT_TABLE : FAULT_TABLE;
       const [chain, ...match] = r.replace(/^arp:/, '').split(' ');
       return `add rule ${table} ${chain} ${match.join(' ')} counter drop comment "${id}"`;

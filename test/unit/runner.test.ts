@@ -2,6 +2,9 @@ import { rebuildFromStream } from '../../src/report/load.js';
 import { eventLines } from '../../src/run/suite.js';
 import { expect } from 'chai';
 import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../../src/util/paths.js';
 import type { AgentEvent } from '../../src/hosts/agent-link.js';
 import type { Host } from '../../src/hosts/host.js';
 import { nodeStatusOf } from '../../src/hosts/lab-host.js';
@@ -30,6 +33,8 @@ class FakeLab implements Partial<Engine> {
   clock = 1000;
   state: Record<string, string> = { 'l-a': 'running', 'l-b': 'running', 'l-client': 'running', 'l-lanhost': 'running' };
   log: string[] = [];
+  /** the nft transactions applied, in order */
+  scripts: string[] = [];
   failInject = false;
   /** a revert that "forgets" its rules: the invariant must catch it */
   leakRules = false;
@@ -202,10 +207,13 @@ class FakeHost extends EventEmitter<{ event: [AgentEvent] }> implements Host {
     return Promise.resolve(tag.startsWith('probe-forward') ? this.fake.probeLog : '');
   }
   /** the agent's named actions the faults use: nft transactions on this host */
-  act<T>(name: string): Promise<{ t: number; result: T }> {
+  act<T>(name: string, args: { argv?: string[]; script?: string } = {}): Promise<{ t: number; result: T }> {
     const t = this.t();
+    // vipdrill-fault devs: the host's interfaces (a partition drops everything leaving each)
+    if (name === 'fault' && args.argv?.[0] === 'devs') return Promise.resolve({ t, result: { at: t, out: 'eth0\neth1\n' } as T });
     if (name === 'nft-apply') {
       this.fake.log.push(`nft add ${this.c}`);
+      this.fake.scripts.push(args.script ?? '');
       if (this.fake.failInject) return Promise.reject(new Error(`agent on ${this.name}: act failed: RuntimeError: nft -f failed: simulated`));
       this.fake.nft.add(this.c);
     }
@@ -363,6 +371,15 @@ describe('scenario runner (stub engine)', function () {
     expect(r.reason).to.match(/tunnel-down not reached within 300 ms/);
     expect(fake.log).to.deep.equal(['nft add l-b', 'nft remove l-b']);
     expect(fake.nft.size).to.equal(0);
+    // the partition's one transaction: IP and ARP both ways, and everything leaving each of b's interfaces
+    // (the egress hook, which also sees keepalived's gratuitous ARPs on their packet socket)
+    const script = fake.scripts[0]!.split('\n');
+    expect(script).to.include.members(['add table netdev vipdrill', 'add chain netdev vipdrill egress_eth0 { type filter hook egress device "eth0" priority -50; policy accept; }']);
+    expect(script.filter((l) => /^add rule netdev vipdrill egress_eth[01] counter drop comment "[^"]+"$/.test(l)), script.join('\n')).to.have.length(2);
+    expect(script.filter((l) => l.startsWith('add rule arp vipdrill'))).to.have.length(2);
+    // every line is one the agent accepts (its own pattern, read from the agent file)
+    const re = new RegExp(/NFT_LINE_RE = re\.compile\(r"(.*)"\)/.exec(readFileSync(join(packageRoot, 'lab/agent/vipdrill-agent'), 'utf8'))![1]!);
+    for (const l of script) expect(l, l).to.match(re);
   });
 
   it('a fault whose inject fails is still reverted (the revert is registered first), and the run is an error', async () => {
