@@ -224,6 +224,7 @@ async function runAndReport(files: string[], o: RunOpts): Promise<void> {
 async function tryRemedies(files: string[], o: RunOpts, repeat: number | undefined): Promise<void> {
   if (files.length !== 1) throw new VipdrillError('CONFIG_INVALID', `--try-remedies measures one scenario; got ${files.length} files`);
   if (o.topology) throw new VipdrillError('CONFIG_INVALID', '--try-remedies switches the profile of a lab; it does not change real hosts (-t)');
+  if (repeat !== undefined && repeat < 2) throw new VipdrillError('CONFIG_INVALID', `--repeat ${repeat}: --try-remedies compares medians with their intervals, which need at least 2 repeats per arm`);
   const asked = (o.remedy ?? []).map(parseChange);
   const seed = intOption('--seed', o.seed, 0, 2 ** 31 - 1);
   const abort = interruptible();

@@ -179,7 +179,10 @@ export async function tryRemediesCommand(o: TryRemediesOptions): Promise<TryReme
   const json: RemediesJson = { schema: 'vipdrill.remedies/1', runId, scenario: sc.name, file: sc.file, profile: profileName, repeats: o.repeats, seed, host: hostInfo(), complete, ...(stopped ? { stopped } : {}), arms: stats };
   writeFileSync(join(dir, 'remedies.json'), JSON.stringify(json, null, 2) + '\n');
   writeFileSync(join(dir, 'summary.md'), summaryMd(json, arms).join('\n') + '\n');
-  return { dir, json, exitCode: complete && stats[0]!.n > 0 ? 0 : 2 };
+  // could not decide: a change that ran (or whose switch failed) without an interval on both sides; one
+  // the schema or the daemons refused is an answer (it cannot be set), not an undecided one
+  const undecided = stats.some((st, k) => k > 0 && st.verdict === 'not measured' && !arms[k]!.skipped?.startsWith('refused'));
+  return { dir, json, exitCode: complete && stats[0]!.n > 0 && !undecided ? 0 : 2 };
 }
 
 /** summary.md: what was tried and why, the table, and the findings of the repeats before. */

@@ -241,8 +241,9 @@ describe('VM engine, full stack (end to end)', function () {
   it('run --try-remedies: the scenario before and after an asked profile change on the running lab, the change rendered and read back, the distributions compared, and the lab\'s profile restored', async () => {
     const dir0 = mkdtempSync(join(tmpdir(), 'vipdrill-remedies-e2e-'));
     const r = spawnSync(process.execPath, [cli, 'run', 'scenarios/calibrate-outage-1s.yaml', '--lab', LAB, '--try-remedies', '--remedy', 'vrrp.garpMasterRefresh=2', '--max-remedies', '0', '--repeat', '2', '--seed', '5', '--report-dir', dir0, '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-    expect(r.status, r.stdout.slice(-2000)).to.equal(0);
     const j = JSON.parse(r.stdout) as RemediesJson;
+    // 0: every change decided; 2: a starved lab left an arm without 2 measured repeats (could not decide)
+    expect(r.status, r.stdout.slice(-2000)).to.equal(j.arms.some((a) => a.verdict === 'not measured') ? 2 : 0);
     expect([j.schema, j.seed, j.complete, j.arms.map((a) => a.id)]).to.deep.equal(['vipdrill.remedies/1', 5, true, ['before', 'remedy-1']]);
     const [before, after] = j.arms as [ArmStats, ArmStats];
     expect(after.change).to.deep.include({ field: 'vrrp.garpMasterRefresh', value: 2, from: ['asked'] });

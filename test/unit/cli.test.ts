@@ -14,6 +14,20 @@ describe('the command line', () => {
     }
   });
 
+  it('run --try-remedies refuses, before any lab is touched: one repeat (no interval), two scenarios, real hosts, a field that is none', () => {
+    const cases: [string[], RegExp][] = [
+      [['run', 'scenarios/split-brain.yaml', '--try-remedies', '--repeat', '1'], /--repeat 1: --try-remedies compares medians with their intervals, which need at least 2 repeats per arm/],
+      [['run', 'scenarios/split-brain.yaml', 'scenarios/node-crash.yaml', '--try-remedies'], /--try-remedies measures one scenario; got 2 files/],
+      [['run', 'scenarios/split-brain.yaml', '--try-remedies', '-t', 'lab/topologies/remote.example.yaml'], /does not change real hosts/],
+      [['run', 'scenarios/split-brain.yaml', '--remedy', 'vrrp.garpMasterRefres=2'], /vrrp.garpMasterRefres is not a profile field a remedy can set \(did you mean "vrrp.garpMasterRefresh"\?\)/],
+    ];
+    for (const [args, msg] of cases) {
+      const r = vipdrill(...args);
+      expect(r.status, `${args.join(' ')}: ${r.stderr}`).to.equal(2);
+      expect(r.stderr, args.join(' ')).to.match(msg);
+    }
+  });
+
   it('help and version exit 0', () => {
     expect(vipdrill('--version').status).to.equal(0);
     expect(vipdrill('--help').status).to.equal(0);
