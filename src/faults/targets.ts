@@ -37,8 +37,9 @@ export const ARP_FAULT_TABLE = 'arp vipdrill';
 export const DEV_FAULT_TABLE = 'netdev vipdrill';
 
 /**
- * The nft transaction adding `rules` (each "<chain> <match>", or "arp:<chain> <match>" for ARP) that
- * drop, tagged with the fault id, as `add` lines: what a host's agent commits atomically (nft-apply).
+ * The nft transaction adding `rules` (each "<chain> <match>", "arp:<chain> <match>" for ARP, or
+ * "egress:<dev>" for everything leaving an interface) that drop, tagged with the fault id, as `add` lines:
+ * what a host's agent commits atomically (nft-apply).
  */
 export function nftLines(id: string, rules: string[]): string[] {
   const arp = rules.some((r) => r.startsWith('arp:'));
