@@ -189,6 +189,12 @@ describe('findings: why a repeat was slow, and what to change', () => {
     const n = ordered.hostEvents!.find((e) => e.host === 'a' && e.ev === 'vrrp.notify' && e.state === 'MASTER')!;
     n.t = kMaster.t + 0.9;
     expect(on(notifyRace, ordered)).to.equal(undefined);
+    // recorded on a starved host: a's notifications came in keepalived's order, 7–14 s late: lateness, not a race
+    const starved = JSON.parse(readFileSync(fixture('split-brain', 'starved-notify-late.json'), 'utf8')) as ScenarioResult;
+    const s = on(notifyRace, starved)!;
+    expect(s.mechanism).to.match(/^a's notify side was in FAULT .* while keepalived was BACKUP: its notifications came in keepalived's order, only late/).and.not.match(/out of order/);
+    expect(s.remedy[0]!.line).to.match(/^notify_fifo_script: one long-running reader/);
+    expect(s.confidence).to.equal('medium');
   });
 
   it('every rule is run; findings come largest impact first; a calm blackout has none', () => {

@@ -71,6 +71,19 @@ export function notifyDisagreement(events: HostEvent[], node: string, end: numbe
   return worst;
 }
 
+/** The notify side saw keepalived's states in keepalived's order (a prefix of them: late ones may not have come yet). */
+export function inKeepalivedOrder(events: HostEvent[], node: string): boolean {
+  const seq = (ev: 'vrrp.state' | 'vrrp.notify') =>
+    events
+      .filter((e) => e.host === node && e.ev === ev && STATES.has(e.state))
+      .sort((a, b) => a.t - b.t)
+      .map((e) => (e as { state: string }).state)
+      .filter((x, i, xs) => i === 0 || x !== xs[i - 1]);
+  const k = seq('vrrp.state');
+  const n = seq('vrrp.notify');
+  return n.length <= k.length && n.every((x, i) => x === k[i]);
+}
+
 export const notifyRace: Rule = ({ result: r }) => {
   const events = r.hostEvents ?? [];
   // the fifo reader may run late on a loaded host: twice its lag, and never under a second, is delivery
@@ -81,19 +94,27 @@ export const notifyRace: Rule = ({ result: r }) => {
     .filter((d): d is Disagreement => d !== undefined && d.ms >= 1000)
     .sort((a, b) => b.ms - a.ms)[0];
   if (!worst) return undefined;
+  // every notification came, in keepalived's order, only late: the reader ran behind (a loaded host), no race
+  const late = inKeepalivedOrder(events, worst.node);
+  if (late) worst.outOfOrder = false;
   const evidence: Evidence[] = [
     { t: worst.keepalived.t, what: `${worst.node}'s keepalived entered ${worst.keepalived.state}` },
     { t: worst.notify.t, what: `${worst.node}'s notify line said ${worst.notify.state}${worst.outOfOrder ? ' (a state keepalived had already left)' : ''}` },
   ];
   return {
     id: 'notify-race',
-    mechanism: `${worst.node}'s notify side was in ${worst.notify.state} for ${formatMs(worst.ms)} beyond the ${formatMs(tolMs)} a notification takes, while keepalived was ${worst.keepalived.state}${worst.outOfOrder ? ': the notification of an earlier state arrived after keepalived had moved on, so the two were handled out of order' : ''}${worst.atEnd ? ', and it was still so when the repeat ended' : ''}. Whatever the notify hooks start, stop or route follows the wrong state.`,
+    mechanism: `${worst.node}'s notify side was in ${worst.notify.state} for ${formatMs(worst.ms)} beyond the ${formatMs(tolMs)} a notification takes, while keepalived was ${worst.keepalived.state}${worst.outOfOrder ? ': the notification of an earlier state arrived after keepalived had moved on, so the two were handled out of order' : ''}${late ? ': its notifications came in keepalived\'s order, only late (the notify reader ran behind)' : ''}${worst.atEnd ? ', and it was still so when the repeat ended' : ''}. Whatever the notify hooks start, stop or route follows the wrong state.`,
     evidence,
     impactMs: worst.ms,
-    remedy: [
+    remedy: late
+      ? [
+          { file: FILES.keepalived, line: 'notify_fifo_script: one long-running reader that does no more per line than record the state and wake the hooks', why: 'a reader that forks per line, or runs the hooks inline, falls seconds behind on a loaded host' },
+          { file: 'the VRRP hosts', line: `CPU headroom for keepalived and its notify reader${r.starvation ? ` (the agents ran up to ${formatMs(r.starvation.lagMaxMs)} late)` : ''}`, why: 'the notifications are only as timely as the reader is scheduled' },
+        ]
+      : [
       { file: FILES.keepalived, line: 'notify_fifo /run/keepalived/notify.fifo and notify_fifo_script <one script> (global_defs), in place of notify_master/notify_backup/notify_fault', why: 'keepalived writes every change to one FIFO in order and one reader applies them one at a time; notify scripts run concurrently and a quick blip can finish out of order' },
       { file: 'the notify script', line: 'act on the state keepalived is in now (read it again, e.g. from the fifo\'s last line), not only on the argument', why: 'a late or reordered call then does no harm' },
-    ],
+        ],
     confidence: worst.atEnd || worst.outOfOrder ? 'high' : 'medium',
   };
 };
