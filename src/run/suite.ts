@@ -60,6 +60,16 @@ function groups(scenarios: Scenario[]): { topology: string; profile?: string; sc
   return out;
 }
 
+/** The scenarios of `files`, every file checked first: any invalid one, or one that is not a scenario, is a ConfigError naming them all. */
+export function scenarioFiles(files: string[]): Scenario[] {
+  const checked = validateScenarios(files);
+  const bad = checked.filter((v) => !v.ok);
+  if (bad.length > 0) throw new ConfigError(bad.flatMap((v) => v.issues));
+  const notScenarios = checked.filter((v) => v.kind !== 'scenario');
+  if (notScenarios.length > 0) throw new ConfigError(notScenarios.map((v) => ({ file: v.file, path: '', message: `this is a ${v.kind} file; run takes scenario files (a topology goes with the scenario's topology: field, a profile with --profile or profile:)` })));
+  return checked.map((v) => v.scenario!);
+}
+
 export function exitCodeOf(results: ScenarioResult[], labErrors: number): 0 | 1 | 2 {
   if (labErrors > 0 || results.some((r) => r.verdict === 'error')) return 2;
   return results.some((r) => r.verdict === 'failed') ? 1 : 0;
@@ -71,12 +81,7 @@ export function exitCodeOf(results: ScenarioResult[], labErrors: number): 0 | 1 
  * removed afterwards — writing one result JSON per run into reports/<run id>/.
  */
 export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
-  const checked = validateScenarios(o.files);
-  const bad = checked.filter((v) => !v.ok);
-  if (bad.length > 0) throw new ConfigError(bad.flatMap((v) => v.issues));
-  const notScenarios = checked.filter((v) => v.kind !== 'scenario');
-  if (notScenarios.length > 0) throw new ConfigError(notScenarios.map((v) => ({ file: v.file, path: '', message: `this is a ${v.kind} file; run takes scenario files (a topology goes with the scenario's topology: field, a profile with --profile or profile:)` })));
-  const scenarios = checked.map((v) => v.scenario!);
+  const scenarios = scenarioFiles(o.files);
 
   const runId = newRunId();
   const dir = resolve(o.reportDir, runId);

@@ -10,8 +10,8 @@ import { consoleReporter } from '../report/console.js';
 import { findingText } from '../report/findings.js';
 import type { HostInfo } from '../run/result.js';
 import { runScenario } from '../run/scenario.js';
-import { hostInfo, markIdle, markRunning, writeResult } from '../run/suite.js';
-import { targetIssues, topologyPathOf, validateScenarios } from '../scenario/load.js';
+import { hostInfo, markIdle, markRunning, scenarioFiles, writeResult } from '../run/suite.js';
+import { targetIssues, topologyPathOf } from '../scenario/load.js';
 import type { Scenario } from '../scenario/schema.js';
 import { displayPath } from '../topology/load.js';
 import { formatMs } from '../util/time.js';
@@ -64,15 +64,8 @@ export interface TryRemediesResult {
   exitCode: 0 | 2;
 }
 
-function scenarioOf(file: string): Scenario {
-  const [v] = validateScenarios([file]);
-  if (!v || !v.ok) throw new ConfigError(v?.issues ?? []);
-  if (v.kind !== 'scenario') throw new ConfigError([{ file: v.file, path: '', message: `this is a ${v.kind} file; --try-remedies takes one scenario file` }]);
-  return v.scenario!;
-}
-
 export async function tryRemediesCommand(o: TryRemediesOptions): Promise<TryRemediesResult> {
-  const sc = scenarioOf(o.file);
+  const [sc] = scenarioFiles([o.file]) as [Scenario];
   const runId = `remedies-${newRunId()}`;
   const dir = resolve(o.reportDir, runId);
   mkdirSync(dir, { recursive: true });

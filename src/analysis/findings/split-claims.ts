@@ -1,6 +1,6 @@
 import { formatMs } from '../../util/time.js';
-import { splitBrain } from '../metrics.js';
 import { FILES, type Rule } from './finding.js';
+import { splitView } from './split.js';
 
 /**
  * Both nodes claiming the VIP in turn while both were MASTER: each gratuitous ARP moves the client's
@@ -10,13 +10,12 @@ import { FILES, type Rule } from './finding.js';
  * master keeps claiming the VIP every garp_master_refresh. Fires on an outage of 1 s or more during which,
  * inside the split, the claimant changed at least twice (one change is a single stale entry: stale-arp).
  */
-export const splitClaims: Rule = ({ result: r, topology: t }) => {
+export const splitClaims: Rule = (x) => {
+  const split = splitView(x);
+  if (!split) return undefined;
+  const { result: r } = x;
   const m = r.metrics;
-  const claims = m.arp?.claims ?? [];
-  const at = r.firstFaultAt;
-  const nodes = Object.keys(t.nodes) as [string, string];
-  if (at === undefined || !m.splitBrainMs || claims.length === 0 || nodes.length !== 2) return undefined;
-  const periods = splitBrain(r.vrrp, nodes, r.labStart, r.labEnd).periods;
+  const { claims, periods, rel } = split;
   let best: { o: NonNullable<typeof m.outages>[number]; turns: typeof claims; overlapMs: number } | undefined;
   for (const o of (m.outages ?? []).filter((x) => x.ms >= 1000)) {
     // keepalived sends its first gratuitous ARPs a moment before it logs MASTER
@@ -29,7 +28,6 @@ export const splitClaims: Rule = ({ result: r, topology: t }) => {
     if (!best || overlapMs > best.overlapMs) best = { o, turns, overlapMs };
   }
   if (!best) return undefined;
-  const rel = (s: number) => `+${(s - at).toFixed(1)} s`;
   const partitioned = r.events.some((e) => e.kind === 'fault.inject' && e.data?.kind === 'partition');
   const gaveUp = (m.reconnect?.notable ?? []).filter((n) => /no answer to LCP echo requests/.test(n.what) && n.t >= best.o.from && n.t <= best.o.to);
   const shown = best.turns.slice(0, 6).map((c) => `${c.node} at ${rel(c.t)}`).join(', ');

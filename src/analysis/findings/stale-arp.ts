@@ -1,7 +1,8 @@
 import { formatMs } from '../../util/time.js';
 import type { Profile } from '../../topology/schema.js';
-import { masterIntervals, splitBrain } from '../metrics.js';
+import { masterIntervals } from '../metrics.js';
 import { FILES, type Finding, type Remedy, type Rule, type RuleInput } from './finding.js';
+import { splitView } from './split.js';
 
 /**
  * A stale ARP entry on the client, during a split brain or after its heal or a failback: the client's
@@ -27,16 +28,15 @@ const remedies = (p: Profile): Remedy[] => [
  * with the SA claims the VIP again, by which time pppd's LCP echoes may have given up the session (then
  * the client rebuilds PPP, L2TP and IKE). Fires when a fault's outage began within 0.5 s of such a claim.
  */
-function duringSplit({ result: r, profile: p, topology: t }: RuleInput): Finding | undefined {
+function duringSplit(x: RuleInput): Finding | undefined {
+  const split = splitView(x);
+  if (!split) return undefined;
+  const { result: r, profile: p } = x;
   const m = r.metrics;
-  const claims = m.arp?.claims ?? [];
-  const at = r.firstFaultAt;
-  const nodes = Object.keys(t.nodes) as [string, string];
-  if (at === undefined || !m.splitBrainMs || claims.length === 0 || nodes.length !== 2) return undefined;
+  const { at, nodes, periods, claims, rel } = split;
   // the node that held the VIP (and so the client's SA) when the fault began
   const owner = nodes.find((n) => masterIntervals(r.vrrp, n, at, at + 0.001).some(([from]) => from <= at));
   if (!owner) return undefined;
-  const periods = splitBrain(r.vrrp, nodes, r.labStart, r.labEnd).periods;
   const hit = (m.outages ?? [])
     .filter((o) => o.cause === 'fault' && o.ms >= 1000 && periods.some(([a, b]) => o.from >= a - 0.5 && o.from <= b))
     .map((o) => ({ o, claim: claims.filter((c) => c.t <= o.from + 0.05 && c.t >= o.from - 0.5 && c.node !== undefined && c.node !== owner).at(-1) }))
@@ -46,7 +46,6 @@ function duringSplit({ result: r, profile: p, topology: t }: RuleInput): Finding
   const { o, claim } = hit as { o: (typeof hit)['o']; claim: NonNullable<(typeof hit)['claim']> };
   const back = claims.find((c) => c.t > o.from && c.node === owner);
   const gaveUp = m.reconnect?.milestones.find((x) => x.name === 'detect');
-  const rel = (s: number) => `+${(s - at).toFixed(1)} s`;
   const wrong = (m.arp?.neighbour ?? []).find((e) => e.t >= o.from && e.t <= o.to && e.mac !== null && e.node !== owner);
   return {
     id: 'stale-arp',
