@@ -66,6 +66,9 @@ export interface TryRemediesResult {
 
 export async function tryRemediesCommand(o: TryRemediesOptions): Promise<TryRemediesResult> {
   const [sc] = scenarioFiles([o.file]) as [Scenario];
+  // a lab that is not up, or runs another profile, is refused before anything is written
+  const record = o.lab ? requireLab(o.lab) : undefined;
+  if (record && sc.profile !== undefined && sc.profile !== record.profile) throw new VipdrillError('CONFIG_INVALID', `lab ${record.name} runs profile ${record.profile}; ${displayPath(sc.file)} asks for ${sc.profile}: run it without --lab, or bring up a matching lab`);
   const runId = `remedies-${newRunId()}`;
   const dir = resolve(o.reportDir, runId);
   mkdirSync(dir, { recursive: true });
@@ -138,9 +141,7 @@ export async function tryRemediesCommand(o: TryRemediesOptions): Promise<TryReme
   };
 
   try {
-    if (o.lab) {
-      const record = requireLab(o.lab);
-      if (sc.profile !== undefined && sc.profile !== record.profile) throw new VipdrillError('CONFIG_INVALID', `lab ${record.name} runs profile ${record.profile}; ${displayPath(sc.file)} asks for ${sc.profile}: run it without --lab, or bring up a matching lab`);
+    if (record) {
       const lab: LabContext = { ...loadLabInputs(record.topologyFile, record.profile, record.name), record };
       const engine = await openEngineForLab(record);
       markRunning(record);

@@ -1,5 +1,8 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { cli } from '../helpers.js';
 
 const vipdrill = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 20_000 });
@@ -26,6 +29,12 @@ describe('the command line', () => {
       expect(r.status, `${args.join(' ')}: ${r.stderr}`).to.equal(2);
       expect(r.stderr, args.join(' ')).to.match(msg);
     }
+    // a lab that is not up: refused with nothing written (no run folder)
+    const dir = join(tmpdir(), `vipdrill-remedies-cli-${process.pid}`);
+    const r = vipdrill('run', 'scenarios/split-brain.yaml', '--try-remedies', '--lab', 'no-such-lab-here', '--report-dir', dir);
+    expect(r.status).to.equal(2);
+    expect(r.stderr).to.match(/no lab named "no-such-lab-here" is up/);
+    expect(existsSync(dir), 'the report dir').to.equal(false);
   });
 
   it('help and version exit 0', () => {
