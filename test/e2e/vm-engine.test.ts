@@ -35,6 +35,13 @@ describe('VM engine, full stack (end to end)', function () {
     await reapCommand({ all: false, name: LAB }, silentProgress).catch(() => {});
   });
 
+  // whatever failed above, the VM goes and this process lets go of it: a lab left up keeps mocha alive
+  after(async function () {
+    this.timeout(120_000);
+    await engine?.close().catch(() => {});
+    await reapCommand({ all: false, name: LAB }, silentProgress).catch(() => {});
+  });
+
   it('reap stops the VM of a controller killed with SIGKILL while the VM boots', async () => {
     const name = 'vd-e2e-reap';
     const child = spawn(process.execPath, [cli, 'up', '--engine', 'vm', '--name', name], { stdio: 'ignore' });
@@ -275,9 +282,15 @@ describe('VM engine, full stack (end to end)', function () {
       return 'none written';
     }
   };
+  /** the last lines a run printed on stderr, kept for the error of a run that ended early */
+  const stderrOf = new WeakMap<ChildProcess, string>();
   const hasTable = async (child?: ChildProcess) => {
+    if (child && !stderrOf.has(child)) {
+      stderrOf.set(child, '');
+      child.stderr?.on('data', (d: Buffer) => stderrOf.set(child, (stderrOf.get(child)! + d.toString()).slice(-3000)));
+    }
     // a run that ended before its fault (an unstable lab: exit 2) will never inject it: say so at once
-    if (child && child.exitCode !== null) throw new Error(`the run exited with status ${child.exitCode} before its fault was seen in the lab; its result: ${lastReason()}`);
+    if (child && child.exitCode !== null) throw new Error(`the run exited with status ${child.exitCode} before its fault was seen in the lab; its result: ${lastReason()}\n--- its stderr (last lines) ---\n${stderrOf.get(child)}`);
     for (const n of Object.keys(lab.topology.nodes)) {
       const r = await engine.exec(lab.record.containers[n]!, ['sh', '-c', 'nft list table inet vipdrill >/dev/null 2>&1 && echo yes || echo no']);
       if (r.stdout.trim() === 'yes') return true;
@@ -285,11 +298,18 @@ describe('VM engine, full stack (end to end)', function () {
     return false;
   };
 
+  /** until the run's partition is in the lab; a run that exits first stops the wait at once, with why */
+  const faultSeen = (child: ChildProcess) => {
+    const ac = new AbortController();
+    child.once('exit', () => setTimeout(() => ac.abort(new Error(`the run exited with status ${child.exitCode} before its fault was seen in the lab; its result: ${lastReason()}\n--- its stderr (last lines) ---\n${stderrOf.get(child)}`)), 200));
+    return waitFor('the partition rules in a node', () => hasTable(child), (x) => x, (x) => String(x), { timeoutMs: 300_000, intervalMs: 500, signal: ac.signal });
+  };
+
   it('Ctrl-C mid-fault heals the lab and exits within 30 s with status 2', async () => {
     const child = spawn(process.execPath, [cli, 'run', 'scenarios/partition-master.yaml', '--lab', LAB, '--report-dir', reportDir], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    await waitFor('the partition rules in a node', () => hasTable(child), (x) => x, (x) => String(x), { timeoutMs: 300_000, intervalMs: 500 });
+    await faultSeen(child);
     const t0 = performance.now();
     child.kill('SIGINT');
     const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
@@ -302,8 +322,8 @@ describe('VM engine, full stack (end to end)', function () {
   });
 
   it('a run killed mid-fault leaves its fault journalled; vipdrill heal replays its revert, keeping the lab', async () => {
-    const child = spawn(process.execPath, [cli, 'run', 'scenarios/partition-master.yaml', '--lab', LAB, '--report-dir', reportDir], { stdio: 'ignore' });
-    await waitFor('the partition rules in a node', () => hasTable(child), (x) => x, (x) => String(x), { timeoutMs: 300_000, intervalMs: 500 });
+    const child = spawn(process.execPath, [cli, 'run', 'scenarios/partition-master.yaml', '--lab', LAB, '--report-dir', reportDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    await faultSeen(child);
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     const r = spawnSync(process.execPath, [cli, 'heal', '--name', LAB, '--json'], { encoding: 'utf8' });
@@ -316,8 +336,8 @@ describe('VM engine, full stack (end to end)', function () {
   });
 
   it('a run killed mid-fault leaves its fault in the lab, and vipdrill reap removes lab, rules and VM', async () => {
-    const child = spawn(process.execPath, [cli, 'run', 'scenarios/partition-master.yaml', '--lab', LAB, '--report-dir', reportDir], { stdio: 'ignore' });
-    await waitFor('the partition rules in a node', () => hasTable(child), (x) => x, (x) => String(x), { timeoutMs: 300_000, intervalMs: 500 });
+    const child = spawn(process.execPath, [cli, 'run', 'scenarios/partition-master.yaml', '--lab', LAB, '--report-dir', reportDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    await faultSeen(child);
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     await engine.close();

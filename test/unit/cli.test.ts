@@ -8,7 +8,9 @@ import { cli } from '../helpers.js';
 const vipdrill = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 20_000 });
 
 /** The exit-code contract: 0 ok, 1 only for a failed verdict, 2 for usage errors and anything vipdrill could not do or decide. */
-describe('the command line', () => {
+describe('the command line', function () {
+  // each test starts the CLI several times: seconds on a slow host, and no timing is tested here
+  this.timeout(60_000);
   it('usage errors exit 2, not commander\'s 1: an unknown option, an unknown command, a bad choice, a missing argument', () => {
     for (const args of [['run', '--no-such-flag'], ['no-such-command'], ['up', '--engine', 'kvm'], ['up', '--timeout']]) {
       const r = vipdrill(...args);

@@ -120,6 +120,23 @@ export function consoleTail(dir: string, lines = 25): string {
   }
 }
 
+/**
+ * What the VM's console shows of a kernel that stopped making progress: its first line (an RCU stall, a
+ * soft lockup, a panic), and whether it cannot recover by waiting (`hung`): a panic, or RCU's "timer
+ * wakeup didn't happen" (seen here under TCG: a vCPU whose timer never fires again, so the boot or the
+ * lab hangs; a stall from a starved host, by contrast, clears when the host does). undefined: none.
+ */
+export function kernelStall(dir: string): { line: string; hung: boolean } | undefined {
+  let text: string;
+  try {
+    text = readFileSync(join(dir, 'console.log'), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const line = /^.*(rcu: INFO: rcu_\w+ (self-)?detected stall|watchdog: BUG: soft lockup|Kernel panic).*$/m.exec(text)?.[0];
+  return line === undefined ? undefined : { line: line.replace(/^\[[^\]]*\]\s*/, '').trim(), hung: /timer wakeup didn't happen|Kernel panic/.test(text) };
+}
+
 /** Is `pid` a vipdrill VM (its command line carries the marker)? Guards against a recycled PID. */
 export function isVipdrillQemu(pid: number, lab?: string): boolean {
   try {

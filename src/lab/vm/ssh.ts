@@ -65,22 +65,77 @@ export function sshExec(c: ssh2.Client, command: string, timeoutMs = 60_000): Pr
 }
 
 /**
- * A local unix socket whose connections are carried over the one SSH connection to the VM's
- * /var/run/docker.sock (OpenSSH stream-local forwarding). dockerode talks to it like a local engine.
+ * The controller's one SSH connection to a lab VM, brought back when it drops. A connection that closes
+ * by itself (the VM missed 6 keepalives 5 s apart, or sshd went away) is redialled once, within
+ * `redialMs`; if that fails too, every later call fails with what was lost and `why()` (the VM's console).
  */
-export function forwardDockerSocket(c: ssh2.Client, localPath: string): Promise<Server> {
+export class SshLink {
+  private current: Promise<ssh2.Client>;
+  private closing = false;
+
+  constructor(
+    first: ssh2.Client,
+    private readonly target: SshTarget,
+    private readonly redialMs: number,
+    private readonly why: () => string,
+  ) {
+    this.current = Promise.resolve(this.watch(first));
+  }
+
+  private watch(c: ssh2.Client): ssh2.Client {
+    let lost = '';
+    c.on('error', (e: Error) => (lost = e.message));
+    c.once('close', () => {
+      if (this.closing) return;
+      const reason = lost || 'the connection closed';
+      const redial = connectSsh(this.target, this.redialMs).then(
+        (n) => this.watch(n),
+        (e: Error) => {
+          throw new VipdrillError('VM_FAILED', `the SSH connection to the lab VM was lost (${reason}) and could not be made again within ${this.redialMs / 1000} s (${e.message}); the VM may have hung.\n--- VM console (last lines) ---\n${this.why()}`);
+        },
+      );
+      redial.catch(() => {});
+      this.current = redial;
+    });
+    return c;
+  }
+
+  client(): Promise<ssh2.Client> {
+    return this.current;
+  }
+
+  exec(command: string, timeoutMs?: number) {
+    return this.current.then((c) => sshExec(c, command, timeoutMs));
+  }
+
+  end(): void {
+    this.closing = true;
+    void this.current.then((c) => c.end(), () => {});
+  }
+}
+
+/**
+ * A local unix socket whose connections are carried over the SSH link to the VM's
+ * /var/run/docker.sock (OpenSSH stream-local forwarding). dockerode talks to it like a local engine.
+ * A connection made while the link is down waits for it to come back, or fails with the link's error.
+ */
+export function forwardDockerSocket(link: SshLink, localPath: string): Promise<Server> {
   rmSync(localPath, { force: true });
   // allowHalfOpen: the docker CLI half-closes hijacked exec streams and still reads the output
   const srv = createServer({ allowHalfOpen: true }, (sock) => {
-    c.openssh_forwardOutStreamLocal('/var/run/docker.sock', (err, ch) => {
-      if (err) {
-        sock.destroy(err);
-        return;
-      }
-      sock.pipe(ch).pipe(sock);
-      sock.on('error', () => ch.close());
-      ch.on('error', () => sock.destroy());
-    });
+    const forward = (c: ssh2.Client) =>
+      c.openssh_forwardOutStreamLocal('/var/run/docker.sock', (err, ch) => {
+        if (err) {
+          sock.destroy(err);
+          return;
+        }
+        sock.pipe(ch).pipe(sock);
+        sock.on('error', () => ch.close());
+        ch.on('error', () => sock.destroy());
+      });
+    sock.on('error', () => {});
+    // ssh2 throws (not calls back) "Not connected" on a connection that has just closed
+    link.client().then(forward).catch((e: Error) => sock.destroy(e));
   });
   return new Promise((resolve, reject) => {
     srv.once('error', reject);
