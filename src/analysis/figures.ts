@@ -300,7 +300,7 @@ export function computeFigures(x: FigureInputs): PhaseEvent[] {
     // keepalived's log line against the wire: the new holder's first ARP claim seen by the client,
     // which keepalived sends between its state line and its notify fifo line
     const t = m.takeoverCheck;
-    const j = judgeTakeover({ ...t, keepalivedLogMs: t.keepalivedLogMs! });
+    const j = judgeTakeover({ ...t, keepalivedLogMs: t.keepalivedLogMs! }, x.hostLagMs ?? 0);
     // and keepalived's timer against VRRP: the MASTER line less the master's last advert
     const band = t.advert?.detail ?? 'no advert of the old master was captured on the new holder: its timer cannot be checked against VRRP';
     m.calibration = { kind: 'takeover', truthMs: t.keepalivedLogMs!, measuredMs: t.wireMs ?? NaN, errorMs: j.errorMs, toleranceMs: j.toleranceMs, pipelineMs: j.pipelineMs, ok: j.ok && t.advert?.ok === true, detail: `${j.detail}; ${band}` };

@@ -60,6 +60,16 @@ describe('takeover calibration (keepalived\'s state line against the wire)', () 
     expect(j.detail).to.match(/before the state line: outside/);
   });
 
+  it('a host that ran its log readers late: a claim before the state line\'s stamp by no more than the lag is in order, one beyond it is not', () => {
+    // the CI run on a slow host: the claim 45.8 ms before the stamp, the agents up to 611 ms late
+    const slow = { ...ci, wireMs: ci.keepalivedLogMs - 45.8 };
+    const j = judgeTakeover(slow, 611);
+    expect(j.ok, j.detail).to.equal(true);
+    expect(j.detail).to.match(/allowed -611\.0 to 130\.7 ms with 5 ms for the capture and 611\.0 ms of host lag/);
+    expect(judgeTakeover(slow, 40).ok).to.equal(false);
+    expect(judgeTakeover(slow).ok).to.equal(false);
+  });
+
   it('fails a claim seen after the notify line plus the capture slack', () => {
     const j = judgeTakeover({ ...ci, wireMs: ci.notifyMs + 6 });
     expect(j.ok).to.equal(false);
