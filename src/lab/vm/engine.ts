@@ -63,7 +63,10 @@ export class VmEngine extends DockerEngine {
       const record: VmRecord = { pid: run.pid, sshPort: run.sshPort, dir, accel, imageDir: image.dir };
       writeFileSync(join(dir, 'vm.json'), JSON.stringify(record) + '\n', { mode: 0o600 });
       try {
-        const engine = await VmEngine.connect(lab, image, record, accel === 'kvm' ? 45_000 : Number(process.env.VIPDRILL_VM_BOOT_TIMEOUT_MS ?? 180_000), () => (kernelStall(dir)?.hung ? kernelStall(dir)!.line : undefined));
+        const engine = await VmEngine.connect(lab, image, record, accel === 'kvm' ? 45_000 : Number(process.env.VIPDRILL_VM_BOOT_TIMEOUT_MS ?? 180_000), () => {
+          const s = kernelStall(dir);
+          return s?.hung ? s.line : undefined;
+        });
         progress.step(`VM up: SSH and Docker answered after ${((performance.now() - t0) / 1000).toFixed(1)} s (pid ${run.pid}, ${accel})`);
         if (rememberedAccel() === undefined) rememberAccel(accel, 'booted');
         return engine;
@@ -71,8 +74,8 @@ export class VmEngine extends DockerEngine {
         const tail = consoleTail(dir);
         const stall = kernelStall(dir);
         await stopQemu(run.pid, lab);
-        // a TCG boot whose kernel stalled (a vCPU's lost timer wakeup, seen here about once in many
-        // boots) does not recover by waiting: one fresh boot, then the error with the console
+        // a TCG boot whose kernel hung (a vCPU's lost timer wakeup, seen here on a first boot on
+        // 2026-12-02) does not recover by waiting: one fresh boot, then the error with the console
         if (accel === 'tcg' && stall?.hung && stalledBoots++ === 0) {
           progress.step(`the VM's kernel hung while booting (${stall.line}); booting it again`);
           continue;
