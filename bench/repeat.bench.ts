@@ -32,6 +32,7 @@ if (!lab) {
       const r = await runScenario(engine, ctx, sc, { repeat: k, repeats, progress: silentProgress, hosts });
       const wall = performance.now() - t0;
       const span = r.metrics.tunnelRestoredMs ?? NaN;
+      if (r.verdict !== 'passed') console.log(`repeat ${k}: ${r.verdict}: ${r.reason ?? r.expectations.filter((x) => !x.ok).map((x) => `${x.name}: ${x.detail}`).join('; ')}`);
       rows.push({ repeat: k, verdict: r.verdict, 'wall s': (wall / 1000).toFixed(1), 'fault→tunnel s': (span / 1000).toFixed(1), 'overhead s': ((wall - span) / 1000).toFixed(1), 'round trips': r.roundTrips, 'lag p90 ms': r.starvation?.lagP90Ms });
     }
     console.table(rows);

@@ -46,6 +46,8 @@ export class LabHost extends EventEmitter<{ event: [AgentEvent] }> implements Ho
   private attached: Attached | undefined;
   private connecting: Promise<AgentLink> | undefined;
   private disposed = false;
+  /** the agent and the fault shell were copied into this container */
+  private installed = false;
   /** requests of links that were closed, for the round-trip count */
   private pastRequests = 0;
 
@@ -83,13 +85,33 @@ export class LabHost extends EventEmitter<{ event: [AgentEvent] }> implements Ho
   private async open(): Promise<AgentLink> {
     const since = this.link?.lastT;
     if (this.link) this.pastRequests += this.link.requests;
+    // on real hosts the last agent to exit removes its install (a controller killed with SIGKILL cannot)
+    const remote = this.engine.info.name === 'remote' ? ['--remove-at-exit'] : [];
+    // a lab container keeps its files over a restart (a crashed node coming back): the copy is made once,
+    // and again only when an agent started from it does not answer (under TCG a copy took seconds of the
+    // node's return)
+    const argv = ['python3', '-u', HOST_PATHS.agent, ...remote, ...(since ? ['--since', since.toFixed(6)] : [])];
+    if (this.installed && remote.length === 0) {
+      // a container that is not running refuses the attach: that error is the answer
+      const a = await this.engine.attach(this.container, argv);
+      try {
+        return await this.hello(a);
+      } catch {
+        a.close();
+        this.installed = false;
+      }
+    }
     await this.engine.putFiles(this.container, [
       { path: HOST_PATHS.agent, content: readFileSync(AGENT_SOURCE), mode: 0o755 },
       { path: HOST_PATHS.fault, content: readFileSync(FAULT_SOURCE), mode: 0o755 },
     ]);
-    // on real hosts the last agent to exit removes its install (a controller killed with SIGKILL cannot)
-    const remote = this.engine.info.name === 'remote' ? ['--remove-at-exit'] : [];
-    const a = await this.engine.attach(this.container, ['python3', '-u', HOST_PATHS.agent, ...remote, ...(since ? ['--since', since.toFixed(6)] : [])]);
+    const link = await this.hello(await this.engine.attach(this.container, argv));
+    this.installed = true;
+    return link;
+  }
+
+  /** the agent on an attached stream, once it answered its hello */
+  private async hello(a: Attached): Promise<AgentLink> {
     const link = new AgentLink(`agent on ${this.name}`, a.stdin, a.stdout);
     link.on('event', (e) => this.emit('event', e));
     link.once('closed', (why) => this.emit('event', { ev: 'agent.closed', t: link.lastT, why }));
