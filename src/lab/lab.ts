@@ -53,7 +53,8 @@ export interface UpResult extends LabContext {
   remoteTopology?: string;
 }
 
-const CAPS = ['NET_ADMIN', 'NET_RAW'];
+/** SYS_NICE: keepalived's vrrp_rt_priority (profile vrrp.rtPriority) sets SCHED_RR. */
+const CAPS = ['NET_ADMIN', 'NET_RAW', 'SYS_NICE'];
 
 export function containerName(lab: string, logical: string): string {
   return `${lab}-${logical}`;

@@ -22,6 +22,7 @@ export function renderKeepalived(input: RenderInput, node: string): string {
     `    vrrp_version ${p.vrrp.version}`,
     '    script_user root',
     '    enable_script_security',
+    ...(p.vrrp.rtPriority > 0 ? [`    vrrp_rt_priority ${p.vrrp.rtPriority}`] : []),
     '    notify_fifo /run/vipdrill/vrrp.fifo',
     '    notify_fifo_script /usr/local/sbin/vipdrill-fifo',
     '}',

@@ -146,6 +146,12 @@ export const profileSchema = z.strictObject({
     garpMasterRepeat: count(1, 100).default(5),
     /** gratuitous ARPs a master sends when it hears a lower-priority advert (the other side of a healed split brain); unset: keepalived's default */
     garpLowerPrioRepeat: count(1, 100).optional(),
+    /**
+     * keepalived's vrrp_rt_priority: the VRRP process runs SCHED_RR at this priority (1-99; 0: off, the
+     * default), so a busy host does not delay its adverts or the handling of the peer's (the scheduling
+     * delay behind false takeovers at sub-second adverts). The node needs CAP_SYS_NICE.
+     */
+    rtPriority: count(0, 99).default(0),
     auth: z.string().regex(/^[\x21-\x7e]{1,8}$/, { error: 'expected a password of 1-8 printable characters' }).nullable(),
   }),
   health: z.strictObject({

@@ -42,6 +42,31 @@ export function parseLcp(log: string): LcpTimers {
   };
 }
 
+/** keepalived's processes on a node as `vipdrill-fault sched` lists them (ps pid, class, RT priority). */
+export interface SchedLine {
+  pid: number;
+  cls: string;
+  rtprio?: number;
+}
+
+export function parseSched(out: string): SchedLine[] {
+  return out
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .filter((f) => f.length >= 2 && /^\d+$/.test(f[0]!))
+    .map(([pid, cls, rt]) => ({ pid: Number(pid), cls: cls!, ...(rt && /^\d+$/.test(rt) ? { rtprio: Number(rt) } : {}) }));
+}
+
+/** The VRRP process runs SCHED_RR at the profile's vrrp.rtPriority, or nothing of keepalived is realtime when it is 0. */
+export function checkSched(p: Profile, node: string, procs: SchedLine[]): string[] {
+  if (procs.length === 0) return [`VRRP: no keepalived process on ${node}`];
+  const rr = procs.filter((x) => x.cls === 'RR' || x.cls === 'FF');
+  const want = p.vrrp.rtPriority;
+  if (want === 0) return rr.length ? [`VRRP: keepalived on ${node} runs realtime (${rr.map((x) => `pid ${x.pid} ${x.cls} ${x.rtprio ?? '?'}`).join(', ')}); the profile asks for normal scheduling`] : [];
+  if (rr.some((x) => x.rtprio === want)) return [];
+  return [`VRRP: no keepalived process on ${node} runs SCHED_RR at priority ${want} (${procs.map((x) => `pid ${x.pid} ${x.cls}${x.rtprio !== undefined ? ` ${x.rtprio}` : ''}`).join(', ')}); keepalived could not raise it (CAP_SYS_NICE missing, or an RT limit)`];
+}
+
 export interface TimerCheck {
   ok: boolean;
   problems: string[];
@@ -92,5 +117,10 @@ export async function readTimers(hosts: LabHosts, p: Profile, backup: string, ba
   const client = hosts.host('client');
   const ike = await client.act<{ out: string }>('fault', { argv: ['ike-conns'] });
   const ppp = await client.logWindow('pppd.log', since, 1e12);
-  return checkTimers(p, adverts, parseDpd(ike.result.out), parseLcp(ppp));
+  const check = checkTimers(p, adverts, parseDpd(ike.result.out), parseLcp(ppp));
+  for (const n of hosts.nodes) {
+    const sched = await hosts.host(n).act<{ out: string }>('fault', { argv: ['sched'] });
+    check.problems.push(...checkSched(p, n, parseSched(sched.result.out)));
+  }
+  return { ...check, ok: check.problems.length === 0 };
 }

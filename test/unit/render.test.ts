@@ -67,6 +67,14 @@ describe('stack rendering', () => {
     expect(conf2).not.to.contain('authentication');
   });
 
+  it('runs the VRRP process realtime only when the profile asks (vrrp_rt_priority in global_defs)', () => {
+    const i = input('fast');
+    expect(renderNode(i, 'a').files.find((f) => f.path.endsWith('keepalived.conf'))!.content).not.to.contain('vrrp_rt_priority');
+    i.profile = { ...i.profile, vrrp: { ...i.profile.vrrp, rtPriority: 50 } };
+    const conf = renderNode(i, 'a').files.find((f) => f.path.endsWith('keepalived.conf'))!.content;
+    expect(conf).to.match(/global_defs \{[^}]*\n {4}vrrp_rt_priority 50\n[^}]*\}/);
+  });
+
   it('the LAN host routes the client pool through the LAN VIP', () => {
     expect(renderLanhost(input('fast')).setup).to.deep.equal(['ip route replace 10.213.3.0/24 via 10.213.2.100']);
   });

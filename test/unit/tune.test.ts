@@ -8,7 +8,7 @@ import { analyseTune, falseFailovers, paretoFront, recommend, windowOf, type Poi
 import { writeTuneReports } from '../../src/tune/report.js';
 import type { TuneRun } from '../../src/tune/run.js';
 import { falseFailoverScenario, withheldUnlessComplete } from '../../src/tune/run.js';
-import { checkTimers, parseAdverts, parseDpd, parseLcp } from '../../src/tune/timers.js';
+import { checkSched, checkTimers, parseAdverts, parseDpd, parseLcp, parseSched } from '../../src/tune/timers.js';
 import { expandPoints, sweepSchema } from '../../src/tune/sweep.js';
 
 const base = loadProfile('fast');
@@ -139,6 +139,18 @@ describe('tune timers read back from the daemons', () => {
     expect(c.ok).to.equal(false);
     expect(c.problems.join('\n')).to.match(/interval of 300 ms; the profile asks for 1000 ms/).and.match(/every 300 ms .* asks for 1000 ms/).and.match(/dpd_timeout 3 s; the profile asks for 5 s/).and.match(/lcp-echo-interval 1 s, lcp-echo-failure 2; the profile asks for 2 s × 2/);
     expect(checkTimers(base, [], parseDpd(raw), parseLcp('')).problems.join('\n')).to.match(/0 advert\(s\) captured/).and.match(/no option dump/);
+  });
+
+  it("keepalived's VRRP process is realtime exactly when vrrp.rtPriority asks (ps of the node)", () => {
+    const normal = parseSched('    41 TS       -\n    43 TS       -\n');
+    const rr = parseSched('    41 TS       -\n    43 RR      50\n');
+    expect(rr).to.deep.equal([{ pid: 41, cls: 'TS' }, { pid: 43, cls: 'RR', rtprio: 50 }]);
+    const rt = { ...base, vrrp: { ...base.vrrp, rtPriority: 50 } };
+    expect(checkSched(base, 'a', normal)).to.deep.equal([]);
+    expect(checkSched(rt, 'a', rr)).to.deep.equal([]);
+    expect(checkSched(rt, 'a', normal).join()).to.match(/no keepalived process on a runs SCHED_RR at priority 50 .*CAP_SYS_NICE/);
+    expect(checkSched(base, 'b', rr).join()).to.match(/keepalived on b runs realtime \(pid 43 RR 50\)/);
+    expect(checkSched(rt, 'a', parseSched('')).join()).to.match(/no keepalived process on a/);
   });
 });
 
