@@ -5,6 +5,9 @@ function num(n: number): string {
   return String(Number(n.toFixed(2)));
 }
 
+/** CPU time (µs) a realtime VRRP process may run between blocking calls: 1 s, far above its need on hardware, and enough under TCG. */
+export const RT_LIMIT_US = 1_000_000;
+
 export function renderKeepalived(input: RenderInput, node: string): string {
   const { topology: t, profile: p } = input;
   const me = t.nodes[node]!;
@@ -22,7 +25,10 @@ export function renderKeepalived(input: RenderInput, node: string): string {
     `    vrrp_version ${p.vrrp.version}`,
     '    script_user root',
     '    enable_script_security',
-    ...(p.vrrp.rtPriority > 0 ? [`    vrrp_rt_priority ${p.vrrp.rtPriority}`] : []),
+    // a realtime VRRP process is killed by the kernel once it runs longer than vrrp_rlimit_rtime without
+    // blocking: keepalived's 10 ms default killed it at every start under TCG ("has rlimit_rttime been
+    // exceeded?", the VRRP child respawned with growing delays and no node became MASTER)
+    ...(p.vrrp.rtPriority > 0 ? [`    vrrp_rt_priority ${p.vrrp.rtPriority}`, `    vrrp_rlimit_rtime ${RT_LIMIT_US}`] : []),
     '    notify_fifo /run/vipdrill/vrrp.fifo',
     '    notify_fifo_script /usr/local/sbin/vipdrill-fifo',
     '}',

@@ -149,7 +149,8 @@ export const profileSchema = z.strictObject({
     /**
      * keepalived's vrrp_rt_priority: the VRRP process runs SCHED_RR at this priority (1-99; 0: off, the
      * default), so a busy host does not delay its adverts or the handling of the peer's (the scheduling
-     * delay behind false takeovers at sub-second adverts). The node needs CAP_SYS_NICE.
+     * delay behind false takeovers at sub-second adverts). The node needs CAP_SYS_NICE; vrrp_rlimit_rtime
+     * is rendered at 1 s (keepalived's 10 ms default got the process killed at start under TCG).
      */
     rtPriority: count(0, 99).default(0),
     auth: z.string().regex(/^[\x21-\x7e]{1,8}$/, { error: 'expected a password of 1-8 printable characters' }).nullable(),

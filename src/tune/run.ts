@@ -19,7 +19,7 @@ import type { Progress } from '../util/progress.js';
 import { analyseTune, labelOf, windowOf, type FalseFailoverWindow, type PointData, type TuneAnalysis } from './analysis.js';
 import { writeTuneReports } from './report.js';
 import { loadSweep, sweepScenarioPath, type Point, type Sweep } from './sweep.js';
-import { switchProfile, TimersMismatchError } from './switch.js';
+import { restoreProfile, switchProfile, TimersMismatchError } from './switch.js';
 import { workerTopologyFile } from './workers.js';
 
 /**
@@ -217,7 +217,7 @@ export async function tuneCommand(o: TuneOptions): Promise<TuneResult> {
     writeFileSync(join(pdir, 'point.json'), JSON.stringify({ id: key, label: labelOf(p), parameters: p.parameters }, null, 2) + '\n');
     say(`── point ${key} (${i + 1}/${points.length}): ${labelOf(p)} ── switching the running lab ${lab.record.name}`);
     try {
-      const sw = await switchProfile(engine, hosts, lab, { ...p.profile, name: `${sweep.name}-${key}` }, join(pdir, 'profile.yaml'), progress);
+      const sw = await switchProfile(engine, hosts, lab, { ...p.profile, name: `${sweep.name}-${key}` }, join(pdir, 'profile.yaml'), progress, o.signal);
       writeFileSync(join(pdir, 'switch.json'), JSON.stringify(sw, null, 2) + '\n');
       say(`  switched in ${formatMs(sw.ms)}; timers in force: adverts every ${sw.timers.advert.spacingMedianMs?.toFixed(0)} ms (VRRPv${sw.timers.advert.version}, ${sw.timers.advert.n} captured), DPD ${sw.timers.dpd?.delayS} s/${sw.timers.dpd?.timeoutS} s, LCP ${sw.timers.lcp.intervalS} s × ${sw.timers.lcp.failure}, terminate ${sw.timers.lcp.restartS} s × ${sw.timers.lcp.maxTerminate}`);
     } catch (e) {
@@ -288,11 +288,7 @@ export async function tuneCommand(o: TuneOptions): Promise<TuneResult> {
     } catch (e) {
       failed(e);
     } finally {
-      if (lab.profile !== original.profile) {
-        progress.step(`restoring lab ${record.name}'s own profile (${displayPath(original.file)})`);
-        await switchProfile(engine, hosts, lab, original.profile, join(dir, 'restored-profile.yaml'), progress).catch((e: unknown) => progress.step(`warning: could not restore the profile: ${errorMessage(e)}`));
-        record.profile = original.file;
-      }
+      await restoreProfile(engine, hosts, lab, original, join(dir, 'restored-profile.yaml'), progress, o.signal);
       hosts.release();
       markIdle(record);
       await engine.close();

@@ -1,3 +1,4 @@
+import { RT_LIMIT_US } from '../stack/keepalived.js';
 import type { Profile } from '../topology/schema.js';
 import { formatMs } from '../util/time.js';
 import type { PointStats } from './analysis.js';
@@ -39,7 +40,12 @@ export function snippets(p: Profile, best: PointStats, scenario: string, sweepNa
     ...head("keepalived.conf, inside each node's vrrp_instance (and `vrrp_version` in global_defs)"),
     'global_defs {',
     `    vrrp_version ${v.version}            # ${v.version === 3 ? 'VRRPv3: sub-second adverts in 10 ms steps' : 'VRRPv2: whole seconds only'}`,
-    ...(v.rtPriority > 0 ? [`    vrrp_rt_priority ${v.rtPriority}         # the VRRP process runs SCHED_RR: a busy host no longer delays adverts (needs CAP_SYS_NICE in a container)`] : []),
+    ...(v.rtPriority > 0
+      ? [
+          `    vrrp_rt_priority ${v.rtPriority}         # the VRRP process runs SCHED_RR: a busy host no longer delays adverts (needs CAP_SYS_NICE in a container)`,
+          `    vrrp_rlimit_rtime ${RT_LIMIT_US}     # µs it may run without blocking before the kernel kills it (keepalived's default 10000 killed it on a slow host)`,
+        ]
+      : []),
     '}',
     'vrrp_instance VI_1 {',
     `    advert_int ${v.advertInt}            # master down ≈ 3 × ${v.advertInt} s + skew; ${ev}`,

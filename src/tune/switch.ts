@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { stringify } from 'yaml';
-import { TimeoutError, VipdrillError } from '../errors.js';
+import { errorMessage, TimeoutError, VipdrillError } from '../errors.js';
 import type { LabHosts } from '../hosts/lab-hosts.js';
 import type { Engine } from '../lab/engine.js';
 import { describeNodes, nodesStatus, renderConfigs, resolveIfaces, stackWaitOptions, waitForPair, waitForTunnel, writeConfig, type LabContext } from '../lab/lab.js';
@@ -10,6 +10,7 @@ import { writeLab } from '../lab/state.js';
 import type { Profile } from '../topology/schema.js';
 import type { Progress } from '../util/progress.js';
 import { formatMs } from '../util/time.js';
+import { displayPath } from '../topology/load.js';
 import { readTimers, type TimerCheck } from './timers.js';
 
 /**
@@ -51,23 +52,23 @@ async function restart(hosts: LabHosts, host: string, daemons: readonly string[]
  * exchange lost to a node still settling), the client redials once, as a real one would, before the
  * switch is an error.
  */
-async function dial(hosts: LabHosts, progress: Progress): Promise<void> {
+async function dial(hosts: LabHosts, progress: Progress, signal?: AbortSignal): Promise<void> {
   try {
-    await waitForTunnel(hosts, stackWaitOptions(progress, 60_000));
+    await waitForTunnel(hosts, { ...stackWaitOptions(progress, 60_000), signal });
   } catch (e) {
     if (!(e instanceof TimeoutError)) throw e;
     progress.step(`  the client tunnel did not come up (${e.message}); redialling: restarting ${RESTART.client.join(', ')} on the client`);
     await restart(hosts, 'client', RESTART.client);
-    await waitForTunnel(hosts, stackWaitOptions(progress, 120_000));
+    await waitForTunnel(hosts, { ...stackWaitOptions(progress, 120_000), signal });
   }
 }
 
 /**
  * Switch the running lab `lab` (its LabContext is updated in place: every later repeat reads the new
  * profile) to `profile`, saved at `profileFile`. A point whose timers the daemons do not run is an error
- * (TIMERS_MISMATCH) carrying what was read.
+ * (TIMERS_MISMATCH) carrying what was read. `signal` (Ctrl-C) ends its waits at once.
  */
-export async function switchProfile(engine: Engine, hosts: LabHosts, lab: LabContext, profile: Profile, profileFile: string, progress: Progress): Promise<SwitchResult> {
+export async function switchProfile(engine: Engine, hosts: LabHosts, lab: LabContext, profile: Profile, profileFile: string, progress: Progress, signal?: AbortSignal): Promise<SwitchResult> {
   const t0 = performance.now();
   writeProfile(profileFile, profile, [`the profile of a vipdrill tune point (${new Date().toISOString()})`]);
   lab.profile = profile;
@@ -80,22 +81,38 @@ export async function switchProfile(engine: Engine, hosts: LabHosts, lab: LabCon
   for (const h of [...nodes, 'client']) await writeConfig(engine, lab.record.containers[h]!, configs[h]!);
   progress.detail(`  profile written; restarting ${RESTART.node.join(', ')} on ${nodes.join(', ')}`);
   await Promise.all(nodes.map((n) => restart(hosts, n, RESTART.node)));
-  const waitOpts = stackWaitOptions(progress, 120_000);
+  const waitOpts = { ...stackWaitOptions(progress, 120_000), signal };
   await waitForPair(hosts, waitOpts);
   // both keepalived restarted: the VIP can move twice (the old master's priority-0 advert, then its
   // preemption once it is back). A client that dials in between negotiates IKE with one node and
   // retransmits to the other for minutes, so the client dials only once the pair has been calm.
   const settling = await hosts.host(nodes[0]!).now();
-  const calm = await awaitCalm(hosts, { requiredMs: calmWindowMs(lab.topology, profile), since: settling, tunnelOk: () => Promise.resolve(true) });
+  const calm = await awaitCalm(hosts, { requiredMs: calmWindowMs(lab.topology, profile), since: settling, tunnelOk: () => Promise.resolve(true), ...(signal ? { signal } : {}) });
   const pair = await nodesStatus(hosts);
   progress.detail(`  pair calm for ${formatMs(calm.requiredMs)} (${describeNodes(pair)}); restarting ${RESTART.client.join(', ')} on the client`);
   await restart(hosts, 'client', RESTART.client);
-  await dial(hosts, progress);
+  await dial(hosts, progress, signal);
   const ms = performance.now() - t0;
   const backup = pair.find((n) => !n.holdsVip)!.name;
   const timers = await readTimers(hosts, profile, backup, ifaces[backup]!.wan!, since);
   if (!timers.ok) throw new TimersMismatchError(timers);
   return { ms, timers, profileFile };
+}
+
+/**
+ * Put a lab's own profile back after a sweep or a remedy trial switched it. After an interrupt there is
+ * no time for a switch (20-60 s under TCG, past the 30 s an interrupt may take): the lab keeps the
+ * profile it was switched to, which its record names, and the message says so and how to get back.
+ */
+export async function restoreProfile(engine: Engine, hosts: LabHosts, lab: LabContext, original: { profile: Profile; file: string }, profileFile: string, progress: Progress, signal?: AbortSignal): Promise<void> {
+  if (lab.profile === original.profile) return;
+  if (signal?.aborted) {
+    progress.step(`interrupted: lab ${lab.record.name} keeps the profile it was switched to (${displayPath(lab.record.profile)}), not its own (${displayPath(original.file)}); 'vipdrill down --name ${lab.record.name}' and 'vipdrill up --profile ${displayPath(original.file)}' bring it back`);
+    return;
+  }
+  progress.step(`restoring lab ${lab.record.name}'s own profile (${displayPath(original.file)})`);
+  await switchProfile(engine, hosts, lab, original.profile, profileFile, progress).catch((e: unknown) => progress.step(`warning: could not restore the profile: ${errorMessage(e)}`));
+  lab.record.profile = original.file;
 }
 
 export class TimersMismatchError extends VipdrillError {

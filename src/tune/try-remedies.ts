@@ -17,7 +17,7 @@ import { displayPath } from '../topology/load.js';
 import { formatMs } from '../util/time.js';
 import type { Progress } from '../util/progress.js';
 import { armsTable, candidates, changedProfile, compareArms, MIN_EFFECT_MS, type Arm, type ArmStats, type Change } from './remedies.js';
-import { switchProfile } from './switch.js';
+import { restoreProfile, switchProfile } from './switch.js';
 
 /**
  * `vipdrill run <scenario> --try-remedies`: the scenario's repeats on the lab's profile as it is, then
@@ -122,7 +122,7 @@ export async function tryRemediesCommand(o: TryRemediesOptions): Promise<TryReme
         }
         progress.step(`── ${arm.id}: switching lab ${lab.record.name} to ${c.field}=${c.value} (${c.line})`);
         try {
-          const sw = await switchProfile(engine, hosts, lab, { ...next.profile, name: `${original.profile.name}+${c.field}=${c.value}` }, join(dir, arm.id, 'profile.yaml'), progress);
+          const sw = await switchProfile(engine, hosts, lab, { ...next.profile, name: `${original.profile.name}+${c.field}=${c.value}` }, join(dir, arm.id, 'profile.yaml'), progress, o.signal);
           progress.step(`  switched in ${formatMs(sw.ms)}; the timers in force read back`);
         } catch (e) {
           arm.skipped = `the profile switch failed: ${errorMessage(e)}`;
@@ -132,11 +132,7 @@ export async function tryRemediesCommand(o: TryRemediesOptions): Promise<TryReme
         await measure(engine, lab, hosts, arm);
       }
     } finally {
-      if (lab.profile !== original.profile) {
-        progress.step(`restoring lab ${lab.record.name}'s own profile (${displayPath(original.file)})`);
-        await switchProfile(engine, hosts, lab, original.profile, join(dir, 'restored-profile.yaml'), progress).catch((e: unknown) => progress.step(`warning: could not restore the profile: ${errorMessage(e)}`));
-        lab.record.profile = original.file;
-      }
+      await restoreProfile(engine, hosts, lab, original, join(dir, 'restored-profile.yaml'), progress, o.signal);
     }
   };
 

@@ -72,7 +72,7 @@ describe('stack rendering', () => {
     expect(renderNode(i, 'a').files.find((f) => f.path.endsWith('keepalived.conf'))!.content).not.to.contain('vrrp_rt_priority');
     i.profile = { ...i.profile, vrrp: { ...i.profile.vrrp, rtPriority: 50 } };
     const conf = renderNode(i, 'a').files.find((f) => f.path.endsWith('keepalived.conf'))!.content;
-    expect(conf).to.match(/global_defs \{[^}]*\n {4}vrrp_rt_priority 50\n[^}]*\}/);
+    expect(conf).to.match(/global_defs \{[^}]*\n {4}vrrp_rt_priority 50\n {4}vrrp_rlimit_rtime 1000000\n[^}]*\}/);
   });
 
   it('the LAN host routes the client pool through the LAN VIP', () => {

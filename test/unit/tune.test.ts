@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ScenarioResult } from '../../src/run/result.js';
@@ -10,6 +10,10 @@ import type { TuneRun } from '../../src/tune/run.js';
 import { falseFailoverScenario, withheldUnlessComplete } from '../../src/tune/run.js';
 import { checkSched, checkTimers, parseAdverts, parseDpd, parseLcp, parseSched } from '../../src/tune/timers.js';
 import { expandPoints, sweepSchema } from '../../src/tune/sweep.js';
+import { restoreProfile } from '../../src/tune/switch.js';
+import type { Engine } from '../../src/lab/engine.js';
+import type { LabHosts } from '../../src/hosts/lab-hosts.js';
+import type { LabContext } from '../../src/lab/lab.js';
 
 const base = loadProfile('fast');
 const sweep = sweepSchema.parse({ name: 't', base: 'fast', parameters: { 'vrrp.advertInt': [0.3, 1] }, repeats: 3, falseFailover: { calm: '60s', maxRate: 0.05 } });
@@ -195,5 +199,32 @@ describe('tune workers: one lab per worker, on its own subnets', () => {
     expect([s.vips.wan, s.nodes.a!.wan, s.client.wan, s.lanhost.lan, s.pool.first]).to.deep.equal(['10.213.5.100', '10.213.5.11', '10.213.5.50', '10.213.6.50', '10.213.7.10']);
     expect([s.name, s.profile, s.nodes.a!.priority]).to.deep.equal([t.name, t.profile, t.nodes.a!.priority]);
     expect(shiftTopology(t, 0)).to.equal(t);
+  });
+});
+
+describe("tune: the lab's own profile put back", () => {
+  // an engine and hosts that fail the test if anything reaches the lab
+  const untouchable = new Proxy({}, { get: (_t, k) => { throw new Error(`the lab was touched (${String(k)})`); } });
+  const lab = (profile: typeof base, file: string) => ({ profile, record: { name: 'tx', profile: file } }) as unknown as LabContext;
+  const said: string[] = [];
+  const progress = { step: (m: string) => said.push(m), detail: () => undefined };
+  // where a (wrong) restore would write its profile: a scratch folder, never a real path
+  const restored = join(mkdtempSync(join(tmpdir(), 'vipdrill-restore-')), 'restored.yaml');
+
+  it('after an interrupt: no switch (no time for one), the lab keeps the point it runs, and the message says how to get back', async () => {
+    const point = { ...base, name: 'sweep-p02' };
+    const l = lab(point, '/r/tune-x/points/p02/profile.yaml');
+    const ac = new AbortController();
+    ac.abort();
+    await restoreProfile(untouchable as Engine, untouchable as LabHosts, l, { profile: base, file: '/p/fast.yaml' }, restored, progress, ac.signal);
+    expect(existsSync(restored), 'no profile written').to.equal(false);
+    expect(l.record.profile).to.equal('/r/tune-x/points/p02/profile.yaml');
+    expect(said.at(-1)).to.match(/^interrupted: lab tx keeps the profile it was switched to .*p02\/profile\.yaml.*not its own .*fast\.yaml.*vipdrill down --name tx.*vipdrill up --profile/);
+  });
+
+  it('a lab that still runs its own profile is left alone', async () => {
+    const l = lab(base, '/p/fast.yaml');
+    await restoreProfile(untouchable as Engine, untouchable as LabHosts, l, { profile: base, file: '/p/fast.yaml' }, restored, progress);
+    expect(l.record.profile).to.equal('/p/fast.yaml');
   });
 });
