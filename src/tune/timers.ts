@@ -117,10 +117,8 @@ export async function readTimers(hosts: LabHosts, p: Profile, backup: string, ba
   const client = hosts.host('client');
   const ike = await client.act<{ out: string }>('fault', { argv: ['ike-conns'] });
   const ppp = await client.logWindow('pppd.log', since, 1e12);
+  const sched = await Promise.all(hosts.nodes.map(async (n) => checkSched(p, n, parseSched((await hosts.host(n).act<{ out: string }>('fault', { argv: ['sched'] })).result.out))));
   const check = checkTimers(p, adverts, parseDpd(ike.result.out), parseLcp(ppp));
-  for (const n of hosts.nodes) {
-    const sched = await hosts.host(n).act<{ out: string }>('fault', { argv: ['sched'] });
-    check.problems.push(...checkSched(p, n, parseSched(sched.result.out)));
-  }
-  return { ...check, ok: check.problems.length === 0 };
+  const problems = [...check.problems, ...sched.flat()];
+  return { ...check, problems, ok: problems.length === 0 };
 }

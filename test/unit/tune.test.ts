@@ -210,6 +210,10 @@ describe("tune: the lab's own profile put back", () => {
   const progress = { step: (m: string) => said.push(m), detail: () => undefined };
   // where a (wrong) restore would write its profile: a scratch folder, never a real path
   const restored = join(mkdtempSync(join(tmpdir(), 'vipdrill-restore-')), 'restored.yaml');
+  // and where a (wrong) switch would write the lab's record: a scratch state folder
+  let state: string | undefined;
+  before(() => { state = process.env.VIPDRILL_STATE; process.env.VIPDRILL_STATE = mkdtempSync(join(tmpdir(), 'vipdrill-state-')); });
+  after(() => { if (state === undefined) delete process.env.VIPDRILL_STATE; else process.env.VIPDRILL_STATE = state; });
 
   it('after an interrupt: no switch (no time for one), the lab keeps the point it runs, and the message says how to get back', async () => {
     const point = { ...base, name: 'sweep-p02' };
