@@ -82,6 +82,16 @@ export function pointsTable(sweep: Sweep, a: TuneAnalysis): string[] {
   return out;
 }
 
+/**
+ * The repeats each point holds, as stored: a sweep resumed with another --repeats keeps what its
+ * earlier sessions measured, so the points may differ (p01 20, p02 5) and the header says so.
+ */
+export function repeatsStored(run: TuneRun, a: TuneAnalysis): string {
+  const held = a.points.map((p) => ({ id: p.id, n: Math.max(0, ...Object.values(p.scenarios).map((s) => s.n + s.errors)) }));
+  if (held.every((h) => h.n === run.repeats)) return `${run.repeats} repeat(s) per point`;
+  return `repeats per point as stored: ${held.map((h) => `${h.id} ${h.n}`).join(', ')} (asked for ${run.repeats})`;
+}
+
 export function summaryMd(sweep: Sweep, run: TuneRun, a: TuneAnalysis, status: TuneStatus): string {
   const rec = a.points.find((p) => p.id === a.recommendation.point);
   return [
@@ -89,7 +99,7 @@ export function summaryMd(sweep: Sweep, run: TuneRun, a: TuneAnalysis, status: T
     '',
     sweep.description ?? '',
     '',
-    `Run ${run.runId}, seed ${a.seed}, ${status.complete ? 'complete' : `**incomplete** (${status.stopped ?? 'stopped'}): \`vipdrill tune --resume <this folder>\` continues it`}; ${formatMs(run.spentMs)} spent. Scenarios: ${sweep.scenarios.join(', ')}; ${run.repeats} repeat(s) per point; false-failover window ${formatMs(sweep.falseFailover.calm)} per point, allowed rate ≤ ${pct(sweep.falseFailover.maxRate)} (Wilson 95 % upper bound, per second of calm).`,
+    `Run ${run.runId}, seed ${a.seed}, ${status.complete ? 'complete' : `**incomplete** (${status.stopped ?? 'stopped'}): \`vipdrill tune --resume <this folder>\` continues it`}; ${formatMs(run.spentMs)} spent. Scenarios: ${sweep.scenarios.join(', ')}; ${repeatsStored(run, a)}; false-failover window ${formatMs(sweep.falseFailover.calm)} per point, allowed rate ≤ ${pct(sweep.falseFailover.maxRate)} (Wilson 95 % upper bound, per second of calm).`,
     '',
     '## Recommendation',
     '',
@@ -219,7 +229,7 @@ export function tuneHtml(sweep: Sweep, run: TuneRun, a: TuneAnalysis, status: Tu
 <meta http-equiv="Content-Security-Policy" content="${CSP}">
 <title>vipdrill tune ${sweep.name}</title><style>${trusted(CSS)}${trusted(TUNE_CSS)}</style></head><body>
 <h1>vipdrill tune ${sweep.name}</h1>
-<p class="sub">${sweep.description ?? ''} Run ${run.runId} · seed ${a.seed} · ${formatMs(run.spentMs)} spent · ${run.repeats} repeat(s) per point of ${sweep.scenarios.join(', ')} · false-failover window ${formatMs(sweep.falseFailover.calm)} per point (load ${sweep.falseFailover.load.cpu} CPU hog(s), WAN ${sweep.falseFailover.degrade.loss} % loss, ${sweep.falseFailover.degrade.delay} ms delay)</p>
+<p class="sub">${sweep.description ?? ''} Run ${run.runId} · seed ${a.seed} · ${formatMs(run.spentMs)} spent · ${repeatsStored(run, a)} of ${sweep.scenarios.join(', ')} · false-failover window ${formatMs(sweep.falseFailover.calm)} per point (load ${sweep.falseFailover.load.cpu} CPU hog(s), WAN ${sweep.falseFailover.degrade.loss} % loss, ${sweep.falseFailover.degrade.delay} ms delay)</p>
 ${status.complete ? '' : html`<p class="caveat">Incomplete: ${status.stopped ?? 'stopped'}. <code>vipdrill tune --resume ${run.runId}</code> continues it; the figures below cover what was measured.</p>`}
 <div class="banner ${rec ? 'passed' : 'failed'}">${rec ? html`Recommended: ${rec.id} (${rec.label})` : 'Nothing is recommended'}</div>
 <p class="explain">${a.recommendation.reason}${rec ? html`. The profile is <code>recommended.yaml</code>; the lines for production files are in <code>snippets/</code>.` : ''}</p>

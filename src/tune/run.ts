@@ -73,6 +73,8 @@ export interface TuneResult {
 export const pointKey = (i: number): string => `p${String(i + 1).padStart(2, '0')}`;
 
 const FF = 'false-failover';
+/** Tries of a point's false-failover window in one session, while it cannot be judged. */
+const FF_ATTEMPTS = 2;
 
 /** The false-failover window as a scenario: only load and impairment, for the calm time; nothing may move. */
 export function falseFailoverScenario(sweep: Sweep): Scenario {
@@ -151,6 +153,20 @@ function openRun(o: TuneOptions): { dir: string; run: TuneRun; sweep: Sweep; poi
 export function withheldUnlessComplete(a: TuneAnalysis, complete: boolean): TuneAnalysis {
   if (complete || !a.recommendation.point) return a;
   return { ...a, recommendation: { point: null, reason: `the sweep is incomplete, so nothing is recommended yet; the leader so far is ${a.recommendation.point} (${a.recommendation.reason}). Resume it to finish.` } };
+}
+
+/**
+ * Runs a false-failover window until it can be judged, up to `attempts` tries in all: a window that could
+ * not be (a starved lab, a host that did not answer) is run again at once, since a busy moment passes and
+ * the sweep need not stop for it. `once` returns undefined when the sweep must stop (budget, Ctrl-C).
+ */
+export async function untilJudged<W extends { verdict: string }>(attempts: number, once: (attempt: number) => Promise<W | undefined>): Promise<W | undefined> {
+  let w: W | undefined;
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    w = await once(attempt);
+    if (w === undefined || w.verdict !== 'error') return w;
+  }
+  return w;
 }
 
 /** The point's false-failover window is stored and was judged (one that could not be, a starved lab, runs again on resume). */
@@ -236,14 +252,18 @@ export async function tuneCommand(o: TuneOptions): Promise<TuneResult> {
       save();
     }
     if (!ffDone) {
-      if (!checkBudget()) return;
-      say(`── ${key} false-failover window (${formatMs(sweep.falseFailover.calm)})`);
-      const r = await runScenario(engine, lab, ffScenario, { repeat: 1, repeats: 1, progress, signal: o.signal, hosts, labIsOurs: !o.lab, onEvent });
+      await untilJudged(FF_ATTEMPTS, async (attempt) => {
+        if (!checkBudget()) return undefined;
+        say(`── ${key} false-failover window (${formatMs(sweep.falseFailover.calm)})${attempt > 1 ? `, attempt ${attempt}/${FF_ATTEMPTS}` : ''}`);
+        const r = await runScenario(engine, lab, ffScenario, { repeat: attempt, repeats: attempt, progress, signal: o.signal, hosts, labIsOurs: !o.lab, onEvent });
+        if (o.signal?.aborted) return undefined;
+        writeResult(pdir, r, [r]);
+        const w = windowOf(r, sweep.falseFailover.calm, p.profile.vrrp.advertInt);
+        writeFileSync(join(pdir, FF, 'window.json'), JSON.stringify(w, null, 2) + '\n');
+        say(`  ${key} false failovers: ${w.verdict === 'error' ? `could not judge: ${w.reason}${attempt < FF_ATTEMPTS ? '; running the window again' : ''}` : `${w.transitions.length} takeover(s), ${w.outages.length} outage(s) ≥ 1 s in ${formatMs(w.calmMs)} of calm`}`);
+        return w;
+      });
       if (o.signal?.aborted) return;
-      writeResult(pdir, r, [r]);
-      const w = windowOf(r, sweep.falseFailover.calm, p.profile.vrrp.advertInt);
-      writeFileSync(join(pdir, FF, 'window.json'), JSON.stringify(w, null, 2) + '\n');
-      say(`  ${key} false failovers: ${w.verdict === 'error' ? `could not judge: ${w.reason}` : `${w.transitions.length} takeover(s), ${w.outages.length} outage(s) ≥ 1 s in ${formatMs(w.calmMs)} of calm`}`);
     }
     run.spentMs = spent();
     save();

@@ -107,7 +107,7 @@ export async function switchProfile(engine: Engine, hosts: LabHosts, lab: LabCon
 export async function restoreProfile(engine: Engine, hosts: LabHosts, lab: LabContext, original: { profile: Profile; file: string }, profileFile: string, progress: Progress, signal?: AbortSignal): Promise<void> {
   if (lab.profile === original.profile) return;
   if (signal?.aborted) {
-    progress.step(`interrupted: lab ${lab.record.name} keeps the profile it was switched to (${displayPath(lab.record.profile)}), not its own (${displayPath(original.file)}); 'vipdrill down --name ${lab.record.name}' and 'vipdrill up --profile ${displayPath(original.file)}' bring it back`);
+    progress.step(`interrupted: lab ${lab.record.name} keeps the profile it was switched to (${displayPath(lab.record.profile)}), not its own (${displayPath(original.file)}); 'vipdrill down --name ${lab.record.name}' then 'vipdrill up -t ${displayPath(lab.record.topologyFile)} --name ${lab.record.name} --engine ${lab.record.engine} --profile ${displayPath(original.file)}' bring it back`);
     return;
   }
   progress.step(`restoring lab ${lab.record.name}'s own profile (${displayPath(original.file)})`);

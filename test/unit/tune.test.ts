@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import type { ScenarioResult } from '../../src/run/result.js';
 import { loadProfile } from '../../src/topology/load.js';
 import { analyseTune, falseFailovers, paretoFront, recommend, windowOf, type PointData, type PointStats } from '../../src/tune/analysis.js';
-import { writeTuneReports } from '../../src/tune/report.js';
+import { repeatsStored, summaryMd, writeTuneReports } from '../../src/tune/report.js';
 import type { TuneRun } from '../../src/tune/run.js';
-import { falseFailoverScenario, withheldUnlessComplete } from '../../src/tune/run.js';
+import { falseFailoverScenario, untilJudged, withheldUnlessComplete } from '../../src/tune/run.js';
 import { checkSched, checkTimers, parseAdverts, parseDpd, parseLcp, parseSched } from '../../src/tune/timers.js';
 import { expandPoints, sweepSchema } from '../../src/tune/sweep.js';
 import { restoreProfile } from '../../src/tune/switch.js';
@@ -177,6 +177,15 @@ describe('tune reports', () => {
     expect(readFileSync(join(dir, 'summary.md'), 'utf8')).to.match(/\*\*p01\*\*/);
   });
 
+  it('a sweep resumed with other --repeats says what each point holds, not the last session\'s count', () => {
+    const a = analyseTune(sweep, data([[4000, 4500, 5000], [9000, 9500]], [calmWindow(600), calmWindow(600)]), 5);
+    const run = (repeats: number) => ({ schema: 'vipdrill.tune-run/1', runId: 'tune-x', sweepFile: '/x.yaml', repeats, seed: 5, topology: '/t.yaml', spentMs: 1000, startedAt: '', sessions: [] }) as TuneRun;
+    expect(repeatsStored(run(2), a)).to.equal('repeats per point as stored: p01 3, p02 2 (asked for 2)');
+    const even = analyseTune(sweep, data([[4000, 4500], [9000, 9500]], [calmWindow(600), calmWindow(600)]), 5);
+    expect(repeatsStored(run(2), even)).to.equal('2 repeat(s) per point');
+    expect(summaryMd(sweep, run(2), a, { complete: true })).to.include('p01 3, p02 2 (asked for 2)');
+  });
+
   it('without a recommendation there is no recommended.yaml, and the report says nothing is recommended', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vipdrill-tune-'));
     const a = analyseTune(sweep, data([[4000, 4500, 5000], [9000, 9500, 10_000]], [calmWindow(600, 60), calmWindow(60, 10)]), 5);
@@ -202,10 +211,33 @@ describe('tune workers: one lab per worker, on its own subnets', () => {
   });
 });
 
+describe('tune: a false-failover window that could not be judged', () => {
+  const tries = (verdicts: (string | undefined)[]) => {
+    const asked: number[] = [];
+    return { asked, once: (attempt: number) => { asked.push(attempt); const v = verdicts[attempt - 1]; return Promise.resolve(v === undefined ? undefined : { verdict: v }); } };
+  };
+  it('is run again at once, up to the attempts allowed; a judged one ends the tries', async () => {
+    const t = tries(['error', 'passed', 'passed']);
+    expect(await untilJudged(3, t.once)).to.deep.equal({ verdict: 'passed' });
+    expect(t.asked).to.deep.equal([1, 2]);
+    const f = tries(['error', 'error', 'error']);
+    expect(await untilJudged(2, f.once)).to.deep.equal({ verdict: 'error' });
+    expect(f.asked).to.deep.equal([1, 2]);
+  });
+  it('a judged window with false failovers (a failed verdict) is a result, not run again; a stop ends the tries', async () => {
+    const t = tries(['failed', 'passed']);
+    expect(await untilJudged(2, t.once)).to.deep.equal({ verdict: 'failed' });
+    expect(t.asked).to.deep.equal([1]);
+    const s = tries(['error', undefined, 'passed']);
+    expect(await untilJudged(3, s.once)).to.equal(undefined);
+    expect(s.asked).to.deep.equal([1, 2]);
+  });
+});
+
 describe("tune: the lab's own profile put back", () => {
   // an engine and hosts that fail the test if anything reaches the lab
   const untouchable = new Proxy({}, { get: (_t, k) => { throw new Error(`the lab was touched (${String(k)})`); } });
-  const lab = (profile: typeof base, file: string) => ({ profile, record: { name: 'tx', profile: file } }) as unknown as LabContext;
+  const lab = (profile: typeof base, file: string) => ({ profile, record: { name: 'tx', profile: file, topologyFile: '/t/pair.yaml', engine: 'vm' } }) as unknown as LabContext;
   const said: string[] = [];
   const progress = { step: (m: string) => said.push(m), detail: () => undefined };
   // where a (wrong) restore would write its profile: a scratch folder, never a real path
@@ -223,7 +255,7 @@ describe("tune: the lab's own profile put back", () => {
     await restoreProfile(untouchable as Engine, untouchable as LabHosts, l, { profile: base, file: '/p/fast.yaml' }, restored, progress, ac.signal);
     expect(existsSync(restored), 'no profile written').to.equal(false);
     expect(l.record.profile).to.equal('/r/tune-x/points/p02/profile.yaml');
-    expect(said.at(-1)).to.match(/^interrupted: lab tx keeps the profile it was switched to .*p02\/profile\.yaml.*not its own .*fast\.yaml.*vipdrill down --name tx.*vipdrill up --profile/);
+    expect(said.at(-1)).to.match(/^interrupted: lab tx keeps the profile it was switched to .*p02\/profile\.yaml.*not its own .*fast\.yaml.*vipdrill down --name tx' then 'vipdrill up -t \/t\/pair\.yaml --name tx --engine vm --profile \/p\/fast\.yaml'/);
   });
 
   it('a lab that still runs its own profile is left alone', async () => {
