@@ -1,5 +1,6 @@
 import type { BlackoutWindow, RunEvent, ScenarioResult } from '../run/result.js';
 import type { Profile, Topology } from '../topology/schema.js';
+import { CONDITION_FAULTS } from '../scenario/schema.js';
 import { formatMs } from '../util/time.js';
 import { neighbourEntries, parseArp, type NeighbourReading } from './arp.js';
 import { attribute, failback, revertAskedAt, type AttributedOutage } from './failback.js';
@@ -144,9 +145,19 @@ export function computeFigures(x: FigureInputs): PhaseEvent[] {
       .filter((at) => at > t)
       .sort((p, q) => p - q)[0];
   const cause = (t: number) => injections.filter((x) => x <= t).at(-1) ?? result.firstFaultAt!;
+  // a condition (CPU load, an impaired link) lasts and provokes nothing at a known time: an effect whose
+  // last inject is one counts from its own start (a false failover 282 s into a load is no 282 s takeover)
+  const injected = new Map(x.events.filter((e) => e.kind === 'fault.inject').map((e) => [e.t, typeof e.data?.kind === 'string' ? e.data.kind : '']));
+  const conditionAt = (t: number) => (CONDITION_FAULTS.has(injected.get(t) ?? '') ? injected.get(t) : undefined);
+  const origin = (t: number) => (conditionAt(cause(t)) ? t : cause(t));
   if (result.firstFaultAt !== undefined && result.holderAtFault) {
     const tk = vipTakeoverMs(vrrp, result.holderAtFault, result.firstFaultAt);
-    if (tk) {
+    const during = tk ? conditionAt(cause(result.firstFaultAt + tk.ms / 1000)) : undefined;
+    if (tk && during) {
+      const t = result.firstFaultAt + tk.ms / 1000;
+      m.newHolder = tk.node;
+      m.unprovokedTakeover = { node: tk.node, t, during, sinceConditionMs: (t - cause(t)) * 1000 };
+    } else if (tk) {
       const from = cause(result.firstFaultAt + tk.ms / 1000);
       const notifyMs = tk.ms - (from - result.firstFaultAt) * 1000;
       m.newHolder = tk.node;
@@ -171,7 +182,7 @@ export function computeFigures(x: FigureInputs): PhaseEvent[] {
     const tr = tunnelRestored(tunnelSamples, result.firstFaultAt, revertAfter(result.firstFaultAt));
     m.tunnelSeenDown = tr.downAt !== undefined;
     if (tr.downAt !== undefined && tr.upAt !== undefined) {
-      const from = cause(tr.downAt);
+      const from = origin(tr.downAt);
       m.tunnelRestoredMs = (tr.upAt - from) * 1000;
       m.tunnelRestoredBy = 'sampling';
       m.outageFaultAt = from;
@@ -189,7 +200,8 @@ export function computeFigures(x: FigureInputs): PhaseEvent[] {
     outage = from !== undefined ? faultOutage(fwd.outages, from, seenDownAt, revertAfter(from)) : undefined;
     if (outage) {
       m.outageMs = outage.ms;
-      m.outageFaultAt ??= cause(outage.from + 0.001);
+      if (conditionAt(cause(outage.from + 0.001))) m.outageFaultAt = outage.from;
+      else m.outageFaultAt ??= cause(outage.from + 0.001);
       // the tunnel restored, by the data plane: the first probe through after the fault's outage, when
       // that outage began before the revert. Status samples (a ping each 0.25-1 s) miss a short outage
       // on a loaded host; the probe does not, and its figure is the finer one.

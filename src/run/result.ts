@@ -87,6 +87,12 @@ export interface RunMetrics {
   takeoverCheck?: TakeoverCheck;
   newHolder?: string;
   /**
+   * a takeover no fault provoked: it came while only conditions (CPU load, an impaired link) were
+   * applied, so it is a false failover and has no takeover time (counting from the load's start would
+   * give minutes); the outage and the reconnect count from the outage's own start instead
+   */
+  unprovokedTakeover?: { node: string; t: number; during: string; sinceConditionMs: number };
+  /**
    * the fault -> the client's tunnel reaching the LAN again, after it was seen down (ms): by the forward
    * probe (its first probe through after the fault's outage) when it saw that outage, else by the status
    * samples' ping through ppp
@@ -104,7 +110,7 @@ export interface RunMetrics {
   failbackTakeoverMs?: number;
   failback?: Failback;
   probe?: Omit<ProbeReport, 'outages'> & { error?: string };
-  /** lab-clock time of the fault each figure counts from: the last inject before the effect */
+  /** lab-clock time each figure counts from: the last inject before the effect, or the effect's own start when that inject is a condition */
   takeoverFaultAt?: number;
   outageFaultAt?: number;
   /** the client's tunnel was seen down after the first fault, by the probe or by sampling */

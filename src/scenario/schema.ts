@@ -211,3 +211,10 @@ export const scenarioSchema = scenarioObject
     if (faults === 0 && (e.vipMoved === true || e.vipTakeover || e.tunnelRestored)) issue(['expect'], 'vipMoved: true, vipTakeover and tunnelRestored count from the first fault, and this scenario has none');
   });
 export type Scenario = z.output<typeof scenarioSchema> & { file: string };
+
+/**
+ * Faults that are conditions: they last while applied and provoke nothing at a known moment (CPU load
+ * beside the daemons, an impaired link). A takeover or an outage that comes during one is counted from
+ * its own start, not from the condition's inject (analysis/figures.ts).
+ */
+export const CONDITION_FAULTS: ReadonlySet<string> = new Set<FaultStep['fault']>(['cpu-load', 'degrade']);

@@ -72,3 +72,53 @@ describe('tunnel restored: by the probe, else by the samples', () => {
     expect(m.tunnelSeenDown).to.equal(false);
   });
 });
+
+/**
+ * A condition (CPU load, an impaired link) lasts and provokes nothing at a known moment: a takeover 8 s
+ * into a load is a false failover, not an 8 s takeover, and its outage counts from its own start. The same
+ * timeline after a crash is a takeover counted from the crash.
+ */
+describe('figures of an effect that came during a condition', () => {
+  const { topology } = loadTopology(defaultTopologyPath());
+  const profile = loadProfile('fast');
+  // the inject at 102 s; b takes the VIP at 110 s; the probe loses everything in [110.05, 115.3)
+  const probe = parseProbe(simulatePing({ start: 100, durationS: 40, intervalMs: 5, outages: [{ down: 110.05, up: 115.3 }], stalls: [], rttMs: 2, extraMs: [0, 1], lateMs: [0], lossSpacingMs: 10, restartAfter: [], restartDelayMs: 0, firstSeq: 1, dupEvery: 0, drain: true }).text, 5);
+  const figures = (kind: string) => {
+    const events = [
+      { seq: 0, t: 102, kind: 'fault.inject', message: kind, step: 0, data: { id: 'load', kind } },
+      { seq: 1, t: 130, kind: 'fault.revert', message: 'reverted', step: 0, data: { id: 'load', kind, asked: 130 } },
+    ] as RunEvent[];
+    const result = {
+      labStart: 99, labEnd: 141, firstFaultAt: 102, holderAtFault: 'a',
+      metrics: { tunnelSeenDown: false, splitBrainMs: 0, splitBrainLongestMs: 0, splitBrainSampled: false, handoverOverlapMs: 0, splitBrainToleranceMs: 0, authFailures: {}, resolution: { vrrp: '', tunnel: '' } },
+      vrrp: [], events,
+    } as unknown as ScenarioResult;
+    computeFigures({
+      result, lab: { topology, profile }, events, injections: [102], containerEvents: [], samples: [], tunnelSamples: [{ t: 101, up: true }, { t: 125, up: true }],
+      vrrpLogs: { a: '99.000000 INSTANCE "vi_wan" MASTER\n110.200000 INSTANCE "vi_wan" BACKUP\n', b: '99.000000 INSTANCE "vi_wan" BACKUP\n110.000000 INSTANCE "vi_wan" MASTER\n' },
+      keepalivedMasterLines: {}, clientLines: [], nodePppLines: [], arpText: '', macs: {}, probeReports: { forward: probe }, probeErrors: {},
+      snapshots: [], blackouts: [], sessionsBefore: {}, sessionsAfter: {}, authBaseline: new Map(), authCounts: new Map(),
+    });
+    return result.metrics;
+  };
+
+  for (const kind of ['cpu-load', 'degrade']) {
+    it(`${kind}: the takeover is unprovoked (no takeover time), the outage and the tunnel restored count from the outage's start`, () => {
+      const m = figures(kind);
+      expect(m.vipTakeoverMs).to.equal(undefined);
+      expect(m.newHolder).to.equal('b');
+      expect(m.unprovokedTakeover).to.deep.include({ node: 'b', during: kind });
+      expect(m.unprovokedTakeover!.sinceConditionMs).to.be.closeTo(8000, 1e-6);
+      expect(m.outageFaultAt).to.equal(probe.outages[0]!.from);
+      expect(m.tunnelRestoredMs).to.be.within(5200, 5300);
+    });
+  }
+
+  it('node-crash: the same timeline is an 8 s takeover, and the tunnel restored counts from the crash', () => {
+    const m = figures('node-crash');
+    expect(m.vipTakeoverMs).to.be.closeTo(8000, 1e-6);
+    expect(m.unprovokedTakeover).to.equal(undefined);
+    expect(m.outageFaultAt).to.equal(102);
+    expect(m.tunnelRestoredMs).to.be.within(13_250, 13_350);
+  });
+});
