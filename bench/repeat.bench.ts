@@ -33,7 +33,15 @@ if (!lab) {
       const wall = performance.now() - t0;
       const span = r.metrics.tunnelRestoredMs ?? NaN;
       if (r.verdict !== 'passed') console.log(`repeat ${k}: ${r.verdict}: ${r.reason ?? r.expectations.filter((x) => !x.ok).map((x) => `${x.name}: ${x.detail}`).join('; ')}`);
-      rows.push({ repeat: k, verdict: r.verdict, 'wall s': (wall / 1000).toFixed(1), 'fault→tunnel s': (span / 1000).toFixed(1), 'overhead s': ((wall - span) / 1000).toFixed(1), 'round trips': r.roundTrips, 'lag p90 ms': r.starvation?.lagP90Ms });
+      // where the overhead goes, on the lab clock: the node's start (revert asked → returned), the
+      // failback (→ back at baseline), and the rest of the wall time (baseline, calm, evidence, analysis)
+      const rev = r.events.find((e) => e.kind === 'fault.revert');
+      const asked = typeof rev?.data?.asked === 'number' ? rev.data.asked : undefined;
+      const back = r.events.filter((e) => e.kind === 'baseline.ok').at(-1);
+      const s = (ms: number) => (ms / 1000).toFixed(1);
+      const nodeBack = rev && asked !== undefined ? (rev.t - asked) * 1000 : NaN;
+      const failback = rev && back ? (back.t - rev.t) * 1000 : NaN;
+      rows.push({ repeat: k, verdict: r.verdict, 'wall s': s(wall), 'fault→tunnel s': s(span), 'overhead s': s(wall - span), 'node start s': s(nodeBack), 'failback s': s(failback), 'rest s': s(wall - span - nodeBack - failback), 'round trips': r.roundTrips, 'lag p90 ms': r.starvation?.lagP90Ms });
     }
     console.table(rows);
   } finally {

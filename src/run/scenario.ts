@@ -321,12 +321,23 @@ async function runWithHosts(engine: Engine, lab: LabContext, sc: Scenario, o: Ru
   await snapshot('back at baseline');
   await sleep(1000).catch(() => {});
   await snapshot('end');
-  const sessionsAfter = await sessionCounts(hosts).catch(() => ({}));
-  const { reports: probeReports, arpText, adverts } = await finishWatchers();
+  // what the end needs, asked of every host at once: the sessions beside the probes' stop, then the
+  // leftovers (the probes are vipdrill processes, so after their stop) beside the evidence's reads
+  const [sessionsAfter, { reports: probeReports, arpText, adverts }] = await Promise.all([sessionCounts(hosts).catch(() => ({})), finishWatchers()]);
+  result.labEnd = end?.t ?? lastT;
+  const from0 = (result.firstFaultAt ?? result.labStart) - 1;
+  const perNode = <T>(fn: (n: string) => Promise<T>, dflt: T) => Promise.all(hosts.nodes.map((n) => fn(n).catch(() => dflt))).then((xs) => Object.fromEntries(hosts.nodes.map((n, i) => [n, xs[i]!])));
+  const [left, last, vrrpLogs, masterLines, clientLines, nodePpp, authCounts] = await Promise.all([
+    leftovers(hosts).catch((e: unknown) => ({ rules: [`(could not check: ${errorMessage(e)})`], processes: [`(could not check: ${errorMessage(e)})`] })),
+    end ?? sample(hosts, 'lan').catch(() => undefined),
+    perNode<string | undefined>((n) => hosts.host(n).logWindow('vrrp.log', 0, Infinity), undefined),
+    perNode((n) => keepalivedMasterLines(hosts, n, result.labStart - 1, Infinity), [] as number[]),
+    result.firstFaultAt !== undefined ? clientLogs(hosts, from0, result.labEnd + 60).catch(() => []) : Promise.resolve([]),
+    nodePppLines(hosts, result.labStart, result.labEnd).catch(() => []),
+    authFailureCounts(hosts).catch(() => new Map<string, number>()),
+  ]);
 
   // invariants: exactly one VIP holder, the client's tunnel up, no vipdrill rule or process left
-  const left = await leftovers(hosts).catch((e: unknown) => ({ rules: [`(could not check: ${errorMessage(e)})`], processes: [`(could not check: ${errorMessage(e)})`] }));
-  const last = end ?? (await sample(hosts, 'lan').catch(() => undefined));
   result.invariants = invariants(last, left);
   const broken = result.invariants.filter((x) => !x.ok && x.name !== 'single-vip-holder' && x.name !== 'client-tunnel-up');
   if (broken.length > 0) {
@@ -334,17 +345,7 @@ async function runWithHosts(engine: Engine, lab: LabContext, sc: Scenario, o: Ru
     emit('error', error);
   }
 
-  // 4. figures: the evidence read once, then pure functions of it
-  result.labEnd = end?.t ?? lastT;
-  const from0 = (result.firstFaultAt ?? result.labStart) - 1;
-  const perNode = <T>(fn: (n: string) => Promise<T>, dflt: T) => Promise.all(hosts.nodes.map((n) => fn(n).catch(() => dflt))).then((xs) => Object.fromEntries(hosts.nodes.map((n, i) => [n, xs[i]!])));
-  const [vrrpLogs, masterLines, clientLines, nodePpp, authCounts] = await Promise.all([
-    perNode<string | undefined>((n) => hosts.host(n).logWindow('vrrp.log', 0, Infinity), undefined),
-    perNode((n) => keepalivedMasterLines(hosts, n, result.labStart - 1, Infinity), [] as number[]),
-    result.firstFaultAt !== undefined ? clientLogs(hosts, from0, result.labEnd + 60).catch(() => []) : Promise.resolve([]),
-    nodePppLines(hosts, result.labStart, result.labEnd).catch(() => []),
-    authFailureCounts(hosts).catch(() => new Map<string, number>()),
-  ]);
+  // 4. figures: the evidence read above, then pure functions of it
   const evidence: Evidence = {
     injections,
     containerEvents,
