@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import ssh2 from 'ssh2';
+import { ed25519KeyPair, keysReadable } from './ssh-keys.js';
 import { stringify } from 'yaml';
 import { SSH_USERS } from '../stack/sshd.js';
 import type { Topology } from '../topology/schema.js';
@@ -13,8 +13,9 @@ export function sshDirOf(lab: string): string {
 
 function keypair(dir: string, name: string): { private: string; public: string } {
   const priv = join(dir, name);
-  if (!existsSync(priv)) {
-    const k = ssh2.utils.generateKeyPairSync('ed25519', { comment: `vipdrill ${name}` });
+  // a pair made before ed25519KeyPair may be one ssh2 cannot read: made again
+  if (!existsSync(priv) || !existsSync(`${priv}.pub`) || !keysReadable(readFileSync(priv, 'utf8'), readFileSync(`${priv}.pub`, 'utf8'))) {
+    const k = ed25519KeyPair(`vipdrill ${name}`);
     writeFileSync(priv, k.private, { mode: 0o600 });
     chmodSync(priv, 0o600);
     // the public line without its comment: the form a topology pins

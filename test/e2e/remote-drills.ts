@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import ssh2 from 'ssh2';
+import { ed25519KeyPair } from '../../src/lab/ssh-keys.js';
 import { parse, stringify } from 'yaml';
 import { SshHost } from '../../src/hosts/ssh.js';
 import { accessOf } from '../../src/lab/remote.js';
@@ -125,7 +125,7 @@ export function remoteDrills(ctx: () => { remoteTopology: string; reportDir: str
   });
 
   it('refused before anything changes: a wrong host key, a user who may not sudo, no --yes, a closed window, a crash with no power commands', async () => {
-    const other = ssh2.utils.generateKeyPairSync('ed25519').public.split(' ').slice(0, 2).join(' ');
+    const other = ed25519KeyPair('other').public.split(' ').slice(0, 2).join(' ');
     const node = Object.keys(doc().nodes as object)[0]!;
     const cases: [string, string, string[], RegExp][] = [
       ['wrong host key', variant((d) => (d.remote.hosts.client!.hostKey = other)), ['--yes'], /client \(10\.213\.1\.50:22\) presented host key SHA256:\S+, which is not the one pinned by hostKey in the topology \(SHA256:\S+\): refused, nothing was sent/],

@@ -4,13 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import ssh2 from 'ssh2';
+import { ed25519KeyPair } from '../../src/lab/ssh-keys.js';
 import { kernelStall } from '../../src/lab/vm/qemu.js';
 import { connectSsh, forwardDockerSocket, SshLink, type SshTarget } from '../../src/lab/vm/ssh.js';
 
 /** An in-process SSH server on 127.0.0.1 that answers every exec with "ran <command>", and can drop its clients. */
 async function sshServer() {
-  const host = ssh2.utils.generateKeyPairSync('ed25519');
-  const user = ssh2.utils.generateKeyPairSync('ed25519');
+  const host = ed25519KeyPair('test host');
+  const user = ed25519KeyPair('test user');
   const clients = new Set<ssh2.Connection>();
   const srv = new ssh2.Server({ hostKeys: [host.private] }, (c) => {
     clients.add(c);
@@ -43,9 +44,20 @@ async function sshServer() {
 
 describe('the SSH link to a lab VM', function () {
   this.timeout(20_000);
+  // every server a test started is stopped after it, whatever failed: a listening server left behind
+  // keeps mocha from exiting (a failed connect once held CI until its 90-minute limit)
+  const started: { stop: () => Promise<void> }[] = [];
+  const server = async () => {
+    const s = await sshServer();
+    started.push(s);
+    return s;
+  };
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((s) => s.stop()));
+  });
 
   it('redials a connection that dropped, and the next command runs', async () => {
-    const s = await sshServer();
+    const s = await server();
     const link = new SshLink(await connectSsh(s.target, 5000), s.target, 5000, () => 'console');
     try {
       expect((await link.exec('uname -r')).stdout).to.equal('ran uname -r\n');
@@ -59,7 +71,7 @@ describe('the SSH link to a lab VM', function () {
   });
 
   it('a VM that does not answer again: commands and forwarded sockets fail with what was lost and the console, nothing thrown uncaught', async () => {
-    const s = await sshServer();
+    const s = await server();
     const dir = mkdtempSync(join(tmpdir(), 'vipdrill-link-'));
     const link = new SshLink(await connectSsh(s.target, 5000), s.target, 1000, () => '[ 106.5] rcu: rcu_preempt kthread timer wakeup didn\'t happen');
     const srv = await forwardDockerSocket(link, join(dir, 'docker.sock'));

@@ -1,6 +1,6 @@
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import ssh2 from 'ssh2';
+import { ed25519KeyPair, keysReadable } from '../ssh-keys.js';
 import { VipdrillError } from '../../errors.js';
 import { runHost, which } from '../../util/host.js';
 import { cacheDir, labDir } from '../../util/paths.js';
@@ -36,7 +36,12 @@ export function vmImageDir(): string {
 }
 
 export function vmImageCached(): boolean {
-  return existsSync(join(vmImageDir(), 'complete'));
+  return usable(vmImageDir());
+}
+
+/** A finished image whose SSH keys ssh2 can read (an image built before ed25519KeyPair may hold one it cannot). */
+function usable(dir: string): boolean {
+  return existsSync(join(dir, 'complete')) && keysReadable(readFileSync(join(dir, 'id_ed25519'), 'utf8'), readFileSync(join(dir, 'host_ed25519.pub'), 'utf8'));
 }
 
 export function readImage(dir: string): VmImage {
@@ -78,7 +83,11 @@ function maskUnit(rootfs: string, unit: string): void {
  */
 export async function ensureVmImage(progress: Progress): Promise<VmImage> {
   const dir = vmImageDir();
-  if (existsSync(join(dir, 'complete'))) return readImage(dir);
+  if (usable(dir)) return readImage(dir);
+  if (existsSync(join(dir, 'complete'))) {
+    progress.step(`the cached VM image ${dir} holds an SSH key ssh2 cannot read (mscdex/ssh2#1390): building it again`);
+    rmSync(dir, { recursive: true, force: true });
+  }
   if (!(await which('mke2fs'))) throw new VipdrillError('IMAGE_BUILD_FAILED', 'mke2fs is needed to write the VM disk. Fix: apt-get install -y e2fsprogs');
   const t0 = performance.now();
   const rootfs = await ensureRootfs(readPackageList(recipe.packagesFile), progress, 'vm');
@@ -91,8 +100,8 @@ export async function ensureVmImage(progress: Progress): Promise<VmImage> {
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true, mode: 0o700 });
   // keys: the controller's client key and the VM's host key, both generated here and pinned
-  const client = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'vipdrill-controller' });
-  const host = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'vipdrill-vm' });
+  const client = ed25519KeyPair('vipdrill-controller');
+  const host = ed25519KeyPair('vipdrill-vm');
   writeFileSync(join(tmp, 'id_ed25519'), client.private, { mode: 0o600 });
   writeFileSync(join(tmp, 'host_ed25519.pub'), host.public + '\n', { mode: 0o644 });
   mkdirSync(join(rootfs, 'root/.ssh'), { recursive: true, mode: 0o700 });
