@@ -1,7 +1,12 @@
 import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { parseProbe } from '../../src/analysis/dataplane.js';
 import { computeFigures, type FigureInputs } from '../../src/analysis/figures.js';
 import { judge } from '../../src/analysis/judge.js';
+import { rebuildFromStream } from '../../src/report/load.js';
+import { windowOf } from '../../src/tune/analysis.js';
+import { fixture } from '../helpers.js';
 import type { RunEvent } from '../../src/run/events.js';
 import type { ScenarioResult } from '../../src/run/result.js';
 import type { Scenario } from '../../src/scenario/schema.js';
@@ -120,5 +125,32 @@ describe('figures of an effect that came during a condition', () => {
     expect(m.unprovokedTakeover).to.equal(undefined);
     expect(m.outageFaultAt).to.equal(102);
     expect(m.tunnelRestoredMs).to.be.within(13_250, 13_350);
+  });
+});
+
+/**
+ * The same rule on a stream recorded on the real stack (TCG lab, 2026-12-04): a 10-minute false-failover
+ * window of the tuner, one busy loop on the LAN host and 5 % loss on the master's WAN. 294 s into the
+ * load the client's xl2tpd gave its tunnel up ("Maximum retries exceeded": max retries 1 and two lost
+ * control messages) and the tunnel was down for 5.2 s with no VRRP transition.
+ */
+describe('a false-failover window recorded on the real stack, rebuilt from its events.jsonl', () => {
+  const text = gunzipSync(readFileSync(fixture('streams', 'false-failover-l2tp-timeout.jsonl.gz'))).toString('utf8');
+  const evidence = (JSON.parse(text.trim().split('\n').at(-1)!) as { evidence: { probeReports: { forward: { outages: { from: number; to: number; ms: number }[] } } } }).evidence;
+  // the one gap of the forward probe longer than a second, read from the evidence itself
+  const gap = evidence.probeReports.forward.outages.filter((o) => o.ms >= 1000);
+
+  it('the outage, the tunnel restored and the reconnect count from the outage\'s own start, not from the load 294 s before', () => {
+    expect(gap).to.have.length(1);
+    const r = rebuildFromStream(text)!;
+    const m = r.metrics;
+    expect(m.outageFaultAt).to.equal(gap[0]!.from);
+    expect(gap[0]!.from - r.firstFaultAt!).to.be.within(290, 300);
+    expect(m.tunnelRestoredMs).to.be.closeTo((gap[0]!.to - gap[0]!.from) * 1000, 50);
+    expect(m.reconnectMs).to.be.below(10_000);
+    expect([m.vipTakeoverMs, m.unprovokedTakeover, m.newHolder]).to.deep.equal([undefined, undefined, undefined]);
+    // the tuner's count of the same window: no takeover, one outage of 1 s or more
+    const w = windowOf(r, 600_000, 0.3);
+    expect([w.transitions.length, w.outages.length]).to.deep.equal([0, 1]);
   });
 });
