@@ -41,7 +41,9 @@ export function vmImageCached(): boolean {
 
 /** A finished image whose SSH keys ssh2 can read (an image built before ed25519KeyPair may hold one it cannot). */
 function usable(dir: string): boolean {
-  return existsSync(join(dir, 'complete')) && keysReadable(readFileSync(join(dir, 'id_ed25519'), 'utf8'), readFileSync(join(dir, 'host_ed25519.pub'), 'utf8'));
+  const key = join(dir, 'id_ed25519');
+  const host = join(dir, 'host_ed25519.pub');
+  return existsSync(join(dir, 'complete')) && existsSync(key) && existsSync(host) && keysReadable(readFileSync(key, 'utf8'), readFileSync(host, 'utf8'));
 }
 
 export function readImage(dir: string): VmImage {
@@ -85,7 +87,7 @@ export async function ensureVmImage(progress: Progress): Promise<VmImage> {
   const dir = vmImageDir();
   if (usable(dir)) return readImage(dir);
   if (existsSync(join(dir, 'complete'))) {
-    progress.step(`the cached VM image ${dir} holds an SSH key ssh2 cannot read (mscdex/ssh2#1390): building it again`);
+    progress.step(`the cached VM image ${dir} lacks an SSH key ssh2 can read (mscdex/ssh2#1390): building it again`);
     rmSync(dir, { recursive: true, force: true });
   }
   if (!(await which('mke2fs'))) throw new VipdrillError('IMAGE_BUILD_FAILED', 'mke2fs is needed to write the VM disk. Fix: apt-get install -y e2fsprogs');
