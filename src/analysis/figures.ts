@@ -152,13 +152,14 @@ export function computeFigures(x: FigureInputs): PhaseEvent[] {
   const origin = (t: number) => (conditionAt(cause(t)) ? t : cause(t));
   if (result.firstFaultAt !== undefined && result.holderAtFault) {
     const tk = vipTakeoverMs(vrrp, result.holderAtFault, result.firstFaultAt);
-    const during = tk ? conditionAt(cause(result.firstFaultAt + tk.ms / 1000)) : undefined;
+    // when the new holder became MASTER, and the inject before it
+    const masterAt = tk ? result.firstFaultAt + tk.ms / 1000 : 0;
+    const during = tk ? conditionAt(cause(masterAt)) : undefined;
     if (tk && during) {
-      const t = result.firstFaultAt + tk.ms / 1000;
       m.newHolder = tk.node;
-      m.unprovokedTakeover = { node: tk.node, t, during, sinceConditionMs: (t - cause(t)) * 1000 };
+      m.unprovokedTakeover = { node: tk.node, t: masterAt, during, sinceConditionMs: (masterAt - cause(masterAt)) * 1000 };
     } else if (tk) {
-      const from = cause(result.firstFaultAt + tk.ms / 1000);
+      const from = cause(masterAt);
       const notifyMs = tk.ms - (from - result.firstFaultAt) * 1000;
       m.newHolder = tk.node;
       m.takeoverFaultAt = from;
