@@ -1,6 +1,6 @@
 
 /**
- * The data-plane probe: ping inside the lab at a fixed interval (5 ms by default), timestamped by ping
+ * The data-plane probe: ping inside the lab at a fixed interval (20 ms by default), timestamped by ping
  * itself on the lab clock (-D), so outages are measured where the client sees them.
  *
  * - forward: the client pings the LAN host through the tunnel (its route to the LAN goes through ppp);
@@ -13,7 +13,14 @@
  * outages are measured between send times of successful probes (the round trip does not inflate them).
  */
 
-export const DEFAULT_PROBE_INTERVAL_MS = 5;
+/**
+ * 20 ms, not less: iputils ping spins (sched_yield and a non-blocking recvmsg, its "intervals less than
+ * resolution of scheduler" branch) whenever its next send is 1000/CLK_TCK = 10 ms away or nearer and
+ * nothing is in flight, so at 5 ms each probe held an emulated CPU at 70-80 % and the two of them starved
+ * the TCG lab for the whole run (a node's docker start took 12 s instead of 5 s). At 20 ms a probe costs
+ * about 5 %, and a reply up to 10 ms late still does not make it spin.
+ */
+export const DEFAULT_PROBE_INTERVAL_MS = 20;
 
 export interface Outage {
   /** the last reply's receive time before the gap, the send time of the first probe through after it (lab clock, s) */
@@ -60,8 +67,8 @@ export interface ProbeReport {
   thresholdMs: number;
   /**
    * the shortest spacing ping kept between probes while one was unanswered (ms): iputils waits at least
-   * 10 ms (its MIN_INTERVAL_MS) for a reply before the next probe, so inside an outage probes go out
-   * every 10-20 ms, not every `intervalMs`; the outage's edges are as wide as this
+   * 10 ms (its MIN_INTERVAL_MS) for a reply before the next probe, so at intervals under 10 ms probes go
+   * out every 10-20 ms inside an outage, not every `intervalMs`; the outage's edges are as wide as this
    */
   lossSpacingMs?: number;
 }
@@ -81,7 +88,7 @@ interface Run {
   /** the lowest and highest sequence numbers the run shows sent (a log cut at its head starts late) */
   min: number;
   max: number;
-  /** sequence numbers are 16 bits and wrap (every 5.5 min at 5 ms): what was added to unwrap them */
+  /** sequence numbers are 16 bits and wrap (every 22 min at 20 ms, 5.5 min at 5 ms): what was added to unwrap them */
   wraps: number;
 }
 

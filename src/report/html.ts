@@ -3,7 +3,7 @@ import { fileReporter } from './reporter.js';
 import { stats } from '../util/stats.js';
 import { formatMs, signedSeconds } from '../util/time.js';
 import type { RunData } from './load.js';
-import { label, TABLE_HEAD, tableRow, verdictWord, engineLine, remoteLines, warned } from './table.js';
+import { label, TABLE_HEAD, tableRow, verdictWord, engineLine, remoteLines, warned, probeEvery } from './table.js';
 import { LEGEND, stripSvg, timelineSvg } from './timeline.js';
 import { html, joinHtml, toHtmlString, trusted, type Html } from './html-template.js';
 
@@ -88,7 +88,7 @@ function header(d: RunData): Html {
   }
   parts.push(html`</dl>`);
   if (tcg) parts.push(html`<p class="caveat"><b>TCG caveat:</b> this lab ran in a qemu VM under software emulation (no KVM). Timers and CPU-bound work (IKE Diffie-Hellman, key derivation) are slower than on hardware; compare these numbers with runs on the same engine, not with production.</p>`);
-  parts.push(html`<p class="small">Every time is taken inside the lab on its own clock: keepalived's state lines, the daemons' logs (stamped as written), and ping's own timestamps (a probe every 5 ms each way, every 10–20 ms while one is unanswered; outage = from the middle of its start edge, between the last reply and the first lost probe, to the middle of its end edge, between the last lost probe and the first through, ± half their widths).</p>`);
+  parts.push(html`<p class="small">Every time is taken inside the lab on its own clock: keepalived's state lines, the daemons' logs (stamped as written), and ping's own timestamps (${probeEvery(d.results)} each way, at least 10 ms apart while one is unanswered; outage = from the middle of its start edge, between the last reply and the first lost probe, to the middle of its end edge, between the last lost probe and the first through, ± half their widths).</p>`);
   return lines(parts);
 }
 

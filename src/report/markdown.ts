@@ -1,7 +1,7 @@
 import type { RunData } from './load.js';
 import { fileReporter } from './reporter.js';
 import { findingText } from './findings.js';
-import { countsLine, label, markdownTable, engineLine, remoteLines, warned } from './table.js';
+import { countsLine, label, markdownTable, engineLine, remoteLines, warned, probeEvery } from './table.js';
 import { formatMs } from '../util/time.js';
 
 /** summary.md: fit for $GITHUB_STEP_SUMMARY — counts, the verdict table, and why each failure failed. */
@@ -39,7 +39,7 @@ export function renderMarkdown(d: RunData): string {
     for (const r of warn) out.push(`- **${label(r)}**: ${r.warnings!.join('; ')}`);
   }
   for (const e of run.labErrors) out.push('', `- lab error${e.scenarios.length ? ` (${e.scenarios.join(', ')})` : ''}: ${e.error}`);
-  out.push('', 'Times are taken inside the lab (its own clock); outage = the 5 ms probe\'s loss window, edge to edge (± half the edges\' widths). Details: index.html in the run directory.', '');
+  out.push('', `Times are taken inside the lab (its own clock); outage = the loss window of the data-plane probe (${probeEvery(results)}), edge to edge (± half the edges' widths). Details: index.html in the run directory.`, '');
   return out.join('\n');
 }
 

@@ -66,3 +66,9 @@ export function remoteLines(l: LabInfo): { hosts: string; clocks: string; leases
 export function engineLine(info: EngineInfo): string {
   return `engine ${info.name} (${info.accel}, kernel ${info.kernel})${info.caveat ? `\n  note: ${info.caveat}` : ''}`;
 }
+
+/** How often the runs' probes went out (the median achieved interval), for the reports' method lines. */
+export function probeEvery(rs: ScenarioResult[]): string {
+  const xs = rs.map((r) => r.metrics.probeIntervalMs).filter((x): x is number => x !== undefined).sort((a, b) => a - b);
+  return xs.length ? `a probe every ${xs[Math.floor(xs.length / 2)]!.toFixed(0)} ms` : 'no probe';
+}

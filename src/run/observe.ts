@@ -35,6 +35,8 @@ export interface ConditionContext {
   /** the VIP holder when the run started and when the first fault was injected */
   holderAtStart: string;
   holderAtFault?: string;
+  /** the node that must hold the VIP at the baseline (the lab's keepalived preempts: the highest priority) */
+  preferred?: string | undefined;
   /** auth failure lines counted at the start of the run, per container */
   authBaseline: Map<string, number>;
 }
@@ -52,7 +54,7 @@ export async function evaluate(hosts: LabHosts, c: Condition, ctx: ConditionCont
   const ok = ((): boolean => {
     switch (c) {
       case 'baseline':
-        return one && s.nodes.every((n) => n.vrrpState === 'MASTER' || n.vrrpState === 'BACKUP') && lan;
+        return one && s.nodes.every((n) => n.vrrpState === 'MASTER' || n.vrrpState === 'BACKUP') && lan && (ctx.preferred === undefined || s.holders[0] === ctx.preferred);
       case 'single-holder':
         return s.holders.length === 1;
       case 'split-brain':
@@ -70,7 +72,8 @@ export async function evaluate(hosts: LabHosts, c: Condition, ctx: ConditionCont
         return s.holders.length === 1 && s.holders[0] === c.slice('vip-on-'.length);
     }
   })();
-  return { ok, seen: describeSample(s), sample: s };
+  const waitsFor = c === 'baseline' && ctx.preferred !== undefined && one && s.holders[0] !== ctx.preferred ? ` (${ctx.preferred}, the highest priority, preempts: it must take the VIP back)` : '';
+  return { ok, seen: describeSample(s) + waitsFor, sample: s };
 }
 
 export function describeSample(s: Sample): string {

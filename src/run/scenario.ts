@@ -21,7 +21,7 @@ import { clientLogs, keepalivedMasterLines, nodePppLines, sessionCounts } from '
 import { invariants } from '../analysis/invariants.js';
 import { authFailureCounts, evaluate, leftovers, sample, type ConditionContext, type Sample } from './observe.js';
 import type { ScenarioResult } from './result.js';
-import { awaitCalm, calmWindowMs, rolesNow, UnstableLabError } from './stability.js';
+import { awaitCalm, calmWindowMs, preferredHolder, rolesNow, UnstableLabError } from './stability.js';
 import { FaultRegistry } from './registry.js';
 import { keepProbeLog, Watchers, type ProbeHandle } from './watchers.js';
 
@@ -91,7 +91,7 @@ async function runWithHosts(engine: Engine, lab: LabContext, sc: Scenario, o: Ru
   const baselineTimeoutMs = o.baselineTimeoutMs ?? 240_000;
   const tunnelSamples: TunnelSample[] = [];
   const samples: Sample[] = [];
-  const ctx: ConditionContext & { tunnelIpAtStart?: string } = { holderAtStart: '', authBaseline: new Map() };
+  const ctx: ConditionContext & { tunnelIpAtStart?: string } = { holderAtStart: '', authBaseline: new Map(), preferred: preferredHolder(lab) };
   const check = async (c: Condition) => {
     const r = await evaluate(hosts, c, ctx);
     if (r.sample) {

@@ -2,6 +2,7 @@ import { VipdrillError } from '../errors.js';
 import type { LabHosts } from '../hosts/lab-hosts.js';
 import { lagMax } from '../analysis/starvation.js';
 import { isVrrpTransition, type HostEvent } from './events.js';
+import type { LabContext } from '../lab/lab.js';
 import type { Profile, Topology } from '../topology/schema.js';
 import { formatMs, systemClock, type Clock } from '../util/time.js';
 
@@ -39,6 +40,18 @@ export function masterDownMs(t: Topology, p: Profile): number {
   const prio = Math.min(...Object.values(t.nodes).map((n) => n.priority));
   const skew = p.vrrp.version === 3 ? ((256 - prio) * adv) / 256 : (256 - prio) / 256;
   return (3 * adv + skew) * 1000;
+}
+
+/**
+ * The node VRRP settles on when nothing is failed, where vipdrill knows it: the lab renders keepalived
+ * from a profile that preempts, so the highest priority takes the VIP back (a restarted master preempts
+ * an advert or two after its keepalived starts, after the client's tunnel may already answer through the
+ * other node). Unknown (undefined) for a user's own keepalived.conf, real hosts, nopreempt, a tie.
+ */
+export function preferredHolder(lab: Pick<LabContext, 'record' | 'topology' | 'profile' | 'loaded'>): string | undefined {
+  if (lab.record.engine === 'remote' || 'keepalived' in lab.loaded.configFiles || !lab.profile.vrrp.preempt) return undefined;
+  const [first, second] = Object.entries(lab.topology.nodes).sort(([, x], [, y]) => y.priority - x.priority);
+  return first && second && first[1].priority > second[1].priority ? first[0] : undefined;
 }
 
 export function calmWindowMs(t: Topology, p: Profile): number {

@@ -155,7 +155,7 @@ export const expectationsSchema = z.strictObject({
   vipTakeover: limit('vipTakeover').optional(),
   /** first fault -> the client reaches the LAN through the tunnel again */
   tunnelRestored: limit('tunnelRestored').optional(),
-  /** the data-plane probe's outage around the fault (5 ms probe); min > 0 requires an outage */
+  /** the data-plane probe's outage around the fault (a 20 ms probe); min > 0 requires an outage */
   outage: z
     .strictObject({ min: duration(0, 3_600_000).default(0), max: duration(1, 3_600_000) }, { error: 'expected { max: <duration> } and optionally min: <duration>' })
     .optional(),

@@ -8,6 +8,7 @@ import { downCommand, openEngineForLab, upCommand } from '../lab/lifecycle.js';
 import { newRunId, requireLab } from '../lab/state.js';
 import { consoleReporter } from '../report/console.js';
 import { findingText } from '../report/findings.js';
+import { probeEvery } from '../report/table.js';
 import type { HostInfo } from '../run/result.js';
 import { runScenario } from '../run/scenario.js';
 import { hostInfo, markIdle, markRunning, scenarioFiles, writeResult } from '../run/suite.js';
@@ -184,7 +185,7 @@ export function summaryMd(j: RemediesJson, arms: Arm[]): string[] {
     `# Remedies tried: ${j.scenario}`,
     '',
     `Profile ${j.profile}; ${j.repeats} repeat(s) per arm; seed ${j.seed}; ${j.complete ? 'complete' : `incomplete (${j.stopped ?? 'not every repeat ran'})`}.`,
-    `The outage is the client's whole time without a path per repeat (the fault's and the revert's), from the 5 ms probe; repeats that ended in an error (a starved or unstable lab) are counted apart, never measured. An interval is the seeded 95 % bootstrap of the median; "helped" needs the whole interval of the difference of the medians below −${formatMs(MIN_EFFECT_MS)} ("worse": above +${formatMs(MIN_EFFECT_MS)}).`,
+    `The outage is the client's whole time without a path per repeat (the fault's and the revert's), from the data-plane probe (${probeEvery(arms.flatMap((a) => a.results))}); repeats that ended in an error (a starved or unstable lab) are counted apart, never measured. An interval is the seeded 95 % bootstrap of the median; "helped" needs the whole interval of the difference of the medians below −${formatMs(MIN_EFFECT_MS)} ("worse": above +${formatMs(MIN_EFFECT_MS)}).`,
     '',
     ...armsTable(j.arms),
     '',

@@ -13,6 +13,7 @@ import type { Engine, ExecResult } from '../../src/lab/engine.js';
 import { loadLabInputs, type LabContext } from '../../src/lab/lab.js';
 import type { ClientStatus, NodeStatus } from '../../src/lab/probes.js';
 import { runScenario, type RunOptions } from '../../src/run/scenario.js';
+import { preferredHolder } from '../../src/run/stability.js';
 import type { ScenarioResult } from '../../src/run/result.js';
 import type { Scenario } from '../../src/scenario/schema.js';
 import { scenarioSchema } from '../../src/scenario/schema.js';
@@ -115,9 +116,16 @@ class FakeLab implements Partial<Engine> {
     return Promise.resolve();
   }
 
+  /** s after its restart that a (priority 150, the fast profile preempts) takes the VIP back, as keepalived does */
+  preemptAfterS = 0.2;
   startContainer(c: string): Promise<void> {
     this.log.push(`start ${c}`);
     this.state[c] = 'running';
+    if (c === 'l-a' && this.vipOn !== 'l-a') {
+      const t = this.clock + this.preemptAfterS;
+      this.vrrpLog['l-a']!.push(`${t.toFixed(6)} INSTANCE "VI_1" MASTER 150`);
+      this.flapAt.push({ t, node: 'a', state: 'MASTER' });
+    }
     return Promise.resolve();
   }
 
@@ -315,6 +323,23 @@ describe('scenario runner (stub engine)', function () {
     expect(ts).to.deep.equal([...ts].sort((x, y) => x - y));
     expect(r.metrics.newHolder).to.equal('b');
     expect(r.metrics.vipTakeoverMs).to.be.closeTo(1000, 300);
+  });
+
+  it('after the heal it waits for the preempting master to take the VIP back: the end is read on a, not on b before the failback', async () => {
+    const fake = new FakeLab();
+    // the client's tunnel answers through b at once; a's keepalived preempts 0.6 s after a is started again
+    fake.preemptAfterS = 0.6;
+    const r = await run(fake, {
+      name: 'crash',
+      description: 'd',
+      steps: [{ fault: 'node-crash', target: 'master', for: 'until-healed' }, { wait: 'vip-moved', within: '2s' }, { heal: 'all' }],
+      expect: { vipMoved: true, sessionOn: 'original' },
+    });
+    expect(r.verdict, r.reason).to.equal('passed');
+    const revert = r.events.find((e) => e.kind === 'fault.revert')!;
+    const back = r.events.filter((e) => e.kind === 'baseline.ok').at(-1)!;
+    expect(back.t - revert.t).to.be.at.least(0.6);
+    expect(back.message).to.match(/a=MASTER\(VIP\)/);
   });
 
   it('a node crash carried out late by a loaded engine leaves the takeover between two bounds: undecided near its limit, decided away from it', async () => {
@@ -626,5 +651,16 @@ describe('the fault registry', () => {
     expect(reg.errors).to.deep.equal(['final heal of two failed: simulated']);
     // the fault whose revert failed stays journalled, for `vipdrill heal` to try again
     expect(journal.at(-1)).to.deep.equal(['two']);
+  });
+});
+
+describe('the holder a baseline waits for', () => {
+  it('is the highest priority where the lab renders a keepalived that preempts; none for nopreempt, a tie, a user\'s keepalived.conf or real hosts', () => {
+    const l = lab();
+    expect(preferredHolder(l)).to.equal('a');
+    expect(preferredHolder({ ...l, profile: { ...l.profile, vrrp: { ...l.profile.vrrp, preempt: false } } })).to.equal(undefined);
+    expect(preferredHolder({ ...l, topology: { ...l.topology, nodes: { a: { ...l.topology.nodes.a!, priority: 100 }, b: l.topology.nodes.b! } } })).to.equal(undefined);
+    expect(preferredHolder({ ...l, loaded: { ...l.loaded, configFiles: { keepalived: 'mine.conf' } } })).to.equal(undefined);
+    expect(preferredHolder({ ...l, record: { ...l.record, engine: 'remote' } })).to.equal(undefined);
   });
 });
