@@ -41,7 +41,7 @@ if (!lab) {
       const s = (ms: number) => (ms / 1000).toFixed(1);
       const nodeBack = rev && asked !== undefined ? (rev.t - asked) * 1000 : NaN;
       const failback = rev && back ? (back.t - rev.t) * 1000 : NaN;
-      rows.push({ repeat: k, verdict: r.verdict, 'wall s': s(wall), 'fault→tunnel s': s(span), 'overhead s': s(wall - span), 'node start s': s(nodeBack), 'failback s': s(failback), 'rest s': s(wall - span - nodeBack - failback), 'round trips': r.roundTrips, 'lag p90 ms': r.starvation?.lagP90Ms });
+      rows.push({ repeat: k, verdict: r.verdict, 'wall s': s(wall), 'fault→tunnel s': s(span), 'overhead s': s(wall - span), 'node start s': s(nodeBack), 'failback s': s(failback), 'rest s': s(wall - span - nodeBack - failback), 'of it calm wait s': s(r.calm?.waitedMs ?? NaN), 'round trips': r.roundTrips, 'lag p90 ms': r.starvation?.lagP90Ms });
     }
     console.table(rows);
   } finally {
