@@ -56,6 +56,12 @@ describe('reports from a run\'s JSON', () => {
     expect(md).to.contain('| scenario | verdict | outage | failback outage | VIP takeover | reconnect | longest phase |');
   });
 
+  it('the method lines name the probe interval the runs kept (the fixture was recorded at 5 ms), not the default', () => {
+    // the fixture's achieved intervals: 5.30-5.75 ms per repeat (their median rounds to 6)
+    expect(renderMarkdown(d)).to.contain('outage = the loss window of the data-plane probe (a probe every 6 ms)');
+    expect(renderHtml(d)).to.contain("ping's own timestamps (a probe every 6 ms each way");
+  });
+
   it('the failback sits beside the outage: in the table, and as JUnit properties', () => {
     const r = d.results.find((x) => x.metrics.failbackOutageMs !== undefined);
     expect(r, 'a repeat of the fixture with a failback').to.not.equal(undefined);
