@@ -63,7 +63,10 @@ export interface ProbeReport {
   outages: Outage[];
   /** gaps in which ping sent nothing (consecutive sequence numbers): the prober stalled, nothing was lost */
   stalls: Outage[];
-  /** a gap counts as an outage above this (ms): ten intervals, at least 50 ms (emulated timers jitter) */
+  /**
+   * a gap counts as an outage above this (ms): five intervals, at least 50 ms (emulated timers jitter);
+   * five, not ten: at the 20 ms probe ten made it 200 ms, and a 200 ms blackout would hide under it
+   */
   thresholdMs: number;
   /**
    * the shortest spacing ping kept between probes while one was unanswered (ms): iputils waits at least
@@ -203,7 +206,7 @@ export function parseProbe(text: string, intervalMs: number, direction: 'forward
   );
   const lossSpacingMs = lossSpacings.length > 0 ? lossSpacings.reduce((m, x) => Math.min(m, x)) : undefined;
   const sent = runs.reduce((n, r) => n + r.max - r.min + 1, 0);
-  const thresholdMs = Math.max(10 * intervalMs, 50);
+  const thresholdMs = Math.max(5 * intervalMs, 50);
   const gaps = ok.slice(1).map((x, i) => (x.t - ok[i]!.t) * 1000);
   const achieved = median(gaps.filter((g) => g >= 0 && g <= thresholdMs)) ?? intervalMs;
   const outages: Outage[] = [];

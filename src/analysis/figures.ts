@@ -4,7 +4,7 @@ import { CONDITION_FAULTS } from '../scenario/schema.js';
 import { formatMs } from '../util/time.js';
 import { neighbourEntries, parseArp, type NeighbourReading } from './arp.js';
 import { attribute, failback, revertAskedAt, type AttributedOutage } from './failback.js';
-import type { Outage, ProbeReport } from './dataplane.js';
+import { DEFAULT_PROBE_INTERVAL_MS, type Outage, type ProbeReport } from './dataplane.js';
 import { advertTakeover, type Advert } from './adverts.js';
 import { judgeTakeover, parseVrrpLog, splitBrain, tunnelRestored, vipTakeoverMs, type VrrpTransition } from './metrics.js';
 import { decomposeReconnect, type LogLine } from './reconnect.js';
@@ -288,11 +288,11 @@ export function computeFigures(x: FigureInputs): PhaseEvent[] {
     const overlap = (g: Outage) => (w ? Math.min(g.to, w.off) - Math.max(g.from, w.on) : 0);
     const o = w && fwd ? fwd.outages.filter((g) => overlap(g) > 0).sort((x, y) => overlap(y) - overlap(x))[0] : undefined;
     if (w && o) {
-      // "one probe interval": the spacing of the probes where the outage's edges are. ping keeps 5 ms
-      // while replies come back, but waits 10 ms (iputils' MIN_INTERVAL_MS; 10-20 ms under emulation)
-      // while one is outstanding, and may stall as the fault lands: the edges are as wide as that, and
+      // "one probe interval": the spacing of the probes where the outage's edges are. ping keeps its
+      // interval while replies come back, waits at least 10 ms (iputils' MIN_INTERVAL_MS) while one is
+      // outstanding, and may stall as the fault lands: the edges are as wide as that, and
       // the outage's own resolution (half the two edges' widths; one interval for a regular probe) says so
-      const res = Math.max(m.probeIntervalMs ?? 5, o.resolutionMs ?? 0);
+      const res = Math.max(m.probeIntervalMs ?? DEFAULT_PROBE_INTERVAL_MS, o.resolutionMs ?? 0);
       const tol = res + 5;
       const err = o.ms - w.appliedMs;
       // the truth is itself known to ±uncertainty (the brackets around the two commits): judged against both

@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_PROBE_INTERVAL_MS } from '../../src/analysis/dataplane.js';
 import type { RunMetrics, ScenarioResult } from '../../src/run/result.js';
 import { expect } from 'chai';
 import type { Engine } from '../../src/lab/engine.js';
@@ -106,7 +107,8 @@ describe('VM engine, full stack (end to end)', function () {
     for (const k of ['outageMs', 'vipTakeoverMs', 'reconnectMs', 'splitBrainMs', 'routingSymmetric', 'probeIntervalMs'] as const) expect(m[k], k).to.not.equal(undefined).and.not.equal(null);
     for (const p of ['detect', 'ike', 'l2tp', 'ppp', 'firstPacket'] as const) expect(m.phasesMs?.[p], `phasesMs.${p}`).to.be.a('number');
     expect(m.reconnect?.explanation).to.match(/^The longest phase was \w+/);
-    expect(m.probeIntervalMs).to.be.at.most(10);
+    // the probe kept its interval (ping never sends two closer; a loaded lab stretches it a little)
+    expect(m.probeIntervalMs).to.be.within(0.95 * DEFAULT_PROBE_INTERVAL_MS, 1.5 * DEFAULT_PROBE_INTERVAL_MS);
     expect(m.routingSymmetric).to.equal(true);
     expect(m.sessions?.reauthOn).to.equal(m.newHolder);
     expect(result.invariants.every((i) => i.ok), JSON.stringify(result.invariants)).to.equal(true);
@@ -181,7 +183,7 @@ describe('VM engine, full stack (end to end)', function () {
       expect(Math.abs(c.errorMs), `${x.scenario}: ${c.detail}`).to.be.at.most(c.toleranceMs + (c.truthUncertaintyMs ?? 0));
       if (c.kind === 'outage') {
         // the resolution is the probe's own: its edges came from the lost probes' send times, and are
-        // at worst a few of ping's 10-20 ms waits wide (a loose bound, so the tolerance cannot grow unchecked)
+        // at worst a few probe intervals wide (a loose bound, so the tolerance cannot grow unchecked)
         expect(c.resolutionMs, `${x.scenario}: ${c.detail}`).to.be.a('number').and.at.most(100);
         expect(c.toleranceMs).to.be.at.most(Math.max(x.metrics.probeIntervalMs ?? 0, c.resolutionMs!) + 5 + 1e-9);
       }
