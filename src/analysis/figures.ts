@@ -103,6 +103,9 @@ export function splitBrainToleranceMs(advertIntSeconds: number): number {
   return Math.max(500, 3 * advertIntSeconds * 1000);
 }
 
+/** calibrate-calm: the achieved interval may be at most this many nominal intervals (a calm lab keeps ping's pace) */
+export const CALM_INTERVAL_LIMIT = 1.5;
+
 /** Fill the repeat's figures in `x.result`; returns the reconnect's milestones for the event stream. */
 export function computeFigures(x: FigureInputs): PhaseEvent[] {
   const { result, lab, tunnelSamples, samples, injections, probeReports, probeErrors, end } = x;
@@ -322,7 +325,9 @@ export function computeFigures(x: FigureInputs): PhaseEvent[] {
   if (x.calibrate === 'calm' && fwd) {
     const iv = m.probeIntervalMs ?? fwd.intervalMs;
     const out = fwd.outages.length;
-    m.calibration = { kind: 'calm', truthMs: 10, measuredMs: iv, errorMs: iv - fwd.intervalMs, toleranceMs: 10 - fwd.intervalMs, ok: iv <= 10 && out === 0 && fwd.lostOutsideOutages === 0, detail: `${fwd.sent} probes over ${formatMs(((fwd.lastReply ?? 0) - (fwd.firstReply ?? 0)) * 1000)}: achieved interval ${iv.toFixed(2)} ms (nominal ${fwd.intervalMs} ms, limit 10 ms), ${out} outage(s), ${fwd.lostOutsideOutages} lost, ${fwd.stalls.length} stall(s) of the prober (longest ${formatMs(Math.max(0, ...fwd.stalls.map((x) => x.gapMs)))}, nothing lost); reverse: ${rev ? `${(rev.achievedIntervalMs ?? rev.intervalMs).toFixed(2)} ms, ${rev.outages.length} outage(s), ${rev.lostOutsideOutages} lost` : 'none'}` };
+    // ping never sends two probes closer than its interval; a calm lab keeps within half an interval more
+    const limit = CALM_INTERVAL_LIMIT * fwd.intervalMs;
+    m.calibration = { kind: 'calm', truthMs: fwd.intervalMs, measuredMs: iv, errorMs: iv - fwd.intervalMs, toleranceMs: limit - fwd.intervalMs, ok: iv <= limit && out === 0 && fwd.lostOutsideOutages === 0, detail: `${fwd.sent} probes over ${formatMs(((fwd.lastReply ?? 0) - (fwd.firstReply ?? 0)) * 1000)}: achieved interval ${iv.toFixed(2)} ms (nominal ${fwd.intervalMs} ms, limit ${limit.toFixed(1)} ms), ${out} outage(s), ${fwd.lostOutsideOutages} lost, ${fwd.stalls.length} stall(s) of the prober (longest ${formatMs(Math.max(0, ...fwd.stalls.map((x) => x.gapMs)))}, nothing lost); reverse: ${rev ? `${(rev.achievedIntervalMs ?? rev.intervalMs).toFixed(2)} ms, ${rev.outages.length} outage(s), ${rev.lostOutsideOutages} lost` : 'none'}` };
   }
   const gaps = tunnelSamples.slice(1).map((s, k) => (s.t - tunnelSamples[k]!.t) * 1000);
   const sampled = gaps.length > 0 ? `client tunnel sampled by ping through ppp, median interval ${formatMs([...gaps].sort((a, b) => a - b)[Math.floor(gaps.length / 2)]!)}` : 'client tunnel not sampled';
