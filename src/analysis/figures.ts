@@ -8,7 +8,7 @@ import { DEFAULT_PROBE_INTERVAL_MS, type Outage, type ProbeReport } from './data
 import { advertTakeover, type Advert } from './adverts.js';
 import { judgeTakeover, parseVrrpLog, splitBrain, tunnelRestored, vipTakeoverMs, type VrrpTransition } from './metrics.js';
 import { decomposeReconnect, type LogLine } from './reconnect.js';
-import { judgeSymmetry, type CounterSnapshot } from './symmetry.js';
+import { handoverMoments, judgeSymmetry, type CounterSnapshot } from './symmetry.js';
 
 /**
  * Every figure of a repeat, from what the run recorded: the runner's events and samples, the watchers'
@@ -276,10 +276,11 @@ export function computeFigures(x: FigureInputs): PhaseEvent[] {
     accounting: ppp.filter((x) => /Connect time|Sent \d+ bytes/.test(x.line.text)).map((x) => ({ node: x.node, t: x.line.t, line: x.line.text })),
   };
 
-  // routing symmetry from the nodes' counters
-  // a window with a VRRP change, or in which the client's tunnel was sampled down, holds a handover in
-  // flight (a failback's reconnect runs on after the VRRP change): not judged
-  const inFlight = [...vrrp.filter((v) => v.t >= result.labStart).map((v) => v.t), ...tunnelSamples.filter((x) => !x.up).map((x) => x.t)];
+  // routing symmetry from the nodes' counters: a window that holds a handover in flight is not judged
+  const inFlight = handoverMoments(
+    vrrp.filter((v) => v.t >= result.labStart).map((v) => v.t),
+    tunnelSamples.filter((x) => !x.up).map((x) => x.t),
+  );
   const sym = judgeSymmetry(x.snapshots, inFlight);
   m.symmetry = sym;
   m.routingSymmetric = sym.symmetric;

@@ -46,8 +46,19 @@ export function parseCounters(text: string): { up: number; down: number } | null
 
 /** A direction is carried by every node with at least this share of its packets in the window. */
 const SHARE = 0.1;
-/** A window is judged only with this many packets each way (the probe sends 200 a second). */
+/** A window is judged only with this many packets each way (the two 20 ms probes send about 100 a second each way). */
 const MIN_PACKETS = 20;
+
+/**
+ * The moments a handover is in flight, for `judgeSymmetry`'s `moves`: every VRRP change, and every time
+ * the client's tunnel was sampled down after one (a failover's or failback's reconnect runs on after the
+ * VRRP change, and one direction changes node before the other). A tunnel down with no VRRP change
+ * before it is no handover: it is what a fault such as a misrouted LAN does, and its window is judged.
+ */
+export function handoverMoments(vrrpChanges: number[], tunnelDown: number[]): number[] {
+  const first = vrrpChanges.reduce((m, t) => Math.min(m, t), Infinity);
+  return [...vrrpChanges, ...tunnelDown.filter((t) => t >= first)];
+}
 
 /**
  * `moves`: lab-clock times of VRRP state changes. A window with one is a handover in flight (the VIP and

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { parseArp } from '../../src/analysis/arp.js';
-import { judgeSymmetry, parseCounters, type CounterSnapshot } from '../../src/analysis/symmetry.js';
+import { handoverMoments, judgeSymmetry, parseCounters, type CounterSnapshot } from '../../src/analysis/symmetry.js';
 import { stats } from '../../src/util/stats.js';
 
 const snap = (t: number, a: [number, number] | null, b: [number, number] | null, label = `t${t}`): CounterSnapshot => ({
@@ -57,5 +57,31 @@ describe('routing symmetry around a handover', () => {
     const s = judgeSymmetry(snaps, [2.5]);
     expect(s.symmetric).to.equal(true);
     expect(s.windows).to.have.length(1);
+  });
+
+  // the counters of a misrouted-lan run on the real stack (20 ms probes): the LAN host's route to the pool
+  // via the backup, from the fault (t 2.75) to the heal (4.25); the client's tunnel sampled down at 3.77
+  const misroute: CounterSnapshot[] = [
+    [0, 'start', [166, 461], [3862, 5798]],
+    [2.7513, 'step 1 (fault)', [421, 711], [3862, 5808]],
+    [3.923, 'step 2 (wait)', [467, 711], [3862, 5900]],
+    [4.247, 'step 3 (heal)', [484, 721], [3862, 5912]],
+    [4.5398, 'step 4 (wait)', [508, 745], [3862, 5912]],
+    [4.9772, 'back at baseline', [553, 790], [3862, 5912]],
+    [6.1779, 'end', [664, 902], [3862, 5912]],
+  ].map(([t, label, e, w]) => ({ t: t as number, label: label as string, nodes: { east: { up: (e as number[])[0]!, down: (e as number[])[1]! }, west: { up: (w as number[])[0]!, down: (w as number[])[1]! } } }));
+
+  it('a tunnel sampled down with no VRRP change before it is the fault, not a handover: its window is judged', () => {
+    const tunnelDown = [3.7726];
+    // no VRRP change: the misroute's window is judged, asymmetric (46 packets up through east, 92 down through west)
+    const s = judgeSymmetry(misroute, handoverMoments([], tunnelDown));
+    expect(s.symmetric).to.equal(false);
+    const bad = s.windows.filter((w) => !w.symmetric);
+    expect(bad.map((w) => [w.label, w.up, w.down])).to.deep.include(['step 1 (fault) → step 2 (wait)', { east: 467 - 421, west: 0 }, { east: 0, west: 5900 - 5808 }]);
+    expect(s.evidence).to.match(/client→LAN via east .*LAN→client via west/);
+    // after a VRRP change the same sample is a reconnect in flight, and its window is not judged
+    expect(handoverMoments([1], tunnelDown)).to.deep.equal([1, 3.7726]);
+    expect(handoverMoments([5], tunnelDown)).to.deep.equal([5]);
+    expect(judgeSymmetry(misroute, handoverMoments([1], tunnelDown)).windows.map((w) => w.label)).to.not.include('step 1 (fault) → step 2 (wait)');
   });
 });
