@@ -61,9 +61,9 @@ export function handoverMoments(vrrpChanges: number[], tunnelDown: number[]): nu
 }
 
 /**
- * `moves`: lab-clock times of VRRP state changes. A window with one is a handover in flight (the VIP and
- * the session move at different moments: one direction changes node before the other) and is not judged;
- * asymmetry is judged on the windows in between.
+ * `moves`: lab-clock moments a handover was in flight (`handoverMoments`: VRRP changes, and the tunnel
+ * sampled down after one). A window with one is not judged (the VIP and the session move at different
+ * moments: one direction changes node before the other); asymmetry is judged on the windows in between.
  */
 export function judgeSymmetry(snaps: CounterSnapshot[], moves: number[] = []): Symmetry {
   const windows: SymmetryWindow[] = [];
