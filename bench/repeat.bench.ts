@@ -40,8 +40,12 @@ if (!lab) {
       const back = r.events.filter((e) => e.kind === 'baseline.ok').at(-1);
       const s = (ms: number) => (ms / 1000).toFixed(1);
       const nodeBack = rev && asked !== undefined ? (rev.t - asked) * 1000 : NaN;
+      // of the node's start, the engine's part: from the revert asked to the node's first daemon started
+      // (its container start and boot setup; the agent's attach comes after it)
+      const crashed = r.holderAtFault;
+      const firstDaemon = asked === undefined ? undefined : r.hostEvents?.find((e) => e.ev === 'daemon.start' && e.host === crashed && e.t >= asked);
       const failback = rev && back ? (back.t - rev.t) * 1000 : NaN;
-      rows.push({ repeat: k, verdict: r.verdict, 'wall s': s(wall), 'fault→tunnel s': s(span), 'overhead s': s(wall - span), 'node start s': s(nodeBack), 'failback s': s(failback), 'rest s': s(wall - span - nodeBack - failback), 'of it calm wait s': s(r.calm?.waitedMs ?? NaN), 'round trips': r.roundTrips, 'lag p90 ms': r.starvation?.lagP90Ms });
+      rows.push({ repeat: k, verdict: r.verdict, 'wall s': s(wall), 'fault→tunnel s': s(span), 'overhead s': s(wall - span), 'node start s': s(nodeBack), 'of it to 1st daemon s': s(firstDaemon && asked !== undefined ? (firstDaemon.t - asked) * 1000 : NaN), 'failback s': s(failback), 'rest s': s(wall - span - nodeBack - failback), 'of it calm wait s': s(r.calm?.waitedMs ?? NaN), 'round trips': r.roundTrips, 'lag p90 ms': r.starvation?.lagP90Ms });
     }
     console.table(rows);
   } finally {

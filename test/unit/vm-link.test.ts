@@ -9,9 +9,9 @@ import { kernelStall } from '../../src/lab/vm/qemu.js';
 import { connectSsh, forwardDockerSocket, SshLink, type SshTarget } from '../../src/lab/vm/ssh.js';
 
 /** An in-process SSH server on 127.0.0.1 that answers every exec with "ran <command>", and can drop its clients. */
-async function sshServer() {
-  const host = ed25519KeyPair('test host');
-  const user = ed25519KeyPair('test user');
+async function sshServer(keys?: { host: ReturnType<typeof ed25519KeyPair>; user: ReturnType<typeof ed25519KeyPair>; port: number }) {
+  const host = keys?.host ?? ed25519KeyPair('test host');
+  const user = keys?.user ?? ed25519KeyPair('test user');
   const clients = new Set<ssh2.Connection>();
   const srv = new ssh2.Server({ hostKeys: [host.private] }, (c) => {
     clients.add(c);
@@ -29,11 +29,12 @@ async function sshServer() {
       ),
     );
   });
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  await new Promise<void>((r) => srv.listen(keys?.port ?? 0, '127.0.0.1', () => r()));
   const port = (srv.address() as { port: number }).port;
   const target: SshTarget = { port, privateKey: user.private, hostKey: host.public };
   return {
     target,
+    keys: { host, user, port },
     dropClients: () => clients.forEach((c) => c.end()),
     stop: () => new Promise<void>((r) => {
       srv.close(() => r());
@@ -47,8 +48,8 @@ describe('the SSH link to a lab VM', function () {
   // every server a test started is stopped after it, whatever failed: a listening server left behind
   // keeps mocha from exiting (a failed connect once held CI until its 90-minute limit)
   const started: { stop: () => Promise<void> }[] = [];
-  const server = async () => {
-    const s = await sshServer();
+  const server = async (keys?: Parameters<typeof sshServer>[0]) => {
+    const s = await sshServer(keys);
     started.push(s);
     return s;
   };
@@ -67,6 +68,26 @@ describe('the SSH link to a lab VM', function () {
     } finally {
       link.end();
       await s.stop();
+    }
+  });
+
+  it('a VM that answers again after a failed redial is reached by a call made after the retry interval, not before', async () => {
+    const s = await server();
+    const link = new SshLink(await connectSsh(s.target, 5000), s.target, 1000, () => 'console', 1500);
+    try {
+      await s.stop();
+      await new Promise((r) => setTimeout(r, 300));
+      const lost = await link.exec('true').then(() => undefined, (e: Error) => e);
+      expect(lost?.message).to.match(/could not be made again within 1 s/);
+      // the VM is back (same port, same keys): within the retry interval the link still reports the loss
+      await server(s.keys);
+      const soon = await link.exec('true').then(() => undefined, (e: Error) => e);
+      expect(soon?.message, 'no dial before the retry interval').to.match(/could not be made again/);
+      await new Promise((r) => setTimeout(r, 1600));
+      expect((await link.exec('uname -r')).stdout).to.equal('ran uname -r\n');
+      expect((await link.exec('true')).stdout).to.equal('ran true\n');
+    } finally {
+      link.end();
     }
   });
 

@@ -66,18 +66,25 @@ export function sshExec(c: ssh2.Client, command: string, timeoutMs = 60_000): Pr
 
 /**
  * The controller's one SSH connection to a lab VM, brought back when it drops. A connection that closes
- * by itself (the VM missed 6 keepalives 5 s apart, or sshd went away) is redialled once, within
- * `redialMs`; if that fails too, every later call fails with what was lost and `why()` (the VM's console).
+ * by itself (the VM missed 6 keepalives 5 s apart, or sshd went away) is redialled at once, within
+ * `redialMs`; if that fails, calls fail with what was lost and `why()` (the VM's console), and the link
+ * is dialled again by the first call made `retryMs` or more after the last failed dial. So a VM that
+ * stalled for a while (a starved host: CI once lost a test process's link, and every later call of that
+ * process failed, though the VM came back) is reached again, and a VM that hung costs a call one dial
+ * of `redialMs` at most every `retryMs`, never a wait on every call.
  */
 export class SshLink {
   private current: Promise<ssh2.Client>;
   private closing = false;
+  /** when the last dial failed (performance.now()), and what was lost before it */
+  private failed: { at: number; lost: string } | undefined;
 
   constructor(
     first: ssh2.Client,
     private readonly target: SshTarget,
     private readonly redialMs: number,
     private readonly why: () => string,
+    private readonly retryMs = 10_000,
   ) {
     this.current = Promise.resolve(this.watch(first));
   }
@@ -87,25 +94,38 @@ export class SshLink {
     c.on('error', (e: Error) => (lost = e.message));
     c.once('close', () => {
       if (this.closing) return;
-      const reason = lost || 'the connection closed';
-      const redial = connectSsh(this.target, this.redialMs).then(
-        (n) => this.watch(n),
-        (e: Error) => {
-          throw new VipdrillError('VM_FAILED', `the SSH connection to the lab VM was lost (${reason}) and could not be made again within ${this.redialMs / 1000} s (${e.message}); the VM may have hung.\n--- VM console (last lines) ---\n${this.why()}`);
-        },
-      );
-      redial.catch(() => {});
-      this.current = redial;
+      this.dial(lost || 'the connection closed');
     });
     return c;
   }
 
+  /** a new connection in place of a lost one; its failure is every call's error until the next dial */
+  private dial(lost: string): void {
+    const redial = connectSsh(this.target, this.redialMs).then(
+      (n) => {
+        this.failed = undefined;
+        return this.watch(n);
+      },
+      (e: Error) => {
+        this.failed = { at: performance.now(), lost };
+        throw new VipdrillError('VM_FAILED', `the SSH connection to the lab VM was lost (${lost}) and could not be made again within ${this.redialMs / 1000} s (${e.message}); the VM may have hung.\n--- VM console (last lines) ---\n${this.why()}`);
+      },
+    );
+    redial.catch(() => {});
+    this.current = redial;
+  }
+
   client(): Promise<ssh2.Client> {
+    if (this.failed && !this.closing && performance.now() - this.failed.at >= this.retryMs) {
+      const { lost } = this.failed;
+      this.failed = undefined;
+      this.dial(lost);
+    }
     return this.current;
   }
 
   exec(command: string, timeoutMs?: number) {
-    return this.current.then((c) => sshExec(c, command, timeoutMs));
+    return this.client().then((c) => sshExec(c, command, timeoutMs));
   }
 
   end(): void {
