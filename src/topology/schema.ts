@@ -178,7 +178,8 @@ export const profileSchema = z.strictObject({
      * LCP's retransmit timer (pppd lcp-restart, default 3 s) and how many Terminate-Requests pppd sends
      * (lcp-max-terminate, default 3). A client whose peer died sends its Terminate-Requests into the void
      * and waits them out before it exits, and xl2tpd redials only after that: restart × max-terminate of
-     * outage that does nothing.
+     * outage that does nothing. lcp-max-terminate 0: pppd sends one Terminate-Request and closes at once,
+     * without waiting for its Ack (pppd's fsm.c terminate_layer), so a dead peer costs no wait at all.
      */
     lcpRestart: count(1, 60).default(3),
     /**
@@ -187,7 +188,7 @@ export const profileSchema = z.strictObject({
      * still noticed within interval × failure once its traffic stops.
      */
     lcpEchoAdaptive: z.boolean({ error: 'expected true or false' }).default(false),
-    lcpMaxTerminate: count(1, 20).default(3),
+    lcpMaxTerminate: count(0, 20).default(3),
   }),
   l2tp: z.strictObject({
     redialTimeout: count(1, 3600),

@@ -78,7 +78,9 @@ export function snippets(p: Profile, best: PointStats, scenario: string, sweepNa
         ]
       : ['# LCP echo off: the client notices a dead peer through DPD and xl2tpd alone']),
     `lcp-restart ${p.ppp.lcpRestart}              # Terminate-Requests to a dead peer are retransmitted every ${p.ppp.lcpRestart} s…`,
-    `lcp-max-terminate ${p.ppp.lcpMaxTerminate}        # …sent ${p.ppp.lcpMaxTerminate === 1 ? 'once' : `${p.ppp.lcpMaxTerminate} times`}: up to ${p.ppp.lcpRestart * p.ppp.lcpMaxTerminate} s before pppd exits and xl2tpd can redial`,
+    p.ppp.lcpMaxTerminate === 0
+      ? `lcp-max-terminate 0        # …never: one Terminate-Request is sent and not waited for, so pppd exits at once and xl2tpd can redial`
+      : `lcp-max-terminate ${p.ppp.lcpMaxTerminate}        # …sent ${p.ppp.lcpMaxTerminate === 1 ? 'once' : `${p.ppp.lcpMaxTerminate} times`}: up to ${p.ppp.lcpRestart * p.ppp.lcpMaxTerminate} s before pppd exits and xl2tpd can redial`,
   ];
   return [
     { file: 'keepalived.conf', text: keepalived.join('\n') + '\n' },

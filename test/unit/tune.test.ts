@@ -9,7 +9,9 @@ import { repeatsStored, summaryMd, writeTuneReports } from '../../src/tune/repor
 import type { TuneRun } from '../../src/tune/run.js';
 import { falseFailoverScenario, untilJudged, withheldUnlessComplete } from '../../src/tune/run.js';
 import { checkSched, checkTimers, parseAdverts, parseDpd, parseLcp, parseSched } from '../../src/tune/timers.js';
-import { expandPoints, sweepSchema } from '../../src/tune/sweep.js';
+import { expandPoints, loadSweep, sweepSchema } from '../../src/tune/sweep.js';
+import { packageRoot } from '../../src/util/paths.js';
+import { snippets } from '../../src/tune/snippets.js';
 import { restoreProfile } from '../../src/tune/switch.js';
 import type { Engine } from '../../src/lab/engine.js';
 import type { LabHosts } from '../../src/hosts/lab-hosts.js';
@@ -143,6 +145,21 @@ describe('tune timers read back from the daemons', () => {
     expect(c.ok).to.equal(false);
     expect(c.problems.join('\n')).to.match(/interval of 300 ms; the profile asks for 1000 ms/).and.match(/every 300 ms .* asks for 1000 ms/).and.match(/dpd_timeout 3 s; the profile asks for 5 s/).and.match(/lcp-echo-interval 1 s, lcp-echo-failure 2; the profile asks for 2 s × 2/);
     expect(checkTimers(base, [], parseDpd(raw), parseLcp('')).problems.join('\n')).to.match(/0 advert\(s\) captured/).and.match(/no option dump/);
+  });
+
+  it('lcp-max-terminate 0 (one Terminate-Request, no wait for its Ack) is a profile value: read back from the dump, checked, and explained in the snippet', () => {
+    const p = { ...base, ppp: { ...base.ppp, lcpMaxTerminate: 0 } };
+    // the shipped sweep's point passes the profile schema (pppd takes 0: its one Terminate-Request is not waited for)
+    expect(loadSweep(join(packageRoot, 'lab', 'sweeps', 'lcp-no-terminate.yaml')).points.map((x) => x.profile.ppp.lcpMaxTerminate)).to.deep.equal([0]);
+    const dump0 = ppp.replace('lcp-max-terminate 1', 'lcp-max-terminate 0');
+    expect(parseLcp(dump0).maxTerminate).to.equal(0);
+    expect(checkTimers(p, parseAdverts(capture), parseDpd(raw), parseLcp(dump0)).problems).to.deep.equal([]);
+    // the fast profile's 1 is another timer: a lab still running it is named
+    expect(checkTimers(p, parseAdverts(capture), parseDpd(raw), parseLcp(ppp)).problems.join()).to.match(/lcp-max-terminate 1; the profile asks for 1 s, 0/);
+    const stats = analyseTune(sweep, data([[4000, 4500, 5000], [9000, 9500, 10_000]], [calmWindow(600), calmWindow(600)]), 5).points[0]!;
+    const lines = snippets(p, stats, 'node-crash', 'x').find((f) => f.file === 'options.xl2tpd')!.text;
+    expect(lines).to.match(/^lcp-max-terminate 0 +# …never: one Terminate-Request is sent and not waited for/m);
+    expect(snippets(base, stats, 'node-crash', 'x').find((f) => f.file === 'options.xl2tpd')!.text).to.match(/^lcp-max-terminate 1 +# …sent once: up to 1 s/m);
   });
 
   it("keepalived's VRRP process is realtime exactly when vrrp.rtPriority asks (ps of the node)", () => {
