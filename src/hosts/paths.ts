@@ -18,6 +18,8 @@ export const HOST_PATHS = {
   fault: '/usr/local/lib/vipdrill/vipdrill-fault',
   /** the operator track file (drain, demotion, takeover): its value is added to the node's VRRP priority */
   operatorTrack: '/run/vipdrill/operator-priority',
+  /** present while the client's CHILD_SA is installed, kept by its updown script with l2tp.clientRestart (lab/images/lab/rootfs/usr/local/sbin/vipdrill-reconnect) */
+  childUp: '/run/vipdrill/child-up',
   /** the lab's control script (kill/start daemons) */
   ctl: '/usr/local/sbin/vipdrill-ctl',
 } as const;

@@ -1,3 +1,4 @@
+import { HOST_PATHS } from '../hosts/paths.js';
 import { renderBackupRules, renderMasterRules, renderNodeFirewall } from './firewall.js';
 import { renderKeepalived } from './keepalived.js';
 import { renderChapSecrets, renderClientIpUp, renderClientPppOptions, renderClientXl2tpd, renderNodePppOptions, renderNodeXl2tpd } from './l2tp-ppp.js';
@@ -25,7 +26,8 @@ export interface ContainerConfig {
 const charon: DaemonSpec = {
   name: 'charon',
   cmd: '/usr/lib/ipsec/charon',
-  pre: 'rm -f /run/charon.pid /run/charon.vici /run/charon.ctl',
+  // the client's updown mark (l2tp.clientRestart) of an SA that ended with the charon before this one
+  pre: `rm -f /run/charon.pid /run/charon.vici /run/charon.ctl ${HOST_PATHS.childUp}`,
   // load connections and secrets once the vici socket answers
   post: 'for i in $(seq 1 100); do [ -S /run/charon.vici ] && swanctl --load-all --noprompt && exit 0; sleep 0.1; done; echo "swanctl: vici socket never appeared" >&2; exit 1',
 };
@@ -43,7 +45,8 @@ const xl2tpd: DaemonSpec = {
  */
 const clientXl2tpd: DaemonSpec = {
   ...xl2tpd,
-  cmd: `sh -c 'until swanctl --list-sas 2>/dev/null | grep -q INSTALLED; do sleep 0.2; done; exec ${xl2tpd.cmd}'`,
+  // the updown script's mark (l2tp.clientRestart) says so without a swanctl, a second or more under emulation
+  cmd: `sh -c 'until [ -e ${HOST_PATHS.childUp} ] || swanctl --list-sas 2>/dev/null | grep -q INSTALLED; do sleep 0.2; done; exec ${xl2tpd.cmd}'`,
 };
 
 /** The client's call watchdog (vipdrill-redial): a new call when the tunnel is up but no PPP runs. */

@@ -61,6 +61,9 @@ export function renderNodeSwanctl(input: RenderInput): string {
   ].join('\n');
 }
 
+/** The client's strongSwan updown script with l2tp.clientRestart (lab/images/lab/rootfs/usr/local/sbin/vipdrill-reconnect). */
+export const CLIENT_UPDOWN = '/usr/local/sbin/vipdrill-reconnect';
+
 /** The client: initiates to the VIP at load, DPD per profile, restarts the SA when the peer dies. */
 export function renderClientSwanctl(input: RenderInput): string {
   const { topology: t, profile: p } = input;
@@ -90,6 +93,8 @@ export function renderClientSwanctl(input: RenderInput): string {
     '                start_action = start',
     `                dpd_action = ${p.ike.dpdAction}`,
     '                close_action = start',
+    // l2tp.clientRestart: a new CHILD_SA (DPD restarted IKE after the holder died) restarts xl2tpd on it
+    ...(p.l2tp.clientRestart ? [`                updown = ${CLIENT_UPDOWN}`] : []),
     '            }',
     '        }',
     '    }',

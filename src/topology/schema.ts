@@ -194,6 +194,15 @@ export const profileSchema = z.strictObject({
     redialTimeout: count(1, 3600),
     maxRedials: count(1, 100000),
     maxRetries: count(1, 100),
+    /**
+     * The client restarts xl2tpd the moment a new CHILD_SA to the VIP is installed (a strongSwan updown
+     * script: after the holder died, DPD restarts IKE on the new holder), so L2TP dials over the new SA at
+     * once, as NetworkManager-l2tp brings L2TP up again on a new IPsec SA. Off (the default), xl2tpd keeps
+     * the dead call until LCP fails, then tears it and the tunnel down by its own retransmit timers (a
+     * CDN, then a StopCCN, each max-retries times: about 2 s at max retries 1) and redials only then. A
+     * client-side setting: nothing changes on the nodes (lab/images/lab/rootfs/usr/local/sbin/vipdrill-reconnect).
+     */
+    clientRestart: z.boolean({ error: 'expected true or false' }).default(false),
   }),
 });
 

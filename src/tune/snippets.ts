@@ -66,6 +66,13 @@ export function snippets(p: Profile, best: PointStats, scenario: string, sweepNa
     'redial = yes',
     `redial timeout = ${p.l2tp.redialTimeout}        # seconds between redials`,
     `max redials = ${p.l2tp.maxRedials}`,
+    ...(p.l2tp.clientRestart
+      ? [
+          '# and on the client, in swanctl.conf children.l2tp: updown = <a script that restarts xl2tpd on up-host> (NetworkManager-l2tp',
+          '# does the same itself): when DPD has restarted IKE on the new holder, xl2tpd dials over the new SA at once, instead of',
+          `# waiting for LCP and then tearing the dead call and tunnel down (a CDN and a StopCCN, each retransmitted ${p.l2tp.maxRetries === 1 ? 'once' : `${p.l2tp.maxRetries} times`})`,
+        ]
+      : []),
   ];
   const lcpOn = p.ppp.lcpEchoInterval > 0 && p.ppp.lcpEchoFailure > 0;
   const options = [

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ScenarioResult } from '../../src/run/result.js';
-import { loadProfile } from '../../src/topology/load.js';
+import { loadProfile, loadTopology } from '../../src/topology/load.js';
 import { analyseTune, falseFailovers, paretoFront, recommend, windowOf, type PointData, type PointStats } from '../../src/tune/analysis.js';
 import { repeatsStored, summaryMd, writeTuneReports } from '../../src/tune/report.js';
 import type { TuneRun } from '../../src/tune/run.js';
@@ -13,6 +13,7 @@ import { expandPoints, loadSweep, sweepSchema } from '../../src/tune/sweep.js';
 import { packageRoot } from '../../src/util/paths.js';
 import { snippets } from '../../src/tune/snippets.js';
 import { restoreProfile } from '../../src/tune/switch.js';
+import { CLIENT_UPDOWN, renderClientSwanctl, renderNodeSwanctl } from '../../src/stack/strongswan.js';
 import type { Engine } from '../../src/lab/engine.js';
 import type { LabHosts } from '../../src/hosts/lab-hosts.js';
 import type { LabContext } from '../../src/lab/lab.js';
@@ -160,6 +161,26 @@ describe('tune timers read back from the daemons', () => {
     const lines = snippets(p, stats, 'node-crash', 'x').find((f) => f.file === 'options.xl2tpd')!.text;
     expect(lines).to.match(/^lcp-max-terminate 0 +# …never: one Terminate-Request is sent and not waited for/m);
     expect(snippets(base, stats, 'node-crash', 'x').find((f) => f.file === 'options.xl2tpd')!.text).to.match(/^lcp-max-terminate 1 +# …sent once: up to 1 s/m);
+  });
+
+  it('l2tp.clientRestart is a client profile value: the shipped sweep sets it, the client\'s swanctl runs the image\'s updown script for it, the snippet says what to do', () => {
+    const p = loadSweep(join(packageRoot, 'lab', 'sweeps', 'client-restart.yaml')).points.map((x) => x.profile);
+    expect(p.map((x) => [x.l2tp.clientRestart, x.l2tp.maxRetries, x.ppp.lcpEchoAdaptive, x.vrrp.rtPriority])).to.deep.equal([[true, 3, true, 50]]);
+    expect(base.l2tp.clientRestart).to.equal(false);
+    const topology = loadTopology(join(packageRoot, 'lab', 'topologies', 'default.yaml')).topology;
+    const swanctl = (profile: typeof base) => renderClientSwanctl({ topology, profile, secrets: { psk: 'x', chap: 'y' }, ifaces: {} });
+    // the script is the image's, executable, and acts on up-host only
+    const script = join(packageRoot, 'lab', 'images', 'lab', 'rootfs', CLIENT_UPDOWN);
+    expect(statSync(script).mode & 0o111).to.not.equal(0);
+    expect(readFileSync(script, 'utf8')).to.match(/^ {2}up-host\|up-client\) ;;$/m);
+    expect(swanctl(p[0]!)).to.match(new RegExp(`^ {16}updown = ${CLIENT_UPDOWN}$`, 'm'));
+    expect(swanctl(base)).to.not.match(/updown/);
+    // the nodes run no such script: it is the client's setting
+    expect(renderNodeSwanctl({ topology, profile: p[0]!, secrets: { psk: 'x', chap: 'y' }, ifaces: {} })).to.not.match(/updown/);
+    const stats = analyseTune(sweep, data([[4000, 4500, 5000], [9000, 9500, 10_000]], [calmWindow(600), calmWindow(600)]), 5).points[0]!;
+    const xl = (q: typeof base) => snippets(q, stats, 'node-crash', 'x').find((f) => f.file === 'xl2tpd.conf')!.text;
+    expect(xl(p[0]!)).to.match(/updown = <a script that restarts xl2tpd on up-host>/).and.match(/a CDN and a StopCCN, each retransmitted 3 times/);
+    expect(xl(base)).to.not.match(/updown/);
   });
 
   it("keepalived's VRRP process is realtime exactly when vrrp.rtPriority asks (ps of the node)", () => {
