@@ -25,6 +25,8 @@ const RESTART = { node: ['charon', 'xl2tpd', 'keepalived'], client: ['charon', '
 export interface SwitchResult {
   /** wall time from the first file written to the tunnel back (ms) */
   ms: number;
+  /** where that time went (ms): the stack rendered and written, the pair restarted and calm, the client back */
+  steps: { write: number; pair: number; client: number };
   timers: TimerCheck;
   /** the profile file the lab now runs (its record names it, so status, heal and reap read the same) */
   profileFile: string;
@@ -74,12 +76,15 @@ export async function switchProfile(engine: Engine, hosts: LabHosts, lab: LabCon
   lab.profile = profile;
   lab.record.profile = profileFile;
   writeLab(lab.record);
+  // every agent at once (a sweep's first switch would otherwise start them one by one, each a few seconds under TCG)
+  await hosts.connect();
   const since = await hosts.host('client').now();
   const ifaces = await resolveIfaces(hosts, lab);
   const configs = renderConfigs(lab, ifaces);
   const nodes = hosts.nodes;
-  for (const h of [...nodes, 'client']) await writeConfig(engine, lab.record.containers[h]!, configs[h]!);
-  progress.detail(`  profile written; restarting ${RESTART.node.join(', ')} on ${nodes.join(', ')}`);
+  await Promise.all([...nodes, 'client'].map((h) => writeConfig(engine, lab.record.containers[h]!, configs[h]!)));
+  const written = performance.now();
+  progress.detail(`  profile written in ${formatMs(written - t0)}; restarting ${RESTART.node.join(', ')} on ${nodes.join(', ')}`);
   await Promise.all(nodes.map((n) => restart(hosts, n, RESTART.node)));
   const waitOpts = { ...stackWaitOptions(progress, 120_000), signal };
   await waitForPair(hosts, waitOpts);
@@ -89,14 +94,16 @@ export async function switchProfile(engine: Engine, hosts: LabHosts, lab: LabCon
   const settling = await hosts.host(nodes[0]!).now();
   const calm = await awaitCalm(hosts, { requiredMs: calmWindowMs(lab.topology, profile), since: settling, tunnelOk: () => Promise.resolve(true), ...(signal ? { signal } : {}) });
   const pair = await nodesStatus(hosts);
-  progress.detail(`  pair calm for ${formatMs(calm.requiredMs)} (${describeNodes(pair)}); restarting ${RESTART.client.join(', ')} on the client`);
+  const paired = performance.now();
+  progress.detail(`  pair calm for ${formatMs(calm.requiredMs)} (${describeNodes(pair)}) after ${formatMs(paired - written)}; restarting ${RESTART.client.join(', ')} on the client`);
   await restart(hosts, 'client', RESTART.client);
   await dial(hosts, progress, signal);
   const ms = performance.now() - t0;
+  const steps = { write: written - t0, pair: paired - written, client: t0 + ms - paired };
   const backup = pair.find((n) => !n.holdsVip)!.name;
   const timers = await readTimers(hosts, profile, backup, ifaces[backup]!.wan!, since);
   if (!timers.ok) throw new TimersMismatchError(timers);
-  return { ms, timers, profileFile };
+  return { ms, steps, timers, profileFile };
 }
 
 /**

@@ -230,9 +230,18 @@ describe('VM engine, full stack (end to end)', function () {
       expect(sw.timers.ok, JSON.stringify(sw.timers.problems)).to.equal(true);
       expect(sw.timers.advert.advertisedMs).to.equal([300, 1000][i]);
       expect(Math.abs(sw.timers.advert.spacingMedianMs! - [300, 1000][i]!)).to.be.below(100);
-      process.stderr.write(`      ${p.id} ${p.label}: switched in ${(sw.ms / 1000).toFixed(1)} s; outage median ${st.metrics.outage?.median.toFixed(0)} ms; ${p.falseFailover.detail}\n`);
+      expect(sw.steps.write + sw.steps.pair + sw.steps.client).to.be.closeTo(sw.ms, 1);
+      process.stderr.write(`      ${p.id} ${p.label}: switched in ${(sw.ms / 1000).toFixed(1)} s (written ${(sw.steps.write / 1000).toFixed(1)} s, pair ${(sw.steps.pair / 1000).toFixed(1)} s, client ${(sw.steps.client / 1000).toFixed(1)} s); outage median ${st.metrics.outage?.median.toFixed(0)} ms; ${p.falseFailover.detail}\n`);
       expect(p.falseFailover.judged, p.falseFailover.detail).to.equal(1);
-      for (const k of [1, 2]) expect(existsSync(join(dir, 'points', p.id, 'node-crash', `repeat-${k}`, 'events.jsonl'))).to.equal(true);
+      // l2tp.clientRestart: the client's updown script restarted xl2tpd on the new holder's CHILD_SA in every
+      // measured repeat (its lines are part of the repeat's evidence)
+      let restarted = 0;
+      for (const k of [1, 2]) {
+        const events = join(dir, 'points', p.id, 'node-crash', `repeat-${k}`, 'events.jsonl');
+        expect(existsSync(events)).to.equal(true);
+        if (/vipdrill-reconnect: CHILD_SA \S+ to \S+ installed: restarting xl2tpd/.test(readFileSync(events, 'utf8'))) restarted++;
+      }
+      expect(restarted, `${p.id}: repeats whose client restarted xl2tpd on the new CHILD_SA`).to.be.at.least(st.n);
     }
     for (const f of ['tune.json', 'summary.md', 'index.html']) expect(existsSync(join(dir, f)), f).to.equal(true);
     if (tj.recommendation.point) expect(readFileSync(join(dir, 'recommended.yaml'), 'utf8')).to.match(/advertInt: (0\.3|1)/);
