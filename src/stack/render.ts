@@ -26,8 +26,8 @@ export interface ContainerConfig {
 const charon: DaemonSpec = {
   name: 'charon',
   cmd: '/usr/lib/ipsec/charon',
-  // the client's updown mark (l2tp.clientRestart) of an SA that ended with the charon before this one
-  pre: `rm -f /run/charon.pid /run/charon.vici /run/charon.ctl ${HOST_PATHS.childUp}`,
+  // the client's updown marks (l2tp.clientRestart) of SAs that ended with the charon before this one
+  pre: `rm -f /run/charon.pid /run/charon.vici /run/charon.ctl ${HOST_PATHS.childUp} ${HOST_PATHS.childLost}`,
   // load connections and secrets once the vici socket answers
   post: 'for i in $(seq 1 100); do [ -S /run/charon.vici ] && swanctl --load-all --noprompt && exit 0; sleep 0.1; done; echo "swanctl: vici socket never appeared" >&2; exit 1',
 };
