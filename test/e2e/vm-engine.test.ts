@@ -192,9 +192,10 @@ describe('VM engine, full stack (end to end)', function () {
         expect(c.toleranceMs).to.be.at.most(Math.max(x.metrics.probeIntervalMs ?? 0, c.resolutionMs!) + 5 + 1e-9);
       }
       if (c.kind === 'takeover') {
-        // the claim came after keepalived's state line, inside its own pipeline to the notify line;
-        // that pipeline is 40-165 ms under TCG (a loose bound, so the tolerance cannot grow unchecked)
-        expect(c.errorMs, c.detail).to.be.at.least(0);
+        // the claim came after keepalived's state line, inside its own pipeline to the notify line, give or
+        // take the host's measured lag for the stamps (the judge's own verdict); that pipeline is 40-165 ms
+        // under TCG (a loose bound, so the tolerance cannot grow unchecked)
+        expect(c.ok, c.detail).to.equal(true);
         expect(c.pipelineMs, c.detail).to.be.a('number').and.at.most(500);
         // and keepalived's timer, from the master's last advert the new holder received, inside VRRP's band
         const adv = x.metrics.takeoverCheck?.advert;
