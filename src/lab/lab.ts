@@ -213,10 +213,9 @@ export async function resolveIfaces(hosts: LabHosts, ctx: LabContext): Promise<R
   const nat = t.client.nat;
   const ifaces: Record<string, Ifaces> = {};
   // every host's addresses at once (one status each, in parallel: each is a round trip to a loaded lab)
-  const statuses = await Promise.all(Object.keys(ctx.record.containers).map(async (logical) => [logical, await hosts.host(logical).status(t.vips)] as const));
-  const addresses = new Map(statuses.map(([logical, st]) => [logical, st.addresses]));
-  for (const [logical, c] of Object.entries(ctx.record.containers)) {
-    const byAddr = new Map(addresses.get(logical)!.map((a) => [a.cidr.split('/')[0]!, a.dev]));
+  const statuses = await Promise.all(Object.entries(ctx.record.containers).map(async ([logical, c]) => [logical, c, await hosts.host(logical).status(t.vips)] as const));
+  for (const [logical, c, st] of statuses) {
+    const byAddr = new Map(st.addresses.map((a) => [a.cidr.split('/')[0]!, a.dev]));
     const want = logical === 'client' ? { wan: t.client.wan } : logical === 'lanhost' ? { lan: t.lanhost.lan } : logical === 'nat' ? { wan: nat!.outside, lan: nat!.inside } : t.nodes[logical]!;
     ifaces[logical] = {};
     for (const net of ['wan', 'lan'] as const) {

@@ -224,7 +224,7 @@ async function labInfo(engine: Engine, lab: LabContext, hosts: LabHosts): Promis
       VRRP: `v${p.vrrp.version}, advert_int ${p.vrrp.advertInt} s, ${p.vrrp.preempt ? `preempt${p.vrrp.preemptDelay ? ` after ${p.vrrp.preemptDelay} s` : ''}` : 'nopreempt'}`,
       DPD: `delay ${p.ike.dpdDelay} s, timeout ${p.ike.dpdTimeout} s, action ${p.ike.dpdAction}`,
       'LCP echo': p.ppp.lcpEchoInterval > 0 ? `every ${p.ppp.lcpEchoInterval} s, ${p.ppp.lcpEchoFailure} failures` : 'off',
-      xl2tpd: `max retries ${p.l2tp.maxRetries}, redial timeout ${p.l2tp.redialTimeout} s${p.l2tp.clientRestart ? '; the client restarts its connection when PPP ends' : ''}`,
+      xl2tpd: `max retries ${p.l2tp.maxRetries}, redial timeout ${p.l2tp.redialTimeout} s${p.l2tp.clientRestart ? '; the client restarts xl2tpd on each new CHILD_SA after the first' : ''}`,
     },
     versions,
   };
