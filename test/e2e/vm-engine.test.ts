@@ -270,11 +270,20 @@ describe('VM engine, full stack (end to end)', function () {
     expect([j.schema, j.seed, j.complete, j.arms.map((a) => a.id)]).to.deep.equal(['vipdrill.remedies/1', 5, true, ['before', 'remedy-1']]);
     const [before, after] = j.arms as [ArmStats, ArmStats];
     expect(after.change).to.deep.include({ field: 'vrrp.garpMasterRefresh', value: 2, from: ['asked'] });
-    // each arm: 2 repeats, each a measured outage of about the applied 1 s blackout, or an honest error
+    // each arm: 2 repeats, each an outage the calibration judged to be the applied 1 s blackout within the
+    // probe's resolution (on a starved lab it says so instead), or an honest error. Not a fixed window on the
+    // arm's total: stop 25's CI measured 1413 ms there on a slow host, and the repeats' own judges are the truth
     for (const a of [before, after]) {
       expect(a.n + a.errors, a.id).to.equal(2);
-      expect(a.total?.median, a.id).to.be.within(900, 1300);
-      for (const k of [1, 2]) expect(existsSync(join(dir0, j.runId, a.id, 'calibrate-outage-1s', `repeat-${k}`, 'events.jsonl')), `${a.id} ${k}`).to.equal(true);
+      for (const k of [1, 2]) {
+        const rep = join(dir0, j.runId, a.id, 'calibrate-outage-1s', `repeat-${k}`);
+        expect(existsSync(join(rep, 'events.jsonl')), `${a.id} ${k}`).to.equal(true);
+        const res = JSON.parse(readFileSync(join(rep, 'result.json'), 'utf8')) as ScenarioResult;
+        if (res.verdict === 'error') continue;
+        const c = res.metrics.calibration;
+        expect(c?.ok === true || res.starvation?.starved === true, `${a.id} ${k}: ${c?.detail ?? 'no calibration'}; ${res.starvation?.detail ?? ''}`).to.equal(true);
+      }
+      if (a.total) expect(a.total.median, a.id).to.be.at.least(900);
     }
     // a blackout's outage does not depend on the ARP refresh: no effect of 100 ms either way
     expect(after.verdict, after.detail).to.be.oneOf(['unclear', 'not measured']);

@@ -19,7 +19,14 @@ describe('ed25519 key pairs ssh2 can read back', () => {
   })();
 
   it('a pair ssh2 cannot read is made again, and one that never comes right is an error', () => {
-    const good = raw('good');
+    // a readable pair, found the same way: the bare generator's next pair is itself bad once in 256
+    // (stop 25's CI drew one: the stand-in ran out and the test crashed instead of judging)
+    const good = (() => {
+      for (;;) {
+        const p = raw('good');
+        if (keysReadable(p.private, p.public)) return p;
+      }
+    })();
     const given = [bad, good];
     expect(ed25519KeyPair('x', () => given.shift()!)).to.equal(good);
     expect(() => ed25519KeyPair('x', () => bad)).to.throw(/8 ed25519 key pairs in a row that it cannot read back/);
