@@ -18,9 +18,9 @@ export const HOST_PATHS = {
   fault: '/usr/local/lib/vipdrill/vipdrill-fault',
   /** the operator track file (drain, demotion, takeover): its value is added to the node's VRRP priority */
   operatorTrack: '/run/vipdrill/operator-priority',
-  /** present while the client's CHILD_SA is installed, kept by its updown script with l2tp.clientRestart (lab/images/lab/rootfs/usr/local/sbin/vipdrill-reconnect) */
+  /** non-empty (the SA's id) while the client's CHILD_SA is installed, kept by its updown script with l2tp.clientRestart (lab/images/lab/rootfs/usr/local/sbin/vipdrill-reconnect) */
   childUp: '/run/vipdrill/child-up',
-  /** there from a client CHILD_SA's loss to the next one (same script): the next one restarts xl2tpd */
+  /** non-empty from a client CHILD_SA's loss to the next one (same script; emptied, not removed): the next one restarts xl2tpd */
   childLost: '/run/vipdrill/child-lost',
   /** the lab's control script (kill/start daemons) */
   ctl: '/usr/local/sbin/vipdrill-ctl',

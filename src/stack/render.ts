@@ -45,8 +45,8 @@ const xl2tpd: DaemonSpec = {
  */
 const clientXl2tpd: DaemonSpec = {
   ...xl2tpd,
-  // the updown script's mark (l2tp.clientRestart) says so without a swanctl, a second or more under emulation
-  cmd: `sh -c 'until [ -e ${HOST_PATHS.childUp} ] || swanctl --list-sas 2>/dev/null | grep -q INSTALLED; do sleep 0.2; done; exec ${xl2tpd.cmd}'`,
+  // the updown script's mark (l2tp.clientRestart; non-empty while a CHILD_SA is installed) says so without a swanctl, a second or more under emulation
+  cmd: `sh -c 'until [ -s ${HOST_PATHS.childUp} ] || swanctl --list-sas 2>/dev/null | grep -q INSTALLED; do sleep 0.2; done; exec ${xl2tpd.cmd}'`,
 };
 
 /** The client's call watchdog (vipdrill-redial): a new call when the tunnel is up but no PPP runs. */
