@@ -44,7 +44,11 @@ const ci = (i: Interval | null | undefined) => (i ? `${ms(i.low)}–${ms(i.high)
 const signed = (x: number) => `${x < 0 ? '−' : '+'}${formatMs(Math.abs(x))}`;
 /** The false-failover count in a table cell: k/n and the upper bound; the whole sentence is the cell's title. */
 const ffCell = (p: PointStats) => (p.falseFailover.rate ? `${p.falseFailover.count}/${p.falseFailover.trials} (≤ ${pct(p.falseFailover.rate.high)})${p.falseFailover.ok ? '' : ' ✗'}` : p.falseFailover.detail);
+/** the effects section when no parameter takes two values (a one-point sweep): nothing to compare, said rather than an empty table */
+const NO_EFFECTS = 'No parameter takes two values in this sweep: there is no effect to measure.';
 const pct = (x: number | undefined) => (x === undefined ? '–' : `${(x * 100).toFixed(2)} %`);
+/** an axis tick: at most one decimal and no trailing zero ("27.50 %" ran into the axis title) */
+const pctTick = (x: number) => `${Number((x * 100).toFixed(1))} %`;
 
 export function tuneJson(sweep: Sweep, run: TuneRun, a: TuneAnalysis, status: TuneStatus, host: HostInfo, extra: { profile?: string; snippets?: string[] } = {}): TuneJson {
   return {
@@ -113,8 +117,7 @@ export function summaryMd(sweep: Sweep, run: TuneRun, a: TuneAnalysis, status: T
     '',
     '## Effects on the median outage',
     '',
-    '| parameter | from → to | difference [95 % CI] | n |',
-    '|---|---|---|---|',
+    ...(a.effects.length === 0 ? [NO_EFFECTS] : ['| parameter | from → to | difference [95 % CI] | n |', '|---|---|---|---|']),
     ...a.effects.map((e) => `| ${e.parameter} | ${e.from} → ${e.to} | ${e.diffMs ? `${signed(e.diffMs.estimate)} [${signed(e.diffMs.low)} … ${signed(e.diffMs.high)}]` : 'too few repeats'} | ${e.n.from} / ${e.n.to} |`),
     '',
     `Pareto front (outage p95, false-failover bound, advert traffic): ${a.pareto.join(', ') || 'none'}.`,
@@ -206,7 +209,7 @@ function falseFailoverPlot(a: TuneAnalysis, maxRate: number): Html {
   const step = (W - M.l - M.r) / Math.max(1, a.points.length);
   return svg(
     `false-failover rate per second of calm (Wilson 95 %), allowed ≤ ${pct(maxRate)} (dashed)`,
-    html`${axes(yMax, 'rate', 'point', (v) => pct(v))}<line x1="${M.l}" x2="${W - M.r}" y1="${y(maxRate)}" y2="${y(maxRate)}" stroke="#c62828" stroke-dasharray="5 4"/>${a.points.map((p, i) => {
+    html`${axes(yMax, 'rate', 'point', pctTick)}<line x1="${M.l}" x2="${W - M.r}" y1="${y(maxRate)}" y2="${y(maxRate)}" stroke="#c62828" stroke-dasharray="5 4"/>${a.points.map((p, i) => {
       const cx = M.l + step * (i + 0.5);
       const r = p.falseFailover.rate;
       return html`<g><title>${p.id}: ${p.falseFailover.detail}</title>${r ? html`<line x1="${cx}" x2="${cx}" y1="${y(r.low)}" y2="${y(r.high)}" stroke="${p.falseFailover.ok ? '#2e7d32' : '#c62828'}" stroke-width="2"/><line x1="${cx - 5}" x2="${cx + 5}" y1="${y(r.high)}" y2="${y(r.high)}" stroke="${p.falseFailover.ok ? '#2e7d32' : '#c62828'}" stroke-width="2"/><circle cx="${cx}" cy="${y(r.estimate)}" r="4" fill="${p.falseFailover.ok ? '#2e7d32' : '#c62828'}"/>` : html`<text x="${cx}" y="${H - M.b - 6}" font-size="9" text-anchor="middle">n/a</text>`}<text x="${cx}" y="${H - M.b + 14}" font-size="10" text-anchor="middle">${p.id}</text></g>`;
@@ -242,7 +245,7 @@ ${phasesPlot(sweep, a)}
 ${paretoPlot(a)}
 ${falseFailoverPlot(a, sweep.falseFailover.maxRate)}
 <h2>Effects on the median outage</h2>
-<table><tr><th>parameter</th><th>from → to</th><th>difference</th><th>95 % CI</th><th>n</th></tr>${a.effects.map((e) => html`<tr><td>${e.parameter}</td><td>${String(e.from)} → ${String(e.to)}</td><td class="num">${e.diffMs ? signed(e.diffMs.estimate) : '–'}</td><td class="num">${e.diffMs ? `${signed(e.diffMs.low)} … ${signed(e.diffMs.high)}` : 'too few repeats'}</td><td class="num">${e.n.from} / ${e.n.to}</td></tr>`)}</table>
+${a.effects.length === 0 ? html`<p>${NO_EFFECTS}</p>` : html`<table><tr><th>parameter</th><th>from → to</th><th>difference</th><th>95 % CI</th><th>n</th></tr>${a.effects.map((e) => html`<tr><td>${e.parameter}</td><td>${String(e.from)} → ${String(e.to)}</td><td class="num">${e.diffMs ? signed(e.diffMs.estimate) : '–'}</td><td class="num">${e.diffMs ? `${signed(e.diffMs.low)} … ${signed(e.diffMs.high)}` : 'too few repeats'}</td><td class="num">${e.n.from} / ${e.n.to}</td></tr>`)}</table>`}
 </body></html>
 `;
   return toHtmlString(doc);

@@ -215,6 +215,20 @@ describe('tune reports', () => {
     expect(readFileSync(join(dir, 'summary.md'), 'utf8')).to.match(/\*\*p01\*\*/);
   });
 
+  it('a one-point sweep says there is no effect to measure, not an empty table; rate ticks carry no trailing zeros', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vipdrill-tune-'));
+    const one = sweepSchema.parse({ name: 't', base: 'fast', parameters: { 'vrrp.advertInt': [0.3] }, repeats: 3, falseFailover: { calm: '60s', maxRate: 0.25 } });
+    const a = analyseTune(one, data([[4000, 4500, 5000], []], [calmWindow(600), calmWindow(600)]).slice(0, 1), 5);
+    const run: TuneRun = { schema: 'vipdrill.tune-run/1', runId: 'tune-x', sweepFile: '/x.yaml', repeats: 3, seed: 5, topology: '/t.yaml', spentMs: 1000, startedAt: '', sessions: [] };
+    writeTuneReports(dir, one, run, a, { complete: true }, { hostname: 'h', os: 'o', kernel: 'k', cpus: 2, memoryGiB: 1, node: 'v20', loadAvg: [0, 0, 0] });
+    const page = readFileSync(join(dir, 'index.html'), 'utf8');
+    const effects = page.slice(page.indexOf('<h2>Effects on the median outage</h2>'));
+    expect(effects).to.include('No parameter takes two values in this sweep').and.not.include('<table');
+    expect(readFileSync(join(dir, 'summary.md'), 'utf8')).to.match(/## Effects on the median outage\n\nNo parameter takes two values/);
+    // the false-failover plot's axis: 0 % … 55 % in quarters, at most one decimal
+    expect(page).to.include('>27.5 %</text>').and.not.match(/>\d+\.\d0 %<\/text>/);
+  });
+
   it('a sweep resumed with other --repeats says what each point holds, not the last session\'s count', () => {
     const a = analyseTune(sweep, data([[4000, 4500, 5000], [9000, 9500]], [calmWindow(600), calmWindow(600)]), 5);
     const run = (repeats: number) => ({ schema: 'vipdrill.tune-run/1', runId: 'tune-x', sweepFile: '/x.yaml', repeats, seed: 5, topology: '/t.yaml', spentMs: 1000, startedAt: '', sessions: [] }) as TuneRun;
