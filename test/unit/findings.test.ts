@@ -30,7 +30,8 @@ const clientLines = (scenario: string): LogLine[] => {
   return (JSON.parse(lines.at(-1)!) as { evidence: { clientLines: LogLine[] } }).evidence.clientLines;
 };
 const topology = loadTopology(defaultTopologyPath()).topology;
-const profile = loadProfile('fast');
+// the profile the fixtures' repeats ran with (fast until 2026-12-07)
+const profile = loadProfile('fast-plain');
 const on = (rule: Rule, result: ScenarioResult, p = profile) => rule({ result, profile: p, topology });
 
 describe('findings: why a repeat was slow, and what to change', () => {

@@ -10,7 +10,8 @@ import { fixture } from '../helpers.js';
 
 const recorded = (scenario: string): ScenarioResult => JSON.parse(readFileSync(fixture('report-run', scenario, 'repeat-1', 'result.json'), 'utf8')) as ScenarioResult;
 const topology = loadTopology(defaultTopologyPath()).topology;
-const fast = loadProfile('fast');
+// the profile the fixtures' repeats ran with (fast until 2026-12-07)
+const fast = loadProfile('fast-plain');
 
 /** A repeat whose client lost `ms` to the fault and `after` to the revert (only the figures the comparison reads). */
 const repeat = (ms: number, after = 0, verdict: ScenarioResult['verdict'] = 'passed'): ScenarioResult => {

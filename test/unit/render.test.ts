@@ -68,7 +68,7 @@ describe('stack rendering', () => {
   });
 
   it('runs the VRRP process realtime only when the profile asks (vrrp_rt_priority in global_defs)', () => {
-    const i = input('fast');
+    const i = input('fast-plain');
     expect(renderNode(i, 'a').files.find((f) => f.path.endsWith('keepalived.conf'))!.content).not.to.contain('vrrp_rt_priority');
     i.profile = { ...i.profile, vrrp: { ...i.profile.vrrp, rtPriority: 50 } };
     const conf = renderNode(i, 'a').files.find((f) => f.path.endsWith('keepalived.conf'))!.content;

@@ -18,7 +18,8 @@ import type { Engine } from '../../src/lab/engine.js';
 import type { LabHosts } from '../../src/hosts/lab-hosts.js';
 import type { LabContext } from '../../src/lab/lab.js';
 
-const base = loadProfile('fast');
+// the profile the fixtures (captures, dumps, repeats) were taken with: fast until 2026-12-07
+const base = loadProfile('fast-plain');
 const sweep = sweepSchema.parse({ name: 't', base: 'fast', parameters: { 'vrrp.advertInt': [0.3, 1] }, repeats: 3, falseFailover: { calm: '60s', maxRate: 0.05 } });
 const points = expandPoints(sweep, base).map((p, i) => ({ ...p, id: `p0${i + 1}` }));
 
@@ -167,6 +168,9 @@ describe('tune timers read back from the daemons', () => {
     const p = loadSweep(join(packageRoot, 'lab', 'sweeps', 'client-restart.yaml')).points.map((x) => x.profile);
     expect(p.map((x) => [x.l2tp.clientRestart, x.l2tp.maxRetries, x.ppp.lcpEchoAdaptive, x.vrrp.rtPriority])).to.deep.equal([[true, 3, true, 50]]);
     expect(base.l2tp.clientRestart).to.equal(false);
+    // the lab's default profile ships the measured point
+    const fast = loadProfile('fast');
+    expect([fast.l2tp.clientRestart, fast.l2tp.maxRetries, fast.ppp.lcpEchoAdaptive, fast.vrrp.rtPriority]).to.deep.equal([true, 3, true, 50]);
     const topology = loadTopology(join(packageRoot, 'lab', 'topologies', 'default.yaml')).topology;
     const swanctl = (profile: typeof base) => renderClientSwanctl({ topology, profile, secrets: { psk: 'x', chap: 'y' }, ifaces: {} });
     // the script is the image's, executable, and acts on up-host only
