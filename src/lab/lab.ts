@@ -199,6 +199,7 @@ export async function up(engine: Engine, opts: UpOptions): Promise<UpResult> {
   await start('client');
   if (opts.waitUntil === 'tunnel') await waitForTunnel(hosts, waitOpts, stage);
   record.phase = 'ready';
+  record.applied = ctx.profile;
   delete record.controllerPid;
   writeLab(record);
   const vm = engine.vm;

@@ -5,6 +5,7 @@ import { VipdrillError } from '../errors.js';
 import type { Secrets } from '../stack/types.js';
 import { stateDir } from '../util/paths.js';
 import type { EngineName } from './engine.js';
+import type { Profile } from '../topology/schema.js';
 
 export interface VmRecord {
   pid: number;
@@ -22,6 +23,12 @@ export interface LabRecord {
   engine: EngineName;
   topologyFile: string;
   profile: string;
+  /**
+   * The profile the daemons took last: set when `up` started them and when a tune switch finished
+   * applying one. Absent while a switch applies its files (an interrupt leaves daemons on either), or in a
+   * record of an earlier version: the next switch then restarts the whole stack instead of reloading.
+   */
+  applied?: Profile;
   image?: string;
   /** the VM imported the lab image at this boot: `down` saves the VM disk as the warm disk */
   imageImported?: boolean;

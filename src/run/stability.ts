@@ -71,7 +71,16 @@ function describeMoves(moves: HostEvent[], origin: number): string {
  */
 export async function awaitCalm(
   hosts: LabHosts,
-  o: { requiredMs: number; /** default: 10 × the window, at least 30 s */ maxWaitMs?: number; /** VRRP moves counted in the message from here */ since: number; tunnelOk: () => Promise<boolean>; clock?: Clock; signal?: AbortSignal; onWait?: (why: string) => void },
+  o: {
+    requiredMs: number;
+    /** default: 10 × the window, at least 30 s */ maxWaitMs?: number;
+    /** VRRP moves counted in the message from here */ since: number;
+    /** host clock: the window starts here at the earliest (a change just made may move the VIP only after a while) */ calmFrom?: number;
+    tunnelOk: () => Promise<boolean>;
+    clock?: Clock;
+    signal?: AbortSignal;
+    onWait?: (why: string) => void;
+  },
 ): Promise<CalmWindow> {
   const clk = o.clock ?? systemClock;
   const maxWaitMs = o.maxWaitMs ?? Math.max(30_000, 10 * o.requiredMs);
@@ -84,7 +93,7 @@ export async function awaitCalm(
     const ev = hosts.events(o.since, now + 1);
     const moves = ev.filter(isVrrp);
     // calm since the last transition any agent pushed, or since they all watch (a transition before that is unknown)
-    const lastMove = Math.max(hosts.events().filter(isVrrp).at(-1)?.t ?? 0, hosts.watchingSince());
+    const lastMove = Math.max(hosts.events().filter(isVrrp).at(-1)?.t ?? 0, hosts.watchingSince(), o.calmFrom ?? 0);
     const { states } = hosts.pushedHolder();
     const masters = hosts.nodes.filter((n) => states[n] === 'MASTER');
     const others = hosts.nodes.filter((n) => states[n] !== 'MASTER' && states[n] !== 'BACKUP');

@@ -235,7 +235,7 @@ export async function tuneCommand(o: TuneOptions): Promise<TuneResult> {
     try {
       const sw = await switchProfile(engine, hosts, lab, { ...p.profile, name: `${sweep.name}-${key}` }, join(pdir, 'profile.yaml'), progress, o.signal);
       writeFileSync(join(pdir, 'switch.json'), JSON.stringify(sw, null, 2) + '\n');
-      say(`  switched in ${formatMs(sw.ms)} (stack written ${formatMs(sw.steps.write)}, pair calm ${formatMs(sw.steps.pair)}, client back ${formatMs(sw.steps.client)}); timers in force: adverts every ${sw.timers.advert.spacingMedianMs?.toFixed(0)} ms (VRRPv${sw.timers.advert.version}, ${sw.timers.advert.n} captured), DPD ${sw.timers.dpd?.delayS} s/${sw.timers.dpd?.timeoutS} s, LCP ${sw.timers.lcp.intervalS} s × ${sw.timers.lcp.failure}, terminate ${sw.timers.lcp.restartS} s × ${sw.timers.lcp.maxTerminate}`);
+      say(`  switched in ${formatMs(sw.ms)} (stack written ${formatMs(sw.steps.write)}, pair calm ${formatMs(sw.steps.pair)} with ${sw.vrrpTransitions} VRRP transition(s), client back ${formatMs(sw.steps.client)}); timers in force: adverts every ${sw.timers.advert.spacingMedianMs?.toFixed(0)} ms (VRRPv${sw.timers.advert.version}, ${sw.timers.advert.n} captured), DPD ${sw.timers.dpd?.delayS} s/${sw.timers.dpd?.timeoutS} s, LCP ${sw.timers.lcp.intervalS} s × ${sw.timers.lcp.failure}, terminate ${sw.timers.lcp.restartS} s × ${sw.timers.lcp.maxTerminate}`);
     } catch (e) {
       if (e instanceof TimersMismatchError) writeFileSync(join(pdir, 'switch.json'), JSON.stringify({ error: e.message, timers: e.timers }, null, 2) + '\n');
       throw e;

@@ -6,27 +6,34 @@ import type { LabHosts } from '../hosts/lab-hosts.js';
 import type { Engine } from '../lab/engine.js';
 import { describeNodes, nodesStatus, renderConfigs, resolveIfaces, stackWaitOptions, waitForPair, waitForTunnel, writeConfig, type LabContext } from '../lab/lab.js';
 import { awaitCalm, calmWindowMs } from '../run/stability.js';
+import { isVrrpTransition } from '../run/events.js';
 import { writeLab } from '../lab/state.js';
 import type { Profile } from '../topology/schema.js';
 import type { Progress } from '../util/progress.js';
 import { formatMs } from '../util/time.js';
 import { displayPath } from '../topology/load.js';
 import { readTimers, type TimerCheck } from './timers.js';
+import { describeStep, planNode, restartAll, type NodeStep } from './apply.js';
 
 /**
- * A tune point on a running lab: render the stack for the point's profile, write it, restart the daemons
- * whose settings it holds (the pair first; once it is calm, the client, as a real client redials), wait
- * for the baseline, then read the timers in force back from the daemons. No new lab, no container restart.
+ * A tune point on a running lab: render the stack for the point's profile, write it, have the pair take
+ * the files that changed (reloaded where the daemon can, see apply.ts), then once the pair is calm restart
+ * the client's daemons, as a real client redials, wait for the baseline, and read the timers in force back
+ * from the daemons. No new lab, no container restart.
  */
 
-/** Daemons that read the profile's settings at start, per host kind (ppplog, the LAN host and the NAT router hold none). */
-const RESTART = { node: ['charon', 'xl2tpd', 'keepalived'], client: ['charon', 'xl2tpd'] } as const;
+/** The client's daemons that read the profile's settings at start: they always restart, so the client dials with the point's timers. */
+const CLIENT_RESTART = ['charon', 'xl2tpd'] as const;
 
 export interface SwitchResult {
   /** wall time from the first file written to the tunnel back (ms) */
   ms: number;
   /** where that time went (ms): the stack rendered and written, the pair restarted and calm, the client back */
   steps: { write: number; pair: number; client: number };
+  /** what each node did to take the point's files (apply.ts): reloads where the daemon allows */
+  nodes: Record<string, string[]>;
+  /** VRRP transitions the agents pushed from the files written to the pair calm (0: the VIP never moved) */
+  vrrpTransitions: number;
   timers: TimerCheck;
   /** the profile file the lab now runs (its record names it, so status, heal and reap read the same) */
   profileFile: string;
@@ -39,14 +46,16 @@ export function writeProfile(file: string, p: Profile, header: string[] = []): v
 }
 
 async function restart(hosts: LabHosts, host: string, daemons: readonly string[]): Promise<void> {
-  for (const d of daemons) {
-    await hosts
-      .host(host)
-      .act('restart-daemon', { daemon: d })
-      .catch((e: unknown) => {
-        throw new VipdrillError('ENGINE_FAILED', `restarting ${d} on ${host} for the new profile failed: ${e instanceof Error ? e.message : String(e)}`);
-      });
-  }
+  for (const daemon of daemons) await apply(hosts, host, { kind: 'restart', daemon });
+}
+
+async function apply(hosts: LabHosts, host: string, step: NodeStep): Promise<void> {
+  const h = hosts.host(host);
+  const done =
+    step.kind === 'restart' ? h.act('restart-daemon', { daemon: step.daemon }) : step.kind === 'reload-conns' ? h.act('fault', { argv: ['ike-reload'] }) : h.act('kill-daemon', { daemon: 'keepalived', signal: 'HUP' });
+  await done.catch((e: unknown) => {
+    throw new VipdrillError('ENGINE_FAILED', `${describeStep(step)} on ${host} for the new profile failed: ${errorMessage(e)}`);
+  });
 }
 
 /**
@@ -59,8 +68,8 @@ async function dial(hosts: LabHosts, progress: Progress, signal?: AbortSignal): 
     await waitForTunnel(hosts, { ...stackWaitOptions(progress, 60_000), signal });
   } catch (e) {
     if (!(e instanceof TimeoutError)) throw e;
-    progress.step(`  the client tunnel did not come up (${e.message}); redialling: restarting ${RESTART.client.join(', ')} on the client`);
-    await restart(hosts, 'client', RESTART.client);
+    progress.step(`  the client tunnel did not come up (${e.message}); redialling: restarting ${CLIENT_RESTART.join(', ')} on the client`);
+    await restart(hosts, 'client', CLIENT_RESTART);
     await waitForTunnel(hosts, { ...stackWaitOptions(progress, 120_000), signal });
   }
 }
@@ -72,38 +81,48 @@ async function dial(hosts: LabHosts, progress: Progress, signal?: AbortSignal): 
  */
 export async function switchProfile(engine: Engine, hosts: LabHosts, lab: LabContext, profile: Profile, profileFile: string, progress: Progress, signal?: AbortSignal): Promise<SwitchResult> {
   const t0 = performance.now();
+  // what the daemons run now; unknown (an interrupted switch, an older record): the whole stack restarts
+  const from = lab.record.applied;
   writeProfile(profileFile, profile, [`the profile of a vipdrill tune point (${new Date().toISOString()})`]);
   lab.profile = profile;
   lab.record.profile = profileFile;
+  delete lab.record.applied;
   writeLab(lab.record);
   // every agent at once (a sweep's first switch would otherwise start them one by one, each a few seconds under TCG)
   await hosts.connect();
   const since = await hosts.host('client').now();
   const ifaces = await resolveIfaces(hosts, lab);
   const configs = renderConfigs(lab, ifaces);
+  const before = from ? renderConfigs({ ...lab, profile: from }, ifaces) : undefined;
   const nodes = hosts.nodes;
+  const plans = Object.fromEntries(nodes.map((n) => [n, before && from ? planNode(before[n]!, configs[n]!, from, profile) : restartAll()]));
   await Promise.all([...nodes, 'client'].map((h) => writeConfig(engine, lab.record.containers[h]!, configs[h]!)));
   const written = performance.now();
-  progress.detail(`  profile written in ${formatMs(written - t0)}; restarting ${RESTART.node.join(', ')} on ${nodes.join(', ')}`);
-  await Promise.all(nodes.map((n) => restart(hosts, n, RESTART.node)));
+  progress.detail(`  profile written in ${formatMs(written - t0)}; ${nodes.map((n) => `${n}: ${plans[n]!.steps.map(describeStep).join(', ') || 'nothing changed'}`).join('; ')}`);
+  await Promise.all(nodes.map(async (n) => { for (const step of plans[n]!.steps) await apply(hosts, n, step); }));
   const waitOpts = { ...stackWaitOptions(progress, 120_000), signal };
   await waitForPair(hosts, waitOpts);
-  // both keepalived restarted: the VIP can move twice (the old master's priority-0 advert, then its
-  // preemption once it is back). A client that dials in between negotiates IKE with one node and
+  // where keepalived restarted, or a health check saw a daemon restart, the VIP can move twice (the old
+  // master's priority-0 advert or FAULT, then its preemption once it is back). A client that dials in between negotiates IKE with one node and
   // retransmits to the other for minutes, so the client dials only once the pair has been calm.
   const settling = await hosts.host(nodes[0]!).now();
-  const calm = await awaitCalm(hosts, { requiredMs: calmWindowMs(lab.topology, profile), since: settling, tunnelOk: () => Promise.resolve(true), ...(signal ? { signal } : {}) });
+  // counted from now: a reload's effect on VRRP, if any, comes after the signal was delivered
+  const calm = await awaitCalm(hosts, { requiredMs: calmWindowMs(lab.topology, profile), since: settling, calmFrom: settling, tunnelOk: () => Promise.resolve(true), ...(signal ? { signal } : {}) });
+  lab.record.applied = profile;
+  writeLab(lab.record);
   const pair = await nodesStatus(hosts);
   const paired = performance.now();
-  progress.detail(`  pair calm for ${formatMs(calm.requiredMs)} (${describeNodes(pair)}) after ${formatMs(paired - written)}; restarting ${RESTART.client.join(', ')} on the client`);
-  await restart(hosts, 'client', RESTART.client);
+  const vrrpTransitions = hosts.events(since, calm.to + 1).filter(isVrrpTransition).length;
+  progress.detail(`  pair calm for ${formatMs(calm.requiredMs)} (${describeNodes(pair)}) after ${formatMs(paired - written)}, ${vrrpTransitions} VRRP transition(s); restarting ${CLIENT_RESTART.join(', ')} on the client`);
+  await restart(hosts, 'client', CLIENT_RESTART);
   await dial(hosts, progress, signal);
   const ms = performance.now() - t0;
   const steps = { write: written - t0, pair: paired - written, client: t0 + ms - paired };
   const backup = pair.find((n) => !n.holdsVip)!.name;
   const timers = await readTimers(hosts, profile, backup, ifaces[backup]!.wan!, since);
   if (!timers.ok) throw new TimersMismatchError(timers);
-  return { ms, steps, timers, profileFile };
+  const applied = Object.fromEntries(nodes.map((n) => [n, plans[n]!.steps.map(describeStep)]));
+  return { ms, steps, nodes: applied, vrrpTransitions, timers, profileFile };
 }
 
 /**
