@@ -45,17 +45,25 @@ export function writeProfile(file: string, p: Profile, header: string[] = []): v
   writeFileSync(file, [...header.map((l) => `# ${l}`), stringify(p, { lineWidth: 0 })].join('\n'));
 }
 
-async function restart(hosts: LabHosts, host: string, daemons: readonly string[]): Promise<void> {
-  for (const daemon of daemons) await apply(hosts, host, { kind: 'restart', daemon });
+async function restart(hosts: LabHosts, host: string, daemons: readonly string[], progress: Progress): Promise<void> {
+  for (const daemon of daemons) await apply(hosts, host, { kind: 'restart', daemon }, progress);
 }
 
-async function apply(hosts: LabHosts, host: string, step: NodeStep): Promise<void> {
+async function apply(hosts: LabHosts, host: string, step: NodeStep, progress: Progress): Promise<void> {
   const h = hosts.host(host);
-  const done =
-    step.kind === 'restart' ? h.act('restart-daemon', { daemon: step.daemon }) : step.kind === 'reload-conns' ? h.act('fault', { argv: ['ike-reload'] }) : h.act('kill-daemon', { daemon: 'keepalived', signal: 'HUP' });
-  await done.catch((e: unknown) => {
+  let warning: string | undefined;
+  try {
+    if (step.kind === 'reload-conns') await h.act('fault', { argv: ['ike-reload'] });
+    else if (step.kind === 'reload-keepalived') await h.act('kill-daemon', { daemon: 'keepalived', signal: 'HUP' });
+    else {
+      const { result } = await h.act<{ killed?: boolean; graceS?: number }>('restart-daemon', { daemon: step.daemon });
+      // the agent gives a daemon a grace after SIGTERM, then SIGKILL (a charon hung in its shutdown once)
+      if (result.killed) warning = `${step.daemon} on ${host} still ran ${result.graceS ?? '?'} s after SIGTERM: killed (SIGKILL) and started again`;
+    }
+  } catch (e) {
     throw new VipdrillError('ENGINE_FAILED', `${describeStep(step)} on ${host} for the new profile failed: ${errorMessage(e)}`);
-  });
+  }
+  if (warning) progress.step(`  warning: ${warning}`);
 }
 
 /**
@@ -69,7 +77,7 @@ async function dial(hosts: LabHosts, progress: Progress, signal?: AbortSignal): 
   } catch (e) {
     if (!(e instanceof TimeoutError)) throw e;
     progress.step(`  the client tunnel did not come up (${e.message}); redialling: restarting ${CLIENT_RESTART.join(', ')} on the client`);
-    await restart(hosts, 'client', CLIENT_RESTART);
+    await restart(hosts, 'client', CLIENT_RESTART, progress);
     await waitForTunnel(hosts, { ...stackWaitOptions(progress, 120_000), signal });
   }
 }
@@ -99,7 +107,7 @@ export async function switchProfile(engine: Engine, hosts: LabHosts, lab: LabCon
   await Promise.all([...nodes, 'client'].map((h) => writeConfig(engine, lab.record.containers[h]!, configs[h]!)));
   const written = performance.now();
   progress.detail(`  profile written in ${formatMs(written - t0)}; ${nodes.map((n) => `${n}: ${plans[n]!.steps.map(describeStep).join(', ') || 'nothing changed'}`).join('; ')}`);
-  await Promise.all(nodes.map(async (n) => { for (const step of plans[n]!.steps) await apply(hosts, n, step); }));
+  await Promise.all(nodes.map(async (n) => { for (const step of plans[n]!.steps) await apply(hosts, n, step, progress); }));
   const waitOpts = { ...stackWaitOptions(progress, 120_000), signal };
   await waitForPair(hosts, waitOpts);
   // where keepalived restarted, or a health check saw a daemon restart, the VIP can move twice (the old
@@ -114,7 +122,7 @@ export async function switchProfile(engine: Engine, hosts: LabHosts, lab: LabCon
   const paired = performance.now();
   const vrrpTransitions = hosts.events(since, calm.to + 1).filter(isVrrpTransition).length;
   progress.detail(`  pair calm for ${formatMs(calm.requiredMs)} (${describeNodes(pair)}) after ${formatMs(paired - written)}, ${vrrpTransitions} VRRP transition(s); restarting ${CLIENT_RESTART.join(', ')} on the client`);
-  await restart(hosts, 'client', CLIENT_RESTART);
+  await restart(hosts, 'client', CLIENT_RESTART, progress);
   await dial(hosts, progress, signal);
   const ms = performance.now() - t0;
   const steps = { write: written - t0, pair: paired - written, client: t0 + ms - paired };

@@ -236,7 +236,7 @@ describe('VM engine, full stack (end to end)', function () {
       // restarts keepalived; the second differs in the advert interval alone, which keepalived reloads
       // (SIGHUP keeps the VIP where it is); the advert interval and scheduling read back above show both took
       const did = [['restart keepalived'], ['keepalived reloads (SIGHUP)']][i];
-      expect(sw.nodes, 'what the nodes did').to.deep.equal({ a: did, b: did });
+      expect(Object.values(sw.nodes), `what the nodes did: ${JSON.stringify(sw.nodes)}`).to.deep.equal([did, did]);
       process.stderr.write(`      ${p.id} ${p.label}: switched in ${(sw.ms / 1000).toFixed(1)} s (written ${(sw.steps.write / 1000).toFixed(1)} s, pair ${(sw.steps.pair / 1000).toFixed(1)} s with ${sw.vrrpTransitions} VRRP transition(s), client ${(sw.steps.client / 1000).toFixed(1)} s); outage median ${st.metrics.outage?.median.toFixed(0)} ms; ${p.falseFailover.detail}\n`);
       expect(p.falseFailover.judged, p.falseFailover.detail).to.equal(1);
       // l2tp.clientRestart: the client's updown script restarted xl2tpd on the new holder's CHILD_SA in every
