@@ -10,6 +10,9 @@ import { judgeTakeover, parseVrrpLog, splitBrain, tunnelRestored, vipTakeoverMs,
 import { decomposeReconnect, type LogLine } from './reconnect.js';
 import { handoverMoments, judgeSymmetry, type CounterSnapshot } from './symmetry.js';
 
+/** How far after its notify line keepalived's MASTER log line may be stamped and still be the same transition (s). */
+const SAME_TRANSITION_S = 0.2;
+
 /**
  * Every figure of a repeat, from what the run recorded: the runner's events and samples, the watchers'
  * raw output and the hosts' stamped logs, read once after the run. A pure function: it asks the lab
@@ -167,9 +170,14 @@ export function computeFigures(x: FigureInputs): PhaseEvent[] {
       m.newHolder = tk.node;
       m.takeoverFaultAt = from;
       // keepalived's own "Entering MASTER STATE" line is the transition itself; the notify fifo line
-      // comes after the VIPs were added (a pipeline ~150 ms long under TCG, found by calibration)
+      // comes after the VIPs were added (a pipeline ~150 ms long under TCG, found by calibration). Both are
+      // stamped by the readers of their pipes: with a realtime VRRP process (vrrp.rtPriority) the fifo's
+      // reader can stamp first (5.5 ms before the log line, 2026-12-08). keepalived wrote the log line
+      // before the notify, so a log line stamped just after the notify is the same transition, bounded by
+      // the notify's stamp; one later than SAME_TRANSITION_S is another transition.
+      const notifyAt = from + notifyMs / 1000;
       const lines = (x.keepalivedMasterLines[tk.node] ?? []).filter((t) => t >= from && t <= result.labEnd);
-      const logMs = lines[0] !== undefined && lines[0] <= from + notifyMs / 1000 + 0.001 ? (lines[0] - from) * 1000 : undefined;
+      const logMs = lines[0] !== undefined && lines[0] <= notifyAt + SAME_TRANSITION_S ? (Math.min(lines[0], notifyAt) - from) * 1000 : undefined;
       m.vipTakeoverMs = logMs ?? notifyMs;
       const prio = lab.topology.nodes[tk.node]?.priority ?? 100;
       const adv = lab.profile.vrrp.advertInt;

@@ -88,7 +88,7 @@ describe('figures of an effect that came during a condition', () => {
   const profile = loadProfile('fast');
   // the inject at 102 s; b takes the VIP at 110 s; the probe loses everything in [110.05, 115.3)
   const probe = parseProbe(simulatePing({ start: 100, durationS: 40, intervalMs: 5, outages: [{ down: 110.05, up: 115.3 }], stalls: [], rttMs: 2, extraMs: [0, 1], lateMs: [0], lossSpacingMs: 10, restartAfter: [], restartDelayMs: 0, firstSeq: 1, dupEvery: 0, drain: true }).text, 5);
-  const figures = (kind: string) => {
+  const figures = (kind: string, keepalivedMasterLines: Record<string, number[]> = {}) => {
     const events = [
       { seq: 0, t: 102, kind: 'fault.inject', message: kind, step: 0, data: { id: 'load', kind } },
       { seq: 1, t: 130, kind: 'fault.revert', message: 'reverted', step: 0, data: { id: 'load', kind, asked: 130 } },
@@ -101,7 +101,7 @@ describe('figures of an effect that came during a condition', () => {
     computeFigures({
       result, lab: { topology, profile }, events, injections: [102], containerEvents: [], samples: [], tunnelSamples: [{ t: 101, up: true }, { t: 125, up: true }],
       vrrpLogs: { a: '99.000000 INSTANCE "vi_wan" MASTER\n110.200000 INSTANCE "vi_wan" BACKUP\n', b: '99.000000 INSTANCE "vi_wan" BACKUP\n110.000000 INSTANCE "vi_wan" MASTER\n' },
-      keepalivedMasterLines: {}, clientLines: [], nodePppLines: [], arpText: '', macs: {}, probeReports: { forward: probe }, probeErrors: {},
+      keepalivedMasterLines, clientLines: [], nodePppLines: [], arpText: '', macs: {}, probeReports: { forward: probe }, probeErrors: {},
       snapshots: [], blackouts: [], sessionsBefore: {}, sessionsAfter: {}, authBaseline: new Map(), authCounts: new Map(),
     });
     return result.metrics;
@@ -125,6 +125,17 @@ describe('figures of an effect that came during a condition', () => {
     expect(m.unprovokedTakeover).to.equal(undefined);
     expect(m.outageFaultAt).to.equal(102);
     expect(m.tunnelRestoredMs).to.be.within(13_250, 13_350);
+  });
+
+  it("node-crash: keepalived's MASTER log line is the takeover, even when its stamper ran after the notify's (a realtime VRRP process)", () => {
+    // stamped 100 ms before the notify line: the transition itself
+    expect(figures('node-crash', { b: [109.9] }).takeoverCheck?.keepalivedLogMs).to.be.closeTo(7900, 1e-6);
+    // stamped 5.5 ms after it (seen on the real stack with vrrp.rtPriority 50): the same transition, bounded by the notify
+    const late = figures('node-crash', { b: [110.0055] });
+    expect(late.takeoverCheck?.keepalivedLogMs).to.be.closeTo(8000, 1e-6);
+    expect(late.vipTakeoverMs).to.be.closeTo(8000, 1e-6);
+    // half a second after it: another transition, not this one's
+    expect(figures('node-crash', { b: [110.5] }).takeoverCheck?.keepalivedLogMs).to.equal(undefined);
   });
 });
 
