@@ -17,7 +17,8 @@ import type { Profile } from '../topology/schema.js';
  *   take the new (the client dials anew after the pair). Its strongswan.conf settings need a restart.
  * - pppd reads its options and secrets at each call, so those files need nothing.
  * - xl2tpd has no reload: a changed xl2tpd.conf restarts it.
- * A changed file this list does not know restarts the whole stack, as before.
+ * A changed file this list does not know restarts the whole stack, as before; so does a keepalived
+ * restart (below).
  *
  * The plan compares the stack rendered for the profile the daemons took last (the lab record's
  * `applied`) with the one for the new profile. Where that is unknown (a switch interrupted while it
@@ -59,7 +60,14 @@ export function planNode(before: ContainerConfig, after: ContainerConfig, from: 
     else if (!READ_PER_CALL.has(path)) STACK.forEach((d) => restart.add(d));
   }
   if (keepalived && (from.vrrp.version !== to.vrrp.version || from.vrrp.rtPriority > 0 || to.vrrp.rtPriority > 0)) restart.add('keepalived');
-  const steps: NodeStep[] = [...restart].filter((d) => d !== 'keepalived').map((daemon) => ({ kind: 'restart', daemon }));
+  // keepalived restarted moves the VIP (twice, with preemption) while the nodes' charon keep the client's
+  // SAs: in CI the client then once hung in its charon's shutdown, once needed a redial (70 s), and once
+  // lost probes every few hundred ms in the next drill. A restart of the whole stack, as before, clears the
+  // nodes' SAs with it, and was rehearsed many times: where the VIP moves anyway, the node restarts it all.
+  if (restart.has('keepalived')) STACK.forEach((d) => restart.add(d));
+  // the stack's daemons in their start order first, then any other whose descriptor changed; keepalived last
+  const order = [...STACK.filter((d) => restart.has(d)), ...[...restart].filter((d) => !(STACK as readonly string[]).includes(d))];
+  const steps: NodeStep[] = order.filter((d) => d !== 'keepalived').map((daemon) => ({ kind: 'restart', daemon }));
   if (conns && !restart.has('charon')) steps.push({ kind: 'reload-conns' });
   if (restart.has('keepalived')) steps.push({ kind: 'restart', daemon: 'keepalived' });
   else if (keepalived) steps.push({ kind: 'reload-keepalived' });

@@ -233,9 +233,10 @@ describe('VM engine, full stack (end to end)', function () {
       expect(Math.abs(sw.timers.advert.spacingMedianMs! - [300, 1000][i]!)).to.be.below(100);
       expect(sw.steps.write + sw.steps.pair + sw.steps.client).to.be.closeTo(sw.ms, 1);
       // the pair takes only what changed: the first point turns realtime VRRP off (fast runs it), which
-      // restarts keepalived; the second differs in the advert interval alone, which keepalived reloads
-      // (SIGHUP keeps the VIP where it is); the advert interval and scheduling read back above show both took
-      const did = [['restart keepalived'], ['keepalived reloads (SIGHUP)']][i];
+      // restarts keepalived and with it the node's whole stack; the second differs in the advert interval
+      // alone, which keepalived reloads (SIGHUP keeps the VIP where it is); the advert interval and
+      // scheduling read back above show both took
+      const did = [['restart charon', 'restart xl2tpd', 'restart keepalived'], ['keepalived reloads (SIGHUP)']][i];
       expect(Object.values(sw.nodes), `what the nodes did: ${JSON.stringify(sw.nodes)}`).to.deep.equal([did, did]);
       process.stderr.write(`      ${p.id} ${p.label}: switched in ${(sw.ms / 1000).toFixed(1)} s (written ${(sw.steps.write / 1000).toFixed(1)} s, pair ${(sw.steps.pair / 1000).toFixed(1)} s with ${sw.vrrpTransitions} VRRP transition(s), client ${(sw.steps.client / 1000).toFixed(1)} s); outage median ${st.metrics.outage?.median.toFixed(0)} ms; ${p.falseFailover.detail}\n`);
       expect(p.falseFailover.judged, p.falseFailover.detail).to.equal(1);

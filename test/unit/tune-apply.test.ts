@@ -25,9 +25,9 @@ describe('tune: how a node takes a new profile', () => {
     expect(p.steps).to.deep.equal([{ kind: 'reload-keepalived' }]);
   });
 
-  it('restarts keepalived when its VRRP version or realtime priority changes (set up at start, not on reload)', () => {
-    expect(plan((to) => (to.vrrp.version = 3)).steps).to.deep.equal([{ kind: 'restart', daemon: 'keepalived' }]);
-    expect(plan((to) => (to.vrrp.rtPriority = 50)).steps).to.deep.equal([{ kind: 'restart', daemon: 'keepalived' }]);
+  it('restarts keepalived when its VRRP version or realtime priority changes (set up at start, not on reload), and with it the whole stack (the VIP moves anyway)', () => {
+    expect(plan((to) => (to.vrrp.version = 3)).steps).to.deep.equal([{ kind: 'restart', daemon: 'charon' }, { kind: 'restart', daemon: 'xl2tpd' }, { kind: 'restart', daemon: 'keepalived' }]);
+    expect(plan((to) => (to.vrrp.rtPriority = 50)).steps).to.deep.equal([{ kind: 'restart', daemon: 'charon' }, { kind: 'restart', daemon: 'xl2tpd' }, { kind: 'restart', daemon: 'keepalived' }]);
   });
 
   it('restarts keepalived for any change while its VRRP process runs realtime (2.2.7 kills it on reload)', () => {
@@ -35,7 +35,7 @@ describe('tune: how a node takes a new profile', () => {
     rt.vrrp.rtPriority = 50;
     const to = structuredClone(rt);
     to.vrrp.advertInt = 2;
-    expect(planNode(node(rt), node(to), rt, to).steps).to.deep.equal([{ kind: 'restart', daemon: 'keepalived' }]);
+    expect(planNode(node(rt), node(to), rt, to).steps).to.deep.equal([{ kind: 'restart', daemon: 'charon' }, { kind: 'restart', daemon: 'xl2tpd' }, { kind: 'restart', daemon: 'keepalived' }]);
   });
 
   it("loads charon's connections again for DPD, without restarting charon", () => {
@@ -55,7 +55,13 @@ describe('tune: how a node takes a new profile', () => {
       to.vrrp.rtPriority = 50;
       to.ike.dpdTimeout = 5;
     });
-    expect(p.steps).to.deep.equal([{ kind: 'restart', daemon: 'xl2tpd' }, { kind: 'reload-conns' }, { kind: 'restart', daemon: 'keepalived' }]);
+    expect(p.steps).to.deep.equal([{ kind: 'restart', daemon: 'charon' }, { kind: 'restart', daemon: 'xl2tpd' }, { kind: 'restart', daemon: 'keepalived' }]);
+    const q = plan((to) => {
+      to.l2tp.maxRetries = 3;
+      to.ike.dpdTimeout = 5;
+      to.vrrp.advertInt = 2;
+    });
+    expect(q.steps).to.deep.equal([{ kind: 'restart', daemon: 'xl2tpd' }, { kind: 'reload-conns' }, { kind: 'reload-keepalived' }]);
   });
 
   it('does nothing when the node renders the same, and restarts the whole stack for a changed file it does not know', () => {
