@@ -71,8 +71,9 @@ program
   .option('--timeout <duration>', 'deadline for each wait stage', '180s')
   .option('--keep-on-failure', 'leave containers/VM in place when up fails (for debugging)')
   .option('--ssh', 'also run sshd in every container and write a remote topology for them (drill the lab as real hosts, over SSH alone)')
+  .option('--systemd', "the nodes boot systemd and run the stack as Debian's own units (keepalived, strongswan, xl2tpd), as a staging pair does")
   .option('--json', 'print JSON')
-  .action(async (o: { topology: string; profile?: string; engine: 'auto' | 'local' | 'vm'; name?: string; wait: 'tunnel' | 'vrrp'; timeout: string; keepOnFailure?: boolean; ssh?: boolean; json?: boolean }) => {
+  .action(async (o: { topology: string; profile?: string; engine: 'auto' | 'local' | 'vm'; name?: string; wait: 'tunnel' | 'vrrp'; timeout: string; keepOnFailure?: boolean; ssh?: boolean; systemd?: boolean; json?: boolean }) => {
     const { loadLabInputs } = await import('../lab/lab.js');
     const inputs = loadLabInputs(o.topology, o.profile, o.name);
     const progress = consoleProgress();
@@ -85,6 +86,7 @@ program
       timeoutMs: parseDuration(o.timeout),
       keepOnFailure: o.keepOnFailure,
       ssh: o.ssh,
+      systemd: o.systemd,
       progress,
     });
     await engine.close();

@@ -16,7 +16,8 @@ const killDaemon: Planner<'kill-daemon'> = (env, s) => {
     id: env.id,
     kind: s.fault,
     targets: [h],
-    describe: `SIG${s.signal} ${s.daemon} on ${h}${leave ? ', left dead' : ', the supervisor restarts it'}`,
+    // on a real host the daemon's systemd unit, if any, decides whether it comes back (Restart=)
+    describe: `SIG${s.signal} ${s.daemon} on ${h}${env.lab.record.engine === 'remote' ? (leave ? ", left dead unless its unit's Restart= brings it back" : ', restarted by its supervisor or unit') : leave ? ', left dead' : ', the supervisor restarts it'}`,
     inject: async () => {
       try {
         return (await env.act(h, 'kill-daemon', { daemon: s.daemon, signal: s.signal, leaveDead: leave })).at;

@@ -5,7 +5,7 @@ import type { Attached, Engine } from '../lab/engine.js';
 import type { ClientStatus, NodeStatus } from '../lab/probes.js';
 import { AgentLink, type AgentEvent } from './agent-link.js';
 import type { CaptureFilter, Host, LeaseRevert, Leftovers } from './host.js';
-import { AGENT_SOURCE, FAULT_SOURCE, HOST_PATHS, type HostLog } from './paths.js';
+import { AGENT_SOURCE, AGENT_SYSTEMD_SOURCE, FAULT_SOURCE, HOST_PATHS, type HostLog } from './paths.js';
 
 interface AgentStatus {
   daemons: Record<string, { running: boolean; pid: number | null }>;
@@ -103,6 +103,7 @@ export class LabHost extends EventEmitter<{ event: [AgentEvent] }> implements Ho
     }
     await this.engine.putFiles(this.container, [
       { path: HOST_PATHS.agent, content: readFileSync(AGENT_SOURCE), mode: 0o755 },
+      { path: HOST_PATHS.agentSystemd, content: readFileSync(AGENT_SYSTEMD_SOURCE), mode: 0o644 },
       { path: HOST_PATHS.fault, content: readFileSync(FAULT_SOURCE), mode: 0o755 },
     ]);
     const link = await this.hello(await this.engine.attach(this.container, argv));

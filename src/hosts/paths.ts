@@ -14,6 +14,8 @@ export const HOST_PATHS = {
   daemons: '/etc/vipdrill/daemons',
   /** where the controller copies the agent on each host before it starts it */
   agent: '/usr/local/lib/vipdrill/vipdrill-agent',
+  /** the agent's systemd side (hosts whose stack systemd runs), beside it: the agent imports it */
+  agentSystemd: '/usr/local/lib/vipdrill/vipdrill_systemd.py',
   /** the faults' shell side, beside the agent (its `fault` action runs it with argv) */
   fault: '/usr/local/lib/vipdrill/vipdrill-fault',
   /** the operator track file (drain, demotion, takeover): its value is added to the node's VRRP priority */
@@ -28,6 +30,8 @@ export const HOST_PATHS = {
 
 /** The agent's source on the controller. */
 export const AGENT_SOURCE = join(labDir, 'agent', 'vipdrill-agent');
+/** The agent's systemd module, copied beside it. */
+export const AGENT_SYSTEMD_SOURCE = join(labDir, 'agent', 'vipdrill_systemd.py');
 /** The faults' shell (shellchecked in `npm run lint`), copied with the agent. */
 export const FAULT_SOURCE = join(labDir, 'agent', 'vipdrill-fault');
 

@@ -37,6 +37,11 @@ export interface ContainerSpec {
   capAdd: string[];
   devices: string[];
   sysctls: Record<string, string>;
+  /**
+   * 'systemd': the container boots systemd as PID 1 (`up --systemd` nodes). It runs privileged, which
+   * systemd needs for its cgroups; every other container runs the image's tini and vipdrill's supervisor.
+   */
+  init?: 'systemd';
 }
 
 export interface ExecResult {

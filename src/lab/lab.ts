@@ -5,6 +5,7 @@ import { labSshKeys, writeRemoteTopology } from './ssh-access.js';
 import { readImage } from './vm/image.js';
 import { VipdrillError } from '../errors.js';
 import { loadProfile, loadTopology, type LoadedTopology } from '../topology/load.js';
+import { asSystemdNode, SYSTEMD_UP } from '../stack/systemd.js';
 import type { Profile, Topology } from '../topology/schema.js';
 import { compareByoSecurity, byoFiles } from '../stack/byo.js';
 import { renderClient, renderDaemonConf, renderLanhost, renderNatRouter, renderNode, type ContainerConfig } from '../stack/render.js';
@@ -30,6 +31,8 @@ export interface UpOptions {
   clock?: Clock;
   /** run sshd in every container and write a remote topology for them (drills over SSH alone) */
   ssh?: boolean;
+  /** the nodes boot systemd and run the stack as Debian's own units, as a staging pair does (src/stack/systemd.ts) */
+  systemd?: boolean;
   /** called as soon as the lab record exists, before anything is created (so it can be reaped) */
   onRecord?: (r: LabRecord) => void;
 }
@@ -122,6 +125,7 @@ export async function up(engine: Engine, opts: UpOptions): Promise<UpResult> {
     controllerPid: process.pid,
     containers: {},
     ...(engine.vm ? { vm: engine.vm } : {}),
+    ...(opts.systemd ? { nodeInit: 'systemd' as const } : {}),
   };
   const secrets = labSecrets(t.name);
   const labels = (role?: Role): Record<string, string> => ({ [LABEL_LAB]: t.name, [LABEL_RUN]: record.runId, ...(role ? { [LABEL_ROLE]: role } : {}) });
@@ -157,6 +161,7 @@ export async function up(engine: Engine, opts: UpOptions): Promise<UpResult> {
     capAdd: CAPS,
     devices: role === 'lanhost' || role === 'router' ? [] : devices,
     sysctls: (role === 'lanhost' ? {} : role === 'router' ? { 'net.ipv4.ip_forward': '1' } : sysctls) as Record<string, string>,
+    ...(role === 'node' && record.nodeInit ? { init: record.nodeInit } : {}),
   });
   for (const n of nodes) {
     const node = t.nodes[n]!;
@@ -186,6 +191,7 @@ export async function up(engine: Engine, opts: UpOptions): Promise<UpResult> {
   const start = async (logical: string) => {
     const c = record.containers[logical]!;
     await engine.putFiles(c, [{ path: '/etc/vipdrill/ready', content: `${record.runId}\n`, mode: 0o644 }]);
+    if (configs[logical]!.init === 'systemd') await startSystemdStack(engine, c);
     await hosts.host(logical).waitBooted();
   };
   for (const logical of Object.keys(configs)) await writeConfig(engine, record.containers[logical]!, configs[logical]!);
@@ -235,7 +241,10 @@ export function renderConfigs(ctx: LabContext, ifaces: Record<string, Ifaces>, s
   const t = ctx.topology;
   const input = { topology: t, profile: ctx.profile, secrets, ifaces };
   const configs: Record<string, ContainerConfig> = {};
-  for (const n of Object.keys(t.nodes)) configs[n] = byo.apply(renderNode(input, n), n, ifaces[n]!, t);
+  for (const n of Object.keys(t.nodes)) {
+    const cfg = byo.apply(renderNode(input, n), n, ifaces[n]!, t);
+    configs[n] = ctx.record.nodeInit === 'systemd' ? asSystemdNode(cfg) : cfg;
+  }
   configs.client = renderClient(input);
   configs.lanhost = renderLanhost(input);
   if (t.client.nat) configs.nat = renderNatRouter(input);
@@ -244,8 +253,16 @@ export function renderConfigs(ctx: LabContext, ifaces: Record<string, Ifaces>, s
 
 /** Write one container's rendered stack: its files, its daemons' descriptions and their order, its boot script. */
 export async function writeConfig(engine: Engine, container: string, cfg: ContainerConfig): Promise<void> {
+  // systemd's units, not the supervisor's descriptions (their folder would make the agent take the lab layout)
+  if (cfg.init === 'systemd') return engine.putFiles(container, [...cfg.files, renderBootScript(cfg.setup)]);
   const order = { path: '/etc/vipdrill/daemons/order', content: cfg.daemons.map((d) => d.name).join('\n') + '\n', mode: 0o644 };
   await engine.putFiles(container, [...cfg.files, ...cfg.daemons.map(renderDaemonConf), order, renderBootScript(cfg.setup)]);
+}
+
+/** Start a systemd node's stack once its files are written: the units that started at boot had none. */
+async function startSystemdStack(engine: Engine, container: string): Promise<void> {
+  const r = await engine.exec(container, [SYSTEMD_UP]);
+  if (r.exitCode !== 0) throw new VipdrillError('ENGINE_FAILED', `${container}: starting the stack's systemd units failed (exit ${r.exitCode}): ${(r.stderr || r.stdout).trim().slice(-600)}`);
 }
 
 type WaitOptions = Parameters<typeof waitFor>[4];

@@ -79,12 +79,25 @@ async function checkHost(name: string, ssh: SshHost, role: 'node' | 'client' | '
   const need: Record<string, string> = { ip: 'iproute2', nft: 'nftables', tcpdump: 'tcpdump', ...(role === 'node' ? { tc: 'iproute2' } : {}) };
   for (const [tool, pkg] of Object.entries(need)) if (!d.tools[tool]) problems.push(`${name}: ${tool} is missing. Fix: apt-get install -y ${pkg}`);
   if (d.layout === 'unknown') problems.push(`${name}: unknown daemon layout: neither systemd nor vipdrill's lab supervisor runs the stack here, so vipdrill cannot stop, start or watch its daemons`);
-  else if (d.layout === 'systemd') {
-    problems.push(
-      `${name}: the stack is run by systemd (units: ${Object.entries(d.units).map(([u, s]) => `${u} ${s}`).join(', ') || 'none found'}). Drills on systemd hosts are not supported yet: vipdrill's agent reads the lab supervisor's stamped logs. The discovery above works; a drill would not`,
-    );
-  }
+  else if (d.layout === 'systemd' && role === 'node') problems.push(...systemdProblems(name, d));
   return { discovery: d, problems };
+}
+
+/** The stack's units the agent drives on a node systemd runs (lab/agent/vipdrill_systemd.py looks for the same). */
+export const NODE_UNITS: [daemon: string, units: string[]][] = [
+  ['keepalived', ['keepalived']],
+  ['charon', ['strongswan', 'strongswan-starter', 'ipsec']],
+  ['xl2tpd', ['xl2tpd']],
+];
+
+/** A systemd node: the journal to read, and a unit for each daemon of the stack. */
+export function systemdProblems(name: string, d: Discovery): string[] {
+  const problems: string[] = [];
+  if (!d.tools.journalctl) problems.push(`${name}: journalctl is missing: the VRRP timeline and the daemons' logs are read from the journal. Fix: apt-get install -y systemd`);
+  for (const [daemon, units] of NODE_UNITS) {
+    if (!units.some((u) => u in d.units)) problems.push(`${name}: no systemd unit runs ${daemon} (looked for ${units.map((u) => `${u}.service`).join(', ')}; found: ${Object.keys(d.units).join(', ') || 'none'}). Fix: run ${daemon} as one of those units, as its Debian package does`);
+  }
+  return problems;
 }
 
 /** How the two nodes' configs compare: the same, or which files differ (secrets by hash only, never shown). */

@@ -40,6 +40,8 @@ export interface LabRecord {
   vm?: VmRecord;
   /** logical name (a, b, client, lanhost) -> container name */
   containers: Record<string, string>;
+  /** the nodes boot systemd, which runs their stack as Debian's units (`up --systemd`) */
+  nodeInit?: 'systemd';
 }
 
 export function labsDir(): string {

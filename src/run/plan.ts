@@ -28,7 +28,7 @@ export function describeAction(name: string, args: Record<string, unknown>): str
   if (name === 'fault') return `${HOST_PATHS.fault} ${(args.argv as string[]).join(' ')}`;
   if (name === 'nft-apply') return `nft -f - (vipdrill's own tables only): ${String(args.script).split('\n').filter((l) => l.startsWith('add rule')).map((l) => l.replace(/^add rule /, '')).join('; ')}`;
   if (name === 'nft-remove') return `nft: delete the rules tagged ${String(args.id)} from vipdrill's tables (the tables once empty)`;
-  if (name === 'kill-daemon') return `${HOST_PATHS.ctl} kill ${String(args.daemon)} ${String(args.signal)}${args.leaveDead ? ' --leave-dead' : ''}`;
+  if (name === 'kill-daemon') return `SIG${String(args.signal)} to ${String(args.daemon)}: ${HOST_PATHS.ctl} kill ${String(args.daemon)} ${String(args.signal)}${args.leaveDead ? ' --leave-dead' : ''} under vipdrill's supervisor; where systemd runs the stack, to its unit's main PID (the unit's Restart= decides what follows)`;
   return `${name} ${JSON.stringify(args)}`;
 }
 

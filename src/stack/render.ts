@@ -21,6 +21,8 @@ export interface ContainerConfig {
   daemons: DaemonSpec[];
   /** commands run once, in order, after files are placed and before daemons start */
   setup: string[];
+  /** systemd runs the stack (`up --systemd`, src/stack/systemd.ts); else vipdrill's supervisor */
+  init?: 'systemd';
 }
 
 const charon: DaemonSpec = {

@@ -1,4 +1,5 @@
 import type { ContainerConfig } from './render.js';
+import { helperUnit } from './systemd.js';
 import type { DaemonSpec, LabFile } from './types.js';
 
 /** The users `vipdrill up --ssh` makes in every container: root, an operator with sudo, one without. */
@@ -36,12 +37,14 @@ export function withSshd(cfg: ContainerConfig, keys: { hostPrivate: string; clie
   return {
     files: [
       ...cfg.files,
+      ...(cfg.init === 'systemd' ? [helperUnit(sshd)] : []),
       { path: SSHD_CONFIG, content: config, mode: 0o644 },
       { path: HOST_KEY, content: keys.hostPrivate, mode: 0o600, secret: true },
       ...Object.values(SSH_USERS).map(authorized),
       { path: '/etc/sudoers.d/vipdrill-ops', content: `${SSH_USERS.sudoer} ALL=(root) NOPASSWD: ALL\n`, mode: 0o440 },
     ],
-    daemons: [sshd, ...cfg.daemons],
+    // a node systemd runs gets sshd as a unit of its own (vipdrill-sshd.service, in place of Debian's ssh.service)
+    ...(cfg.init === 'systemd' ? { daemons: cfg.daemons, init: cfg.init } : { daemons: [sshd, ...cfg.daemons] }),
     // a password of '*' (no password) rather than useradd's '!' (locked): sshd refuses a locked account a key login
     setup: [...cfg.setup, ...[SSH_USERS.sudoer, SSH_USERS.plain].map((u) => `id -u ${u} >/dev/null 2>&1 || useradd -m -s /bin/bash -p '*' ${u}`)],
   };

@@ -99,8 +99,10 @@ export abstract class DockerEngine implements Engine {
         NetworkMode: first?.network ?? 'none',
         Init: false,
         // /run starts empty at every container start: no stale PIDs or state after a restart
-        Tmpfs: { '/run': 'rw,mode=755' },
+        Tmpfs: { '/run': 'rw,mode=755', ...(spec.init === 'systemd' ? { '/run/lock': 'rw,mode=1777', '/tmp': 'rw,mode=1777' } : {}) },
+        ...(spec.init === 'systemd' ? { Privileged: true, CgroupnsMode: 'private' } : {}),
       },
+      ...(spec.init === 'systemd' ? { Entrypoint: ['/lib/systemd/systemd'], Cmd: [], Env: ['container=docker'], StopSignal: 'SIGRTMIN+3' } : {}),
       NetworkingConfig: first
         ? { EndpointsConfig: { [first.network]: { IPAMConfig: { IPv4Address: first.ipv4 } } } }
         : undefined,
