@@ -39,7 +39,7 @@ if (!lab) {
       const p = k % 2 === 1 ? other : own;
       const t0 = performance.now();
       const r = await switchProfile(engine, hosts, ctx, p, join(tmpdir(), `vipdrill-switch-bench-${k}.yaml`), silentProgress);
-      rows.push({ switch: k, to: `advert ${p.vrrp.advertInt} s`, 'switch s': (r.ms / 1000).toFixed(1), 'write s': (r.steps.write / 1000).toFixed(1), 'pair s': (r.steps.pair / 1000).toFixed(1), 'client s': (r.steps.client / 1000).toFixed(1), 'VRRP moves': r.vrrpTransitions, 'with timer check s': ((performance.now() - t0) / 1000).toFixed(1), 'adverts seen ms': r.timers.advert.spacingMedianMs?.toFixed(0), timers: r.timers.ok ? 'as asked' : r.timers.problems.join('; ') });
+      rows.push({ switch: k, to: `advert ${p.vrrp.advertInt} s`, 'switch s': (r.ms / 1000).toFixed(1), 'write s': (r.steps.write / 1000).toFixed(1), 'pair s': (r.steps.pair / 1000).toFixed(1), 'client s': `${(r.steps.client / 1000).toFixed(1)} (${r.client})`, 'VRRP moves': r.vrrpTransitions, 'with timer check s': ((performance.now() - t0) / 1000).toFixed(1), 'adverts seen ms': r.timers.advert.spacingMedianMs?.toFixed(0), timers: r.timers.ok ? 'as asked' : r.timers.problems.join('; ') });
     }
     console.table(rows);
   } finally {

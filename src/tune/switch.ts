@@ -13,7 +13,7 @@ import type { Progress } from '../util/progress.js';
 import { formatMs } from '../util/time.js';
 import { displayPath } from '../topology/load.js';
 import { readTimers, type TimerCheck } from './timers.js';
-import { describeStep, planNode, restartAll, type NodeStep } from './apply.js';
+import { changedFiles, describeStep, planNode, restartAll, type NodeStep } from './apply.js';
 
 /**
  * A tune point on a running lab: render the stack for the point's profile, write it, have the pair take
@@ -22,7 +22,12 @@ import { describeStep, planNode, restartAll, type NodeStep } from './apply.js';
  * from the daemons. No new lab, no container restart.
  */
 
-/** The client's daemons that read the profile's settings at start: they always restart, so the client dials with the point's timers. */
+/**
+ * The client's daemons that read the profile's settings at start: they restart, so the client dials with
+ * the point's timers, unless nothing of the client's changed and the pair only reloaded keepalived
+ * without moving the VIP (an advert interval, a priority): then the client's tunnel and timers are the
+ * point's already, and a redial would only add an IKE negotiation (10-20 s under TCG) to the switch.
+ */
 const CLIENT_RESTART = ['charon', 'xl2tpd'] as const;
 
 export interface SwitchResult {
@@ -34,6 +39,8 @@ export interface SwitchResult {
   nodes: Record<string, string[]>;
   /** VRRP transitions the agents pushed from the files written to the pair calm (0: the VIP never moved) */
   vrrpTransitions: number;
+  /** the client kept its tunnel (see CLIENT_RESTART), or redialled with the point's files */
+  client: 'kept' | 'redialled';
   timers: TimerCheck;
   /** the profile file the lab now runs (its record names it, so status, heal and reap read the same) */
   profileFile: string;
@@ -121,16 +128,22 @@ export async function switchProfile(engine: Engine, hosts: LabHosts, lab: LabCon
   const pair = await nodesStatus(hosts);
   const paired = performance.now();
   const vrrpTransitions = hosts.events(since, calm.to + 1).filter(isVrrpTransition).length;
-  progress.detail(`  pair calm for ${formatMs(calm.requiredMs)} (${describeNodes(pair)}) after ${formatMs(paired - written)}, ${vrrpTransitions} VRRP transition(s); restarting ${CLIENT_RESTART.join(', ')} on the client`);
-  await restart(hosts, 'client', CLIENT_RESTART, progress);
-  await dial(hosts, progress, signal);
+  const reloadOnly = nodes.every((n) => plans[n]!.steps.every((st) => st.kind === 'reload-keepalived'));
+  const clientSame = before !== undefined && changedFiles(before.client!, configs.client!).length === 0;
+  const keep = reloadOnly && clientSame && vrrpTransitions === 0 && (await hosts.host('client').client(lab.topology.lanhost.lan, false)).lanReachable;
+  progress.detail(`  pair calm for ${formatMs(calm.requiredMs)} (${describeNodes(pair)}) after ${formatMs(paired - written)}, ${vrrpTransitions} VRRP transition(s); ${keep ? "the client keeps its tunnel (none of its files changed, and the VIP did not move)" : `restarting ${CLIENT_RESTART.join(', ')} on the client`}`);
+  if (!keep) {
+    await restart(hosts, 'client', CLIENT_RESTART, progress);
+    await dial(hosts, progress, signal);
+  }
   const ms = performance.now() - t0;
   const steps = { write: written - t0, pair: paired - written, client: t0 + ms - paired };
   const backup = pair.find((n) => !n.holdsVip)!.name;
-  const timers = await readTimers(hosts, profile, backup, ifaces[backup]!.wan!, since);
+  // a client that kept its tunnel logged its options at its last dial, before this switch
+  const timers = await readTimers(hosts, profile, backup, ifaces[backup]!.wan!, keep ? 0 : since);
   if (!timers.ok) throw new TimersMismatchError(timers);
   const applied = Object.fromEntries(nodes.map((n) => [n, plans[n]!.steps.map(describeStep)]));
-  return { ms, steps, nodes: applied, vrrpTransitions, timers, profileFile };
+  return { ms, steps, nodes: applied, vrrpTransitions, client: keep ? 'kept' : 'redialled', timers, profileFile };
 }
 
 /**

@@ -42,6 +42,12 @@ export function parseLcp(log: string): LcpTimers {
   };
 }
 
+/** A pppd log from its newest option dump on ("pppd options in effect:"): the options the running pppd took. */
+export function lastOptionDump(log: string): string {
+  const at = log.lastIndexOf('pppd options in effect:');
+  return at < 0 ? log : log.slice(log.lastIndexOf('\n', at) + 1);
+}
+
 /** keepalived's processes on a node as `vipdrill-fault sched` lists them (ps pid, class, RT priority). */
 export interface SchedLine {
   pid: number;
@@ -116,7 +122,7 @@ export async function readTimers(hosts: LabHosts, p: Profile, backup: string, ba
   const adverts = parseAdverts(await h.stopRecorder(tag));
   const client = hosts.host('client');
   const ike = await client.act<{ out: string }>('fault', { argv: ['ike-conns'] });
-  const ppp = await client.logWindow('pppd.log', since, 1e12);
+  const ppp = lastOptionDump(await client.logWindow('pppd.log', since, 1e12));
   const sched = await Promise.all(hosts.nodes.map(async (n) => checkSched(p, n, parseSched((await hosts.host(n).act<{ out: string }>('fault', { argv: ['sched'] })).result.out))));
   const check = checkTimers(p, adverts, parseDpd(ike.result.out), parseLcp(ppp));
   const problems = [...check.problems, ...sched.flat()];

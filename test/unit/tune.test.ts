@@ -8,7 +8,7 @@ import { analyseTune, falseFailovers, paretoFront, recommend, windowOf, type Poi
 import { repeatsStored, summaryMd, writeTuneReports } from '../../src/tune/report.js';
 import type { TuneRun } from '../../src/tune/run.js';
 import { falseFailoverScenario, untilJudged, withheldUnlessComplete } from '../../src/tune/run.js';
-import { checkSched, checkTimers, parseAdverts, parseDpd, parseLcp, parseSched } from '../../src/tune/timers.js';
+import { checkSched, checkTimers, lastOptionDump, parseAdverts, parseDpd, parseLcp, parseSched } from '../../src/tune/timers.js';
 import { expandPoints, loadSweep, sweepSchema } from '../../src/tune/sweep.js';
 import { packageRoot } from '../../src/util/paths.js';
 import { snippets } from '../../src/tune/snippets.js';
@@ -130,6 +130,14 @@ describe('tune timers read back from the daemons', () => {
   ].join('\n');
   const raw = 'list-conn event {l2tp {local_addrs=[10.213.1.50] version=IKEv1 dpd_delay=1 dpd_timeout=3 children {l2tp {mode=TRANSPORT}}}}';
   const ppp = '1796142449.1 lcp-echo-failure 2\t\t# (from /etc/ppp/options.l2tpd.client)\n1796142449.2 lcp-echo-interval 1\t\t# (from /etc/ppp/options.l2tpd.client)\n1796142449.3 lcp-restart 1\t\t# (from /etc/ppp/options.l2tpd.client)\n1796142449.4 lcp-max-terminate 1\t\t# (from /etc/ppp/options.l2tpd.client)\n';
+
+  it("reads a client that kept its tunnel from its pppd's newest option dump, not an older one's", () => {
+    const older = '1796142000.0 pppd options in effect:\n1796142000.1 lcp-echo-interval 5\t\t# (from /etc/ppp/options.l2tpd.client)\n1796142000.2 lcp-echo-adaptive\t\t# (from /etc/ppp/options.l2tpd.client)\n1796142001.0 Using interface ppp0\n';
+    const newest = `1796142449.0 pppd options in effect:\n${ppp}1796142449.9 Using interface ppp0\n`;
+    expect(parseLcp(lastOptionDump(older + newest))).to.deep.equal(parseLcp(ppp));
+    expect(parseLcp(older + newest).adaptive, 'the whole log mixes both dumps').to.equal(true);
+    expect(lastOptionDump(ppp)).to.equal(ppp);
+  });
 
   it('parses VRRP adverts, charon DPD over vici and pppd option dumps, and matches the fast profile', () => {
     const ads = parseAdverts(capture);
