@@ -7,7 +7,7 @@ import { parse } from 'yaml';
 import { SshHost } from '../../src/hosts/ssh.js';
 import { accessOf } from '../../src/lab/remote.js';
 import type { HostEvent } from '../../src/run/events.js';
-import type { LabInfo } from '../../src/run/result.js';
+import type { LabInfo, ScenarioResult } from '../../src/run/result.js';
 import type { Remote } from '../../src/topology/schema.js';
 import { waitFor } from '../../src/util/time.js';
 import { cli, fixture } from '../helpers.js';
@@ -75,6 +75,9 @@ describe('systemd nodes over SSH (end to end)', function () {
     expect(back, 'charon started again by systemd').to.not.equal(undefined);
     expect(back!.host).to.equal(exit!.host);
     expect(back!.t - exit!.t).to.be.within(0, 30);
+    // and the failed verdict says why: the unit-restart finding, with the exit and the start as evidence
+    const killed = JSON.parse(readFileSync(join(out.dir, 'kill-charon', 'repeat-1', 'result.json'), 'utf8')) as ScenarioResult;
+    expect((killed.findings ?? []).map((f) => f.id)).to.include('unit-restart');
     const info = JSON.parse(readFileSync(join(out.dir, 'run.json'), 'utf8')) as { labs: LabInfo[] };
     const hosts = info.labs[0]!.remote!.hosts;
     expect(['a', 'b'].map((n) => hosts[n]!.layout)).to.deep.equal(['systemd', 'systemd']);

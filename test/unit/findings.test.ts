@@ -12,6 +12,7 @@ import { staleArp } from '../../src/analysis/findings/stale-arp.js';
 import { splitClaims } from '../../src/analysis/findings/split-claims.js';
 import { neighbourEntries } from '../../src/analysis/arp.js';
 import { takeoverBand } from '../../src/analysis/findings/takeover-band.js';
+import { unitRestart } from '../../src/analysis/findings/unit-restart.js';
 import { decomposeReconnect, type LogLine } from '../../src/analysis/reconnect.js';
 import type { ScenarioResult } from '../../src/run/result.js';
 import { defaultTopologyPath, loadProfile, loadTopology } from '../../src/topology/load.js';
@@ -198,8 +199,23 @@ describe('findings: why a repeat was slow, and what to change', () => {
     expect(s.confidence).to.equal('medium');
   });
 
+  it("unit-restart: a charon killed to stay dead on a systemd host, started again by its unit before vipdrill's revert (recorded)", () => {
+    const restarted = JSON.parse(readFileSync(fixture('systemd', 'kill-charon-restarted.json'), 'utf8')) as ScenarioResult;
+    const f = on(unitRestart, restarted)!;
+    expect(f.mechanism).to.match(/^charon on a was killed to stay dead, but something on a started it again 2\.2 s later, before vipdrill's revert: on a host whose stack systemd runs, its unit's Restart= policy\. keepalived's health check never failed for long enough, and the VIP stayed on a\.$/);
+    expect(f.evidence.map((e) => e.what)).to.deep.equal(['step0: SIGKILL charon on a, left dead, until healed', 'a: charon exited (the host\'s own record)', 'a: charon started again (pid 1174), 2.2 s after its exit, before vipdrill\'s revert']);
+    expect(f.confidence).to.equal('high');
+    // the same run with the start after the revert (vipdrill's own), and a clean stop that stayed down: nothing
+    const late = structuredClone(restarted);
+    const revert = late.events.find((e) => e.kind === 'fault.revert')!;
+    late.hostEvents!.find((e) => e.ev === 'daemon.start')!.t = revert.t + 0.5;
+    expect(on(unitRestart, late)).to.equal(undefined);
+    expect(on(unitRestart, JSON.parse(readFileSync(fixture('systemd', 'stop-charon.json'), 'utf8')) as ScenarioResult)).to.equal(undefined);
+    expect(on(unitRestart, recorded('node-crash'))).to.equal(undefined);
+  });
+
   it('every rule is run; findings come largest impact first; a calm blackout has none', () => {
-    expect(RULES).to.have.length(9);
+    expect(RULES).to.have.length(10);
     const fs = findingsOf({ result: recorded('node-crash'), profile, topology });
     expect(fs.map((f) => f.id)).to.deep.equal(['preempt-failback', 'l2tp-dead-tunnel']);
     expect(findingsOf({ result: recorded('calibrate-outage-1s'), profile, topology })).to.deep.equal([]);

@@ -8,11 +8,12 @@ import { preemptFailback } from './preempt-failback.js';
 import { splitClaims } from './split-claims.js';
 import { staleArp } from './stale-arp.js';
 import { takeoverBand } from './takeover-band.js';
+import { unitRestart } from './unit-restart.js';
 
 export type { Evidence, Finding, Remedy } from './finding.js';
 
 /** Every rule, in the order their findings are shown. */
-export const RULES: Rule[] = [takeoverBand, detectionDominates, l2tpDeadTunnel, ikeToVoid, staleArp, splitClaims, preemptFailback, authDrift, notifyRace];
+export const RULES: Rule[] = [takeoverBand, detectionDominates, l2tpDeadTunnel, ikeToVoid, staleArp, splitClaims, preemptFailback, authDrift, notifyRace, unitRestart];
 
 /** The findings of one analysed repeat, largest impact first. */
 export function findingsOf(x: RuleInput): Finding[] {
