@@ -147,7 +147,7 @@ class Systemd:
         """systemctl restart: the unit's own stop (TimeoutStopSec, then SIGKILL), then its start."""
         self._systemctl("restart", self.unit_of(daemon), timeout)
 
-    def _journal(self, argv_tail, timeout):
+    def _journal(self, argv_tail):
         us = self.units()
         matches = []
         for u in us.values():
@@ -157,7 +157,7 @@ class Systemd:
     def log(self, name, lo, hi, timeout):
         """The journal's lines for one of the lab's log names, stamped, within [lo, hi]."""
         tail = ["--since", "@%d" % int(lo)] + (["--until", "@%d" % (int(hi) + 1)] if hi < 4e9 else [])
-        argv, by_unit = self._journal(tail, timeout)
+        argv, by_unit = self._journal(tail)
         if not by_unit:
             return ""
         code, out, err = self.run(argv, timeout)
@@ -221,7 +221,7 @@ class Systemd:
         self.replay_state(parse_line)
         for d, v in self.daemons().items():  # so an exit before any start seen here still names its pid
             self.last_pid[d] = v["pid"] or 0
-        argv, by_unit = self._journal(["-f"] + (["--since", "@%d" % int(since)] if since is not None else ["-n", "0"]), 10)
+        argv, by_unit = self._journal(["-f"] + (["--since", "@%d" % int(since)] if since is not None else ["-n", "0"]))
         if not by_unit:
             return
         p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent)
